@@ -1,0 +1,149 @@
+/* config.h: the hall's configuration as plain data. io/config_load.c fills it from YAML
+ * (contract.md "Configuration"); core/ only reads it. Every array is malloc'd with its count. */
+#ifndef HK_CONFIG_H
+#define HK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum hk_role {
+    HK_ROLE_NONE = 0,
+    HK_ROLE_KIOSK = 1 << 0,
+    HK_ROLE_DISPLAY = 1 << 1,
+    HK_ROLE_STAFF = 1 << 2,
+    HK_ROLE_SECURITY = 1 << 3,
+    HK_ROLE_ADMIN = 1 << 4,
+};
+#define HK_ROLE_ANY (HK_ROLE_KIOSK | HK_ROLE_DISPLAY | HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN)
+
+const char *hk_role_name(int role);     /* "kiosk", ... or "none" */
+int hk_role_parse(const char *s);       /* HK_ROLE_*, or 0 if unknown */
+
+typedef struct {
+    char *token;       /* plain secret as written in the config; "sha256:SALT:HEX" hashes later */
+    int role;          /* one HK_ROLE_* */
+    char *staff;       /* staff id for role staff, else NULL */
+} hk_token_cfg;
+
+typedef struct { char *id, *name, *title, *photo; } hk_staff_cfg;
+
+typedef struct {
+    char *id;          /* 1-2 upper-case letters, the ticket code prefix */
+    char *name;
+    double weight;     /* > 0; default 1.0 */
+} hk_category_cfg;
+
+typedef struct {
+    int id;            /* >= 1 */
+    char *name;
+    char **categories; /* ordered: the window prefers the first */
+    size_t ncategories;
+    char *zone;        /* default "hall" */
+} hk_window_cfg;
+
+typedef struct {
+    int days;          /* bit 0 = Monday .. bit 6 = Sunday */
+    int nspans;
+    struct { int open_min, close_min; } spans[8];  /* minutes of the local day, open < close */
+} hk_hours_cfg;
+
+enum hk_gpio_dir { HK_GPIO_IN = 0, HK_GPIO_OUT = 1 };
+
+typedef struct {
+    char *name;
+    char *chip;        /* "gpiochip0" or a chip label */
+    int offset;
+    int dir;           /* HK_GPIO_IN / HK_GPIO_OUT */
+    bool active_low;
+    int debounce_ms;   /* inputs; default 50 */
+    int normal;        /* outputs: value in normal operation */
+    int safe;          /* outputs: value on shutdown / fault */
+} hk_gpio_line_cfg;
+
+#define HK_AUDIO_NAME_MAX 32
+#define HK_AUDIO_TEXT_MAX 256
+#define HK_AUDIO_ZONES_MAX 16
+#define HK_AUDIO_WINDOW_TEMPLATES_MAX 32
+
+typedef struct {
+    char *sink;        /* "file", "alsa", "none" */
+    char *path;        /* file sink */
+    char *device;      /* alsa device */
+    char **voices;     /* "cmn", ... */
+    size_t nvoices;
+    /* Issue 5 (docs/audio.md). Fixed-size fields, so hk_config_free() needs no change; zero means
+     * the default everywhere, so a zeroed hk_audio_cfg is valid. */
+    struct {
+        char id[HK_AUDIO_NAME_MAX];     /* zone name, as windows' `zone` */
+        char sink[8];                   /* file, alsa, none */
+        char target[HK_AUDIO_TEXT_MAX]; /* file: path; alsa: device */
+    } zones[HK_AUDIO_ZONES_MAX];
+    size_t nzones;                      /* 0: one zone per distinct window zone, all on `sink` */
+    char template_[HK_AUDIO_TEXT_MAX];  /* "" = 请{code}号到{window}办理 */
+    struct {
+        int window;
+        char template_[HK_AUDIO_TEXT_MAX];
+    } window_templates[HK_AUDIO_WINDOW_TEMPLATES_MAX];
+    size_t nwindow_templates;
+    int repeat;                         /* times a call is spoken, 1..5; 0 = 2 */
+    int digits;                         /* 0 = ling (1 read 一), 1 = yao (1 read 幺) */
+    char second_language[HK_AUDIO_NAME_MAX];    /* espeak voice spoken after, "" = none */
+    char second_template[HK_AUDIO_TEXT_MAX];    /* "" = Number {code}, please go to window {window_id}. */
+    int evac_tone_s;                    /* sounder before each evacuation message, 8..20; 0 = 10 */
+} hk_audio_cfg;
+
+typedef struct {
+    char *gpio;        /* input line name */
+    int value;
+} hk_trigger_cfg;
+
+typedef struct {
+    char *do_;         /* gpio, queue_freeze, display, announce, checklist, alert, occupancy, notice */
+    char *line;        /* gpio */
+    int value;         /* gpio */
+    char *mode;        /* display: evacuation|notice|normal; occupancy: cap|appointments_only */
+    char *text;        /* announce, checklist, alert, notice */
+    bool loop;         /* announce */
+    int roles;         /* alert: HK_ROLE_* mask */
+    int cap;           /* occupancy cap on waiting tickets */
+    char **zones;      /* announce/notice zones; empty = all */
+    size_t nzones;
+} hk_step_cfg;
+
+typedef struct {
+    char *id, *name;
+    bool silent;
+    int severity;      /* higher outranks lower when several are active */
+    hk_trigger_cfg *triggers; size_t ntriggers;
+    hk_step_cfg *steps; size_t nsteps;
+} hk_playbook_cfg;
+
+#define HK_DEFAULT_RATE_PER_CONNECTION 2000
+#define HK_DEFAULT_RATE_PER_TOKEN 50000
+
+typedef struct hk_config {
+    char *hall_id, *hall_name;
+    char *listen;              /* "HOST:PORT" */
+    char *tls_cert, *tls_key;
+    int rate_per_connection;   /* requests a second one connection may send (bursts of twice that) */
+    int rate_per_token;        /* the same for all connections of one token together */
+    char *redis_url;           /* NULL = embedded redis-server */
+    bool hours_set;            /* false: open at all hours */
+    hk_hours_cfg *hours; size_t nhours;
+    hk_token_cfg *tokens; size_t ntokens;
+    hk_staff_cfg *staff; size_t nstaff;
+    hk_category_cfg *categories; size_t ncategories;
+    hk_window_cfg *windows; size_t nwindows;
+    char *gpio_backend;        /* "sim" or "gpiod" */
+    hk_gpio_line_cfg *gpio_lines; size_t ngpio_lines;
+    hk_audio_cfg audio;
+    hk_playbook_cfg *playbooks; size_t nplaybooks;
+} hk_config;
+
+void hk_config_free(hk_config *c);
+
+const hk_category_cfg *hk_config_category(const hk_config *c, const char *id);
+const hk_window_cfg *hk_config_window(const hk_config *c, int id);
+const hk_staff_cfg *hk_config_staff(const hk_config *c, const char *id);
+
+#endif

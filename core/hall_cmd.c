@@ -1,0 +1,476 @@
+/* hall_cmd.c: the hall.v1 commands. One table says which roles may run each command; this is
+ * the only place a command's role is checked. Handlers validate, then emit events (which change
+ * the state through hall_apply), then build the reply from the new state. */
+#include "hall_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef void (*cmd_fn)(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
+
+/* ---- replies ---------------------------------------------------------------------------- */
+
+static hv *reply_new(const hv *id, const char *t)
+{
+    hv *r = hv_map();
+    hv_set(r, "t", hv_str(t));
+    hv_set(r, "id", id ? hv_dup(id) : hv_nil());
+    return r;
+}
+
+hv *hall_err_reply(const hv *id, const char *code, const char *msg)
+{
+    hv *r = reply_new(id, "err");
+    hv_set(r, "code", hv_str(code));
+    hv_set(r, "msg", hv_str(msg));
+    return r;
+}
+
+static void err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hv_free(out->reply);
+    out->reply = hall_err_reply(hv_get(req, "id"), code, msg);
+}
+
+static hv *ok(hk_out *out, const hv *req)
+{
+    hv_free(out->reply);
+    out->reply = reply_new(hv_get(req, "id"), "ok");
+    return out->reply;
+}
+
+/* ---- shared pieces ------------------------------------------------------------------------ */
+
+/* queue.changed is a snapshot: many changes in a moment make one event, at the next tick
+ * (hall_tick), instead of one per ticket to every screen. */
+static void queues_changed(hk_hall *h) { h->queues_dirty = true; }
+
+static void emit_window(hk_hall *h, hk_out *out, hk_time now, const hk_win *w, int status,
+                        const char *staff, const char *reason)
+{
+    /* the event carries the window as it will be, so replay needs nothing else */
+    hv *view = hall_view_window(h, w);
+    hv_set(view, "status", hv_str(hall_window_status_name(status)));
+    hv_set(view, "staff", staff && *staff ? hv_str(staff) : hv_nil());
+    const hk_staff_cfg *st = staff && *staff ? hk_config_staff(h->cfg, staff) : NULL;
+    hv_set(view, "staff_name", st && st->name ? hv_str(st->name) : hv_nil());
+    hv_set(view, "staff_title", st && st->title ? hv_str(st->title) : hv_nil());
+    hv_set(view, "pause_reason", reason && *reason ? hv_str(reason) : hv_nil());
+    hv *ev = hall_event("window.changed");
+    hv_set(ev, "window", view);
+    hall_emit(h, out, ev, now.ms);
+}
+
+/* The window this staff connection acts for, or an err reply. */
+static hk_win *session_window(hk_hall *h, hk_session *s, const hv *req, hk_out *out)
+{
+    hk_win *w = s->window ? hall_window(h, s->window) : NULL;
+    if (!w) {
+        err(out, req, "conflict", "no window is open on this connection: send window.open first");
+        return NULL;
+    }
+    if (w->status == HK_WIN_CLOSED || strcmp(w->staff, s->staff) != 0) {
+        s->window = 0;
+        err(out, req, "conflict", "window %d is no longer open for staff %s", w->cfg->id, s->staff);
+        return NULL;
+    }
+    return w;
+}
+
+static hk_ticket *window_ticket(hk_hall *h, hk_win *w, const hv *req, hk_out *out)
+{
+    if (w->current < 0) {
+        err(out, req, "conflict", "no ticket at window %d: call one first", w->cfg->id);
+        return NULL;
+    }
+    return &h->q.tickets[w->current];
+}
+
+static void reply_ticket(hk_hall *h, hk_out *out, const hv *req, const hk_ticket *t)
+{
+    hv_set(ok(out, req), "ticket", hall_view_ticket(h, t));
+}
+
+static void reply_window(hk_hall *h, hk_out *out, const hv *req, const hk_win *w)
+{
+    hv_set(ok(out, req), "window", hall_view_window(h, w));
+}
+
+static hv *ticket_event(const hk_hall *h, const char *name, const hk_ticket *t, const hk_win *w)
+{
+    hv *ev = hall_event(name);
+    hv_set(ev, "code", hv_str(t->code));
+    hv_set(ev, "window", hv_int(w->cfg->id));
+    hv_set(ev, "category", hv_str(h->cfg->categories[t->cat].id));
+    return ev;
+}
+
+/* ---- commands ------------------------------------------------------------------------------ */
+
+static void cmd_state_get(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hv_set(ok(out, req), "state", hall_state(h, s->role, now));
+}
+
+static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    const char *catid = hv_get_str(req, "category");
+    const char *prio = hv_get_str(req, "priority");
+    const hv *appt = hv_get(req, "appointment");
+    if (!catid) { err(out, req, "bad_request", "category (a string) is required"); return; }
+    int cat = queue_cat_index(&h->q, catid);
+    if (cat < 0) { err(out, req, "not_found", "no category '%s'", catid); return; }
+    if (hv_has(req, "priority") &&
+        (!prio || (strcmp(prio, "normal") != 0 && strcmp(prio, "priority") != 0))) {
+        err(out, req, "bad_request", "priority must be \"normal\" or \"priority\"");
+        return;
+    }
+    if (appt && appt->t != HV_STR && appt->t != HV_NIL) {
+        err(out, req, "bad_request", "appointment must be a string");
+        return;
+    }
+    char why[160];
+    const char *blocked = hall_queue_blocked(h, true, appt && appt->t == HV_STR, why, sizeof why);
+    if (blocked) { err(out, req, blocked, "%s", why); return; }
+    if (!hall_is_open(h, now)) {
+        char next[64];
+        hall_next_open(h, now, next, sizeof next);
+        err(out, req, "closed", "the hall is closed; tickets are issued again %s", next);
+        return;
+    }
+    (void)s;
+    hall_roll_day(h, out, now);   /* the first ticket of a new day closes the last one first */
+    bool priority = prio && !strcmp(prio, "priority");
+    char code[16];
+    queue_next_code(&h->q, cat, now.day, code, sizeof code);
+    int ahead = queue_ahead(&h->q, cat, priority);
+    int64_t est = hall_est_wait_s(h, cat, ahead);
+    hv *ev = hall_event("ticket.issued");
+    hv_set(ev, "code", hv_str(code));
+    hv_set(ev, "category", hv_str(catid));
+    hv_set(ev, "priority", hv_str(priority ? "priority" : "normal"));
+    hv_set(ev, "issued_at", hv_int(now.ms));
+    hv_set(ev, "ahead", hv_int(ahead));
+    hv_set(ev, "est_wait_s", hv_int(est));
+    hv_set(ev, "day", hv_int(now.day));
+    if (appt && appt->t == HV_STR) hv_set(ev, "appointment", hv_dup(appt));
+    hall_emit(h, out, ev, now.ms);
+    queues_changed(h);
+    hk_ticket *t = queue_find(&h->q, code);
+    hv *tv = hall_view_ticket_ahead(h, t, ahead);
+    hv_set(tv, "est_wait_s", hv_int(est));
+    hv_set(ok(out, req), "ticket", tv);
+}
+
+static void cmd_window_open(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    int64_t id;
+    if (hv_get_int(req, "window", &id) < 0) { err(out, req, "bad_request", "window (a number) is required"); return; }
+    hk_win *w = hall_window(h, (int)id);
+    if (!w) { err(out, req, "not_found", "no window %lld", (long long)id); return; }
+    if (w->status != HK_WIN_CLOSED && strcmp(w->staff, s->staff) != 0) {
+        err(out, req, "conflict", "window %d is open for staff %s", w->cfg->id, w->staff);
+        return;
+    }
+    if (w->status == HK_WIN_CLOSED) {
+        emit_window(h, out, now, w, HK_WIN_OPEN, s->staff, NULL);
+        queues_changed(h);
+    }
+    s->window = w->cfg->id;   /* re-opening one's own window (a reconnecting tablet) is fine */
+    reply_window(h, out, req, w);
+}
+
+static void cmd_window_close(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_win *w = session_window(h, s, req, out);
+    if (!w) return;
+    if (w->current >= 0) {
+        err(out, req, "conflict", "ticket %s is still at window %d: finish, transfer or mark it no-show first",
+            h->q.tickets[w->current].code, w->cfg->id);
+        return;
+    }
+    emit_window(h, out, now, w, HK_WIN_CLOSED, NULL, NULL);
+    queues_changed(h);
+    s->window = 0;
+    reply_window(h, out, req, w);
+}
+
+static void cmd_window_pause(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_win *w = session_window(h, s, req, out);
+    if (!w) return;
+    const hv *reason = hv_get(req, "reason");
+    if (reason && reason->t != HV_STR && reason->t != HV_NIL) {
+        err(out, req, "bad_request", "reason must be a string");
+        return;
+    }
+    if (reason && reason->t == HV_STR && reason->u.s.n > 120) {
+        err(out, req, "bad_request", "reason is longer than 120 bytes");
+        return;
+    }
+    if (w->status == HK_WIN_PAUSED) { err(out, req, "conflict", "window %d is already paused", w->cfg->id); return; }
+    emit_window(h, out, now, w, HK_WIN_PAUSED, s->staff, reason && reason->t == HV_STR ? reason->u.s.p : "");
+    reply_window(h, out, req, w);
+}
+
+static void cmd_window_resume(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_win *w = session_window(h, s, req, out);
+    if (!w) return;
+    if (w->status != HK_WIN_PAUSED) { err(out, req, "conflict", "window %d is not paused", w->cfg->id); return; }
+    emit_window(h, out, now, w, HK_WIN_OPEN, s->staff, NULL);
+    reply_window(h, out, req, w);
+}
+
+static void emit_called(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, const hk_win *w, bool recall)
+{
+    hv *ev = ticket_event(h, "ticket.called", t, w);
+    hv_set(ev, "window_name", hv_str(w->cfg->name));
+    hv_set(ev, "recall", hv_bool(recall));
+    hall_emit(h, out, ev, now.ms);
+}
+
+static void cmd_call_next(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_win *w = session_window(h, s, req, out);
+    if (!w) return;
+    if (w->status == HK_WIN_PAUSED) { err(out, req, "conflict", "window %d is paused: resume it first", w->cfg->id); return; }
+    char why[160];
+    const char *blocked = hall_queue_blocked(h, false, false, why, sizeof why);
+    if (blocked) { err(out, req, blocked, "%s", why); return; }
+    if (w->current >= 0) {
+        err(out, req, "conflict", "ticket %s is still at window %d: finish, transfer or mark it no-show first",
+            h->q.tickets[w->current].code, w->cfg->id);
+        return;
+    }
+    int idx = queue_pick(&h->q, w->cfg, now.ms);
+    if (idx < 0) { err(out, req, "queue_empty", "no one is waiting for window %d", w->cfg->id); return; }
+    emit_called(h, out, now, &h->q.tickets[idx], w, false);
+    emit_window(h, out, now, w, w->status, w->staff, w->reason);
+    queues_changed(h);
+    reply_ticket(h, out, req, &h->q.tickets[idx]);
+}
+
+static void cmd_call_recall(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_win *w = session_window(h, s, req, out);
+    hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
+    if (!t) return;
+    if (t->state != TK_CALLED) { err(out, req, "conflict", "ticket %s is already being served", t->code); return; }
+    emit_called(h, out, now, t, w, true);
+    reply_ticket(h, out, req, t);
+}
+
+static void cmd_ticket_start(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_win *w = session_window(h, s, req, out);
+    hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
+    if (!t) return;
+    if (t->state != TK_CALLED) { err(out, req, "conflict", "ticket %s is already being served", t->code); return; }
+    hall_emit(h, out, ticket_event(h, "ticket.started", t, w), now.ms);
+    emit_window(h, out, now, w, w->status, w->staff, w->reason);
+    reply_ticket(h, out, req, t);
+}
+
+static void cmd_ticket_noshow(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_win *w = session_window(h, s, req, out);
+    hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
+    if (!t) return;
+    if (t->state != TK_CALLED) { err(out, req, "conflict", "ticket %s is being served: finish it instead", t->code); return; }
+    hall_emit(h, out, ticket_event(h, "ticket.noshow", t, w), now.ms);
+    emit_window(h, out, now, w, w->status, w->staff, w->reason);
+    reply_ticket(h, out, req, t);
+}
+
+static const char *const outcomes[] = {"即办件", "承诺件", "联办件", "上报件", "补正", "不予受理", "受理"};
+
+static void cmd_ticket_finish(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    const char *outcome = hv_get_str(req, "outcome");
+    bool known = false;
+    for (size_t i = 0; outcome && i < sizeof outcomes / sizeof *outcomes; i++)
+        if (!strcmp(outcome, outcomes[i])) known = true;
+    if (!known) {
+        err(out, req, "bad_request", "outcome must be one of 即办件 承诺件 联办件 上报件 补正 不予受理 受理");
+        return;
+    }
+    hk_win *w = session_window(h, s, req, out);
+    hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
+    if (!t) return;
+    hv *ev = ticket_event(h, "ticket.finished", t, w);
+    hv_set(ev, "outcome", hv_str(outcome));
+    hall_emit(h, out, ev, now.ms);
+    emit_window(h, out, now, w, w->status, w->staff, w->reason);
+    reply_ticket(h, out, req, t);
+}
+
+static void cmd_ticket_transfer(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    const char *catid = hv_get_str(req, "category");
+    int64_t target = 0;
+    bool has_win = hv_has(req, "window");
+    if (has_win && hv_get_int(req, "window", &target) < 0) { err(out, req, "bad_request", "window must be a number"); return; }
+    if (!catid && !has_win) { err(out, req, "bad_request", "transfer needs a category or a window"); return; }
+    if (hv_has(req, "category") && !catid) { err(out, req, "bad_request", "category must be a string"); return; }
+    hk_win *tw = NULL;
+    if (has_win && !(tw = hall_window(h, (int)target))) { err(out, req, "not_found", "no window %lld", (long long)target); return; }
+    int cat = catid ? queue_cat_index(&h->q, catid) : -1;
+    if (catid && cat < 0) { err(out, req, "not_found", "no category '%s'", catid); return; }
+    hk_win *w = session_window(h, s, req, out);
+    hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
+    if (!t) return;
+    if (tw == w) { err(out, req, "bad_request", "the ticket is already at window %d", w->cfg->id); return; }
+    if (cat < 0) cat = t->cat;
+    hv *ev = hall_event("ticket.transferred");
+    hv_set(ev, "code", hv_str(t->code));
+    hv_set(ev, "from_window", hv_int(w->cfg->id));
+    hv_set(ev, "category", hv_str(h->cfg->categories[cat].id));
+    hv_set(ev, "window", tw ? hv_int(tw->cfg->id) : hv_nil());
+    hall_emit(h, out, ev, now.ms);
+    emit_window(h, out, now, w, w->status, w->staff, w->reason);
+    queues_changed(h);
+    reply_ticket(h, out, req, t);
+}
+
+static void cmd_ticket_rate(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    const char *code = hv_get_str(req, "code");
+    int64_t score;
+    (void)s;
+    if (!code) { err(out, req, "bad_request", "code (a string) is required"); return; }
+    if (hv_get_int(req, "score", &score) < 0 || score < 1 || score > 5) {
+        err(out, req, "bad_request", "score must be a whole number from 1 (非常不满意) to 5 (非常满意)");
+        return;
+    }
+    hk_ticket *t = queue_find(&h->q, code);
+    if (!t) { err(out, req, "not_found", "no ticket %s", code); return; }
+    if (t->state != TK_DONE) { err(out, req, "conflict", "ticket %s is not finished yet", code); return; }
+    if (t->score) { err(out, req, "conflict", "ticket %s is already rated", code); return; }
+    hv *ev = hall_event("ticket.rated");
+    hv_set(ev, "code", hv_str(t->code));
+    hv_set(ev, "score", hv_int(score));
+    hv_set(ev, "category", hv_str(h->cfg->categories[t->cat].id));
+    hv_set(ev, "window", t->window ? hv_int(t->window) : hv_nil());
+    hall_emit(h, out, ev, now.ms);
+    reply_ticket(h, out, req, t);
+}
+
+/* ---- hello and dispatch -------------------------------------------------------------------- */
+
+/* Compares without an early exit so the time taken does not reveal how much of a token matched. */
+static bool token_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+    for (size_t i = 0; i < lb; i++) diff |= (unsigned char)(a[i % (la ? la : 1)] ^ b[i]);
+    return la && diff == 0;
+}
+
+static bool token_equal_cfg(const char *stored, const char *presented) { return token_equal(presented, stored); }
+
+static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    const char *token = hv_get_str(req, "token");
+    const hv *events = hv_get(req, "events");   /* the subscription: the transport applies it */
+    bool events_ok = !events || events->t == HV_BOOL;
+    if (events && events->t == HV_ARR) {
+        events_ok = events->u.a.n <= 16;
+        for (size_t i = 0; events_ok && i < events->u.a.n; i++)
+            events_ok = events->u.a.v[i]->t == HV_STR && events->u.a.v[i]->u.s.n <= 64;
+    }
+    if (!events_ok) {
+        err(out, req, "bad_request", "events must be true, false or a list of at most 16 event names");
+        return;
+    }
+    const hk_token_cfg *found = NULL;
+    hk_token_verifier verify = h->verify_token ? h->verify_token : token_equal_cfg;
+    /* every token is tried, so the time taken does not say which one matched */
+    for (size_t i = 0; token && i < h->cfg->ntokens; i++)
+        if (verify(h->cfg->tokens[i].token, token) && !found) found = &h->cfg->tokens[i];
+    if (!found) {
+        err(out, req, "unauthenticated", token ? "unknown token" : "token (a string) is required");
+        out->close_after = true;
+        return;
+    }
+    s->role = found->role;
+    s->window = 0;
+    s->token = (int)(found - h->cfg->tokens) + 1;
+    snprintf(s->staff, sizeof s->staff, "%s", found->staff ? found->staff : "");
+    out->auth_role = found->role;
+    hv *r = ok(out, req);
+    hv_set(r, "role", hv_str(hk_role_name(found->role)));
+    hv *hall = hv_map();
+    hv_set(hall, "id", hv_str(h->cfg->hall_id));
+    hv_set(hall, "name", hv_str(h->cfg->hall_name));
+    hv_set(r, "hall", hall);
+    if (found->staff) hv_set(r, "staff", hv_str(found->staff));
+    hv_set(r, "seq", hv_int((int64_t)h->seq));
+    hv_set(r, "state", hall_state(h, s->role, now));
+}
+
+#define STAFF HK_ROLE_STAFF
+static const struct {
+    const char *name;
+    int roles;
+    cmd_fn fn;
+} commands[] = {
+    {"state.get", HK_ROLE_ANY, cmd_state_get},
+    {"ticket.issue", HK_ROLE_KIOSK | HK_ROLE_STAFF | HK_ROLE_ADMIN, cmd_ticket_issue},
+    {"window.open", STAFF, cmd_window_open},
+    {"window.close", STAFF, cmd_window_close},
+    {"window.pause", STAFF, cmd_window_pause},
+    {"window.resume", STAFF, cmd_window_resume},
+    {"call.next", STAFF, cmd_call_next},
+    {"call.recall", STAFF, cmd_call_recall},
+    {"ticket.start", STAFF, cmd_ticket_start},
+    {"ticket.noshow", STAFF, cmd_ticket_noshow},
+    {"ticket.finish", STAFF, cmd_ticket_finish},
+    {"ticket.transfer", STAFF, cmd_ticket_transfer},
+    {"ticket.rate", HK_ROLE_STAFF | HK_ROLE_KIOSK, cmd_ticket_rate},
+    {"emergency.trigger", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_trigger},
+    {"emergency.ack", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_ack},
+    {"emergency.clear", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_clear},
+    {"emergency.playbooks", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_playbooks},
+    /* the GPIO lines belong to the host (gpio/): run there once the role is checked here */
+    {"gpio.list", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},
+    {"gpio.sim.set", HK_ROLE_ADMIN, NULL},
+    /* the incident log lives in the data directory and Redis (io/incident_log.c) */
+    {"incidents.list", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},
+    {"stats.get", HK_ROLE_ADMIN, NULL},
+    {"health", HK_ROLE_ANY, NULL},
+    {"clock.advance", HK_ROLE_ADMIN, NULL},   /* only with hallkeeper --test-clock */
+    {"announce", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},   /* the speakers (io/audio.c) */
+};
+
+void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    const char *t = hv_get_str(req, "t");
+    const hv *id = hv_get(req, "id");
+    if (!t) { err(out, req, "bad_request", "t (the command name, a string) is required"); return; }
+    if (!id || id->t != HV_INT || id->u.i < 0) {
+        err(out, req, "bad_request", "id (a non-negative integer) is required");
+        return;
+    }
+    if (!strcmp(t, "hello")) { cmd_hello(h, s, req, now, out); return; }
+    if (!s->role) { err(out, req, "unauthenticated", "send hello with a token first"); return; }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(t, commands[i].name) != 0) continue;
+        if (!(commands[i].roles & s->role)) {
+            err(out, req, "forbidden", "role %s may not use %s", hk_role_name(s->role), t);
+            return;
+        }
+        if (commands[i].fn) commands[i].fn(h, s, req, now, out);
+        else out->deferred = commands[i].name;
+        return;
+    }
+    err(out, req, "bad_request", "unknown command '%.64s'", t);
+}

@@ -1,0 +1,169 @@
+/* playbooks.c: the built-in emergency playbooks, one per incident of domain.md, after
+ * DB43/T 2422.4 §6 (clause in each comment). emergency_new() copies and resolves them against the
+ * config's GPIO lines; these tables are never modified. Conventional output lines (1 = active):
+ * door_main 1 = released, power_nonfire 0 = cut, hvac_fans 0 = stopped, siren 1 = sounding,
+ * windows_open 1 = opening, backup_power 1 = switched to backup, water_valve 0 = water cut. */
+#include <string.h>
+
+#include "emergency.h"
+
+#define STAFF_TEAM (HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN)
+
+#define GPIO(l, v) { .do_ = "gpio", .line = l, .value = v }
+#define FREEZE { .do_ = "queue_freeze" }
+#define DISPLAY(m) { .do_ = "display", .mode = m }
+#define DISPLAY_T(m, t) { .do_ = "display", .mode = m, .text = t }
+#define ANNOUNCE_LOOP(t) { .do_ = "announce", .text = t, .loop = true }
+#define ANNOUNCE(t) { .do_ = "announce", .text = t }
+#define NOTICE(t) { .do_ = "notice", .text = t }
+#define CHECK(t) { .do_ = "checklist", .text = t }
+#define ALERT(t) { .do_ = "alert", .text = t, .roles = STAFF_TEAM }
+#define N(a) (sizeof a / sizeof a[0])
+
+/* §6.4 fire */
+static hk_trigger_cfg fire_trg[] = { { .gpio = "fire_panel", .value = 1 } };
+static hk_step_cfg fire_steps[] = {
+    GPIO("door_main", 1),
+    GPIO("power_nonfire", 0),
+    GPIO("siren", 1),
+    FREEZE,
+    DISPLAY("evacuation"),
+    ANNOUNCE_LOOP("各位办事群众请注意，现在发生火警，请听从工作人员指挥，沿疏散指示标志有序撤离。"),
+    CHECK("拨打119报警"),
+    CHECK("向突发事件处置小组报告"),
+    CHECK("人员撤离后保护现场"),
+};
+
+/* §6.1.2 suspicious explosive or other dangerous object: power off first, evacuate by the fire exits */
+static hk_step_cfg suspicious_steps[] = {
+    GPIO("power_nonfire", 0),
+    GPIO("door_main", 1),
+    FREEZE,
+    DISPLAY("evacuation"),
+    ANNOUNCE_LOOP("各位办事群众请注意，大厅内发现可疑物品，请听从工作人员指挥，沿消防通道有序撤离。"),
+    CHECK("向公安机关报警（110）"),
+    CHECK("向现场安保人员和管理机构报告"),
+};
+
+/* §6.1.3 explosion, toxic gas: stop the air-conditioning fans, open windows, police, evacuate */
+static hk_step_cfg explosion_steps[] = {
+    GPIO("hvac_fans", 0),
+    GPIO("windows_open", 1),
+    GPIO("door_main", 1),
+    GPIO("siren", 1),
+    FREEZE,
+    DISPLAY("evacuation"),
+    ANNOUNCE_LOOP("各位办事群众请注意，大厅发生紧急情况，请捂住口鼻，听从工作人员指挥，有序撤离。"),
+    CHECK("向公安机关报警（110），有人员伤亡拨打120"),
+    CHECK("启动消防应急预案"),
+};
+
+/* §6.1.4 mass incident (petitioners, illegal gathering): silent, to the team only */
+static hk_step_cfg mass_steps[] = {
+    ALERT("大厅发生群体性事件：请处置小组到场，保持冷静，避免争论，引导来访人员到接待室"),
+    CHECK("向突发事件处置小组报告"),
+    CHECK("引导来访人员至僻静的接待室或会议室"),
+    CHECK("如有暴力行为或倾向，通知公安部门和信访部门"),
+};
+
+/* §6.1.5 illness, injury */
+static hk_step_cfg illness_steps[] = {
+    ALERT("大厅有人突发疾病或受伤，请就近工作人员协助"),
+    CHECK("拨打120急救电话"),
+    CHECK("向突发事件处置小组报告"),
+};
+
+/* §6.1.6.1 earthquake: alarm, evacuate, cut water and power */
+static hk_step_cfg earthquake_steps[] = {
+    GPIO("siren", 1),
+    GPIO("door_main", 1),
+    GPIO("power_nonfire", 0),
+    GPIO("water_valve", 0),
+    FREEZE,
+    DISPLAY("evacuation"),
+    ANNOUNCE_LOOP("各位办事群众请注意，现在发生地震，请保护好头部，听从工作人员指挥，有序撤离到室外空旷地带。"),
+    CHECK("确认人员已全部撤离"),
+    CHECK("准备灭火器材，救助被困人员"),
+};
+
+/* §6.1.6.2 extreme weather, flood: notify property management, help evacuation if needed */
+static hk_step_cfg weather_steps[] = {
+    ALERT("极端天气：请通知物业部门，做好防范，必要时协助疏散"),
+    DISPLAY_T("notice", "极端天气预警，请注意安全，听从工作人员安排"),
+    NOTICE("各位办事群众请注意，当前出现极端天气，请留在室内，听从工作人员安排。"),
+    CHECK("通知物业部门"),
+};
+
+/* §6.2, §5.2.2 epidemic: entrance checks, limit people inside */
+static hk_step_cfg epidemic_steps[] = {
+    { .do_ = "occupancy", .mode = "cap", .cap = 20 },
+    DISPLAY_T("notice", "疫情防控期间，大厅限流，请佩戴口罩，有序等候"),
+    NOTICE("各位办事群众请注意，疫情防控期间请佩戴口罩，配合体温检测，保持一米距离。"),
+    CHECK("入口体温检测和健康查验"),
+    CHECK("向辖区疫情防控部门报告"),
+};
+
+/* §6.3 network / information-system fault: record, diagnose, report (grade by duration) */
+static hk_step_cfg network_steps[] = {
+    ALERT("网络/信息系统故障：大厅离线运行，请记录故障并排查"),
+    CHECK("记录备案，传递故障信息"),
+    CHECK("故障诊断，判断故障原因"),
+    CHECK("上报相关领导"),
+};
+
+/* §6.5.2 power failure: backup power, lifts, guide by emergency lights and broadcast */
+static hk_trigger_cfg power_trg[] = { { .gpio = "ups_on_battery", .value = 1 } };
+static hk_step_cfg power_steps[] = {
+    GPIO("backup_power", 1),
+    DISPLAY_T("notice", "大厅临时停电，请保持镇静，听从工作人员指挥"),
+    ANNOUNCE("各位办事群众请注意，大厅临时停电，请保持镇静，听从工作人员指挥，沿应急照明指示有序疏散。"),
+    CHECK("检查电梯是否有人员被困"),
+    CHECK("来电后检查设备"),
+};
+
+/* §6.5.1 water failure: close public toilets, explain */
+static hk_step_cfg water_steps[] = {
+    DISPLAY_T("notice", "大厅临时停水，公共卫生间暂停使用"),
+    NOTICE("各位办事群众请注意，大厅临时停水，公共卫生间暂停使用，给您带来不便，敬请谅解。"),
+    CHECK("关闭公共卫生间"),
+    CHECK("向工作人员和办事群众说明情况"),
+};
+
+/* Severity: evacuations first (fire 100, explosion_gas 95, earthquake 90, suspicious_object 85),
+ * then incidents that change what the public sees, then team-only ones (docs/emergency.md). */
+static const hk_playbook_cfg builtins[] = {
+    { .id = "fire", .name = "火警", .severity = 100, .triggers = fire_trg, .ntriggers = N(fire_trg),
+      .steps = fire_steps, .nsteps = N(fire_steps) },
+    { .id = "suspicious_object", .name = "可疑物品", .severity = 85,
+      .steps = suspicious_steps, .nsteps = N(suspicious_steps) },
+    { .id = "explosion_gas", .name = "爆炸/有毒气体", .severity = 95,
+      .steps = explosion_steps, .nsteps = N(explosion_steps) },
+    { .id = "mass_incident", .name = "群体性事件", .silent = true, .severity = 10,
+      .steps = mass_steps, .nsteps = N(mass_steps) },
+    { .id = "illness", .name = "突发疾病/受伤", .severity = 30,
+      .steps = illness_steps, .nsteps = N(illness_steps) },
+    { .id = "earthquake", .name = "地震", .severity = 90,
+      .steps = earthquake_steps, .nsteps = N(earthquake_steps) },
+    { .id = "extreme_weather", .name = "极端天气", .severity = 50,
+      .steps = weather_steps, .nsteps = N(weather_steps) },
+    { .id = "epidemic", .name = "疫情", .severity = 40,
+      .steps = epidemic_steps, .nsteps = N(epidemic_steps) },
+    { .id = "network_fault", .name = "网络/信息系统故障", .severity = 15,
+      .steps = network_steps, .nsteps = N(network_steps) },
+    { .id = "power_failure", .name = "停电", .severity = 60, .triggers = power_trg, .ntriggers = N(power_trg),
+      .steps = power_steps, .nsteps = N(power_steps) },
+    { .id = "water_failure", .name = "停水", .severity = 20,
+      .steps = water_steps, .nsteps = N(water_steps) },
+};
+
+size_t playbook_builtin_count(void) { return N(builtins); }
+
+const hk_playbook_cfg *playbook_builtin(size_t i) { return i < N(builtins) ? &builtins[i] : NULL; }
+
+const hk_playbook_cfg *playbook_builtin_find(const char *id)
+{
+    for (size_t i = 0; id && i < N(builtins); i++)
+        if (strcmp(builtins[i].id, id) == 0)
+            return &builtins[i];
+    return NULL;
+}

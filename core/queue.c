@@ -1,0 +1,251 @@
+/* queue.c: see queue.h. The call policy is documented in docs/queue.md with a worked example. */
+#include "queue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HK_DEFAULT_SERVICE_MS (5 * 60 * 1000)
+/* A category's head ticket gets this many seconds of "virtual wait" so that an empty-looking
+ * wait of 0 s still ranks by the window's preference order. */
+#define HK_WAIT_BIAS_S 60.0
+
+static void *qalloc(void *p, size_t sz)
+{
+    p = realloc(p, sz);
+    if (!p) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    return p;
+}
+
+static void line_insert(hk_line *l, const hk_queue *q, int idx)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = qalloc(l->v, l->cap * sizeof *l->v);
+    }
+    /* nearly always appended at the end; transfers may land in the middle */
+    size_t pos = l->n;
+    uint64_t ord = q->tickets[idx].order;
+    while (pos > 0 && q->tickets[l->v[pos - 1]].order > ord) pos--;
+    memmove(l->v + pos + 1, l->v + pos, (l->n - pos) * sizeof *l->v);
+    l->v[pos] = idx;
+    l->n++;
+}
+
+static void line_remove(hk_line *l, int idx)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i] == idx) {
+            memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof *l->v);
+            l->n--;
+            return;
+        }
+    }
+}
+
+void queue_init(hk_queue *q, const hk_config *cfg)
+{
+    memset(q, 0, sizeof *q);
+    q->cfg = cfg;
+    strmap_init(&q->by_code);
+    q->cats = calloc(cfg->ncategories ? cfg->ncategories : 1, sizeof *q->cats);
+    if (!q->cats) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    for (size_t i = 0; i < cfg->ncategories; i++) q->cats[i].next_number = 1;
+    q->next_order = 1;
+}
+
+void queue_free(hk_queue *q)
+{
+    for (size_t i = 0; i < q->cfg->ncategories; i++) {
+        free(q->cats[i].normal.v);
+        free(q->cats[i].priority.v);
+    }
+    free(q->cats);
+    free(q->direct.v);
+    free(q->tickets);
+    strmap_free(&q->by_code);
+    memset(q, 0, sizeof *q);
+}
+
+int queue_cat_index(const hk_queue *q, const char *id)
+{
+    if (!id) return -1;
+    for (size_t i = 0; i < q->cfg->ncategories; i++)
+        if (!strcmp(q->cfg->categories[i].id, id)) return (int)i;
+    return -1;
+}
+
+hk_ticket *queue_find(hk_queue *q, const char *code)
+{
+    int idx;
+    if (!code || strmap_get(&q->by_code, code, &idx) < 0) return NULL;
+    return &q->tickets[idx];
+}
+
+int queue_ticket_index(const hk_queue *q, const hk_ticket *t) { return (int)(t - q->tickets); }
+
+static void catq_roll(hk_catq *c, int32_t day)
+{
+    if (c->day != day) { c->day = day; c->next_number = 1; }
+}
+
+void queue_next_code(const hk_queue *q, int cat, int32_t day, char *code, size_t len)
+{
+    const hk_catq *c = &q->cats[cat];
+    int n = c->day == day ? c->next_number : 1;
+    snprintf(code, len, "%s%03d", q->cfg->categories[cat].id, n);
+}
+
+static int code_number(const char *code)
+{
+    while (*code && (*code < '0' || *code > '9')) code++;
+    return atoi(code);
+}
+
+int queue_add(hk_queue *q, const char *code, int cat, bool priority, int32_t day, int64_t issued_at)
+{
+    hk_ticket *old = queue_find(q, code);
+    if (old && old->day == day) return -1;
+    if (q->ntickets == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 256;
+        q->tickets = qalloc(q->tickets, q->cap * sizeof *q->tickets);
+    }
+    int idx = (int)q->ntickets++;
+    hk_ticket *t = &q->tickets[idx];
+    memset(t, 0, sizeof *t);
+    snprintf(t->code, sizeof t->code, "%s", code);
+    t->cat = cat;
+    t->priority = priority;
+    t->day = day;
+    t->issued_at = issued_at;
+    t->state = TK_WAITING;
+    t->order = q->next_order++;
+    strmap_put(&q->by_code, t->code, idx);
+    hk_catq *c = &q->cats[cat];
+    catq_roll(c, day);
+    int n = code_number(code);
+    if (n >= c->next_number) c->next_number = n + 1;
+    line_insert(priority ? &c->priority : &c->normal, q, idx);
+    return idx;
+}
+
+void queue_remove_waiting(hk_queue *q, int idx)
+{
+    hk_ticket *t = &q->tickets[idx];
+    if (t->target_window) line_remove(&q->direct, idx);
+    else line_remove(t->priority ? &q->cats[t->cat].priority : &q->cats[t->cat].normal, idx);
+}
+
+void queue_requeue(hk_queue *q, int idx)
+{
+    hk_ticket *t = &q->tickets[idx];
+    t->state = TK_WAITING;
+    if (t->target_window) line_insert(&q->direct, q, idx);
+    else line_insert(t->priority ? &q->cats[t->cat].priority : &q->cats[t->cat].normal, q, idx);
+}
+
+int queue_waiting(const hk_queue *q, int cat, bool priority_only)
+{
+    const hk_catq *c = &q->cats[cat];
+    int n = (int)c->priority.n;
+    if (!priority_only) n += (int)c->normal.n;
+    for (size_t i = 0; i < q->direct.n; i++)
+        if (q->tickets[q->direct.v[i]].cat == cat &&
+            (!priority_only || q->tickets[q->direct.v[i]].priority)) n++;
+    return n;
+}
+
+int queue_ahead(const hk_queue *q, int cat, bool priority)
+{
+    /* A new ticket goes to the end of its line; priority tickets go before every normal one. */
+    const hk_catq *c = &q->cats[cat];
+    return priority ? (int)c->priority.n : (int)(c->priority.n + c->normal.n);
+}
+
+static double head_score(const hk_queue *q, int idx, double weight, int rank, int64_t now_ms)
+{
+    double wait_s = (double)(now_ms - q->tickets[idx].issued_at) / 1000.0;
+    if (wait_s < 0) wait_s = 0;
+    return weight * (wait_s + HK_WAIT_BIAS_S) / (1.0 + rank);
+}
+
+/* Best head among the window's categories in either the priority or the normal lines. */
+static int pick_from(const hk_queue *q, const hk_window_cfg *w, bool prio, int64_t now_ms)
+{
+    int best = -1;
+    double best_score = -1;
+    for (size_t r = 0; r < w->ncategories; r++) {
+        int cat = queue_cat_index(q, w->categories[r]);
+        if (cat < 0) continue;
+        const hk_line *l = prio ? &q->cats[cat].priority : &q->cats[cat].normal;
+        if (!l->n) continue;
+        double s = head_score(q, l->v[0], q->cfg->categories[cat].weight, (int)r, now_ms);
+        if (s > best_score) { best_score = s; best = l->v[0]; }   /* ties keep the preferred */
+    }
+    return best;
+}
+
+int queue_pick(const hk_queue *q, const hk_window_cfg *w, int64_t now_ms)
+{
+    for (size_t i = 0; i < q->direct.n; i++)
+        if (q->tickets[q->direct.v[i]].target_window == w->id) return q->direct.v[i];
+    int idx = pick_from(q, w, true, now_ms);
+    return idx >= 0 ? idx : pick_from(q, w, false, now_ms);
+}
+
+void queue_record_service(hk_queue *q, int cat, int64_t ms)
+{
+    if (ms <= 0) return;
+    hk_catq *c = &q->cats[cat];
+    c->service_ms[c->service_pos] = ms;
+    c->service_pos = (c->service_pos + 1) % HK_SERVICE_SAMPLES;
+    if (c->nservice < HK_SERVICE_SAMPLES) c->nservice++;
+}
+
+int64_t queue_avg_service_ms(const hk_queue *q, int cat)
+{
+    const hk_catq *c = &q->cats[cat];
+    if (!c->nservice) return HK_DEFAULT_SERVICE_MS;
+    int64_t sum = 0;
+    for (int i = 0; i < c->nservice; i++) sum += c->service_ms[i];
+    return sum / c->nservice;
+}
+
+static void line_remap(hk_line *l, const int *remap)
+{
+    for (size_t i = 0; i < l->n; i++) l->v[i] = remap[l->v[i]];
+}
+
+size_t queue_forget_before(hk_queue *q, int32_t day, int *remap)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < q->ntickets; i++) {
+        const hk_ticket *t = &q->tickets[i];
+        bool finished = t->state == TK_DONE || t->state == TK_NOSHOW;
+        if (finished && t->day < day) {
+            remap[i] = -1;
+            continue;
+        }
+        remap[i] = (int)kept;
+        if (kept != i) q->tickets[kept] = *t;
+        kept++;
+    }
+    size_t forgotten = q->ntickets - kept;
+    q->ntickets = kept;
+    /* the table shrinks to what is left, so a busy day's peak is given back */
+    size_t cap = kept < 256 ? 256 : kept;
+    if (cap < q->cap) {
+        q->tickets = qalloc(q->tickets, cap * sizeof *q->tickets);
+        q->cap = cap;
+    }
+    for (size_t c = 0; c < q->cfg->ncategories; c++) {
+        line_remap(&q->cats[c].normal, remap);
+        line_remap(&q->cats[c].priority, remap);
+    }
+    line_remap(&q->direct, remap);
+    /* codes repeat across days: the index keeps, for each code, the newest ticket left */
+    strmap_free(&q->by_code);
+    strmap_init(&q->by_code);
+    for (size_t i = 0; i < q->ntickets; i++) strmap_put(&q->by_code, q->tickets[i].code, (int)i);
+    return forgotten;
+}

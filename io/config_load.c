@@ -1,0 +1,1318 @@
+/* config_load.c: the hall's YAML file (contract.md "Configuration") into an hk_config.
+ * libyaml's document API keeps each node's position, so every error names FILE:LINE. The loader is
+ * strict on purpose: a typo in a fire playbook must stop the daemon at start, not at the fire. */
+#include "config_load.h"
+#include "token.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define CONFIG_MAX_BYTES (4u << 20)   /* a hall's config is a few KiB; refuse anything absurd */
+#define MV_MAX_KEYS 16
+
+const char config_demo_yaml[] =
+    "# The built-in demo hall: what hallkeeper runs with no --config.\n"
+    "hall: { id: demo, name: 示例政务服务中心 }\n"
+    "http: { listen: \"0.0.0.0:8080\" }\n"
+    "hours:                                    # a demo works at any time of day\n"
+    "  - { days: [mon, tue, wed, thu, fri, sat, sun], open: [\"00:00-24:00\"] }\n"
+    "tokens:\n"
+    "  - { token: \"kiosk-1-secret\",   role: kiosk }\n"
+    "  - { token: \"display-secret\",   role: display }\n"
+    "  - { token: \"staff-0001-pin\",   role: staff, staff: \"0001\" }\n"
+    "  - { token: \"staff-0002-pin\",   role: staff, staff: \"0002\" }\n"
+    "  - { token: \"staff-0003-pin\",   role: staff, staff: \"0003\" }\n"
+    "  - { token: \"security-secret\",  role: security }\n"
+    "  - { token: \"admin-secret\",     role: admin }\n"
+    "staff:\n"
+    "  - { id: \"0001\", name: 张三, title: 综合受理员 }\n"
+    "  - { id: \"0002\", name: 李四, title: 综合受理员 }\n"
+    "  - { id: \"0003\", name: 王五, title: 帮办代办员 }\n"
+    "categories:\n"
+    "  - { id: A, name: 社保医保, weight: 1.0 }\n"
+    "  - { id: B, name: 不动产登记, weight: 1.0 }\n"
+    "  - { id: C, name: 帮办代办, weight: 2.0 }\n"
+    "  - { id: D, name: 企业开办, weight: 1.0 }\n"
+    "windows:\n"
+    "  - { id: 1, name: 1号窗口, categories: [A, B], zone: hall }\n"
+    "  - { id: 2, name: 2号窗口, categories: [C, A], zone: hall }\n"
+    "  - { id: 3, name: 3号窗口, categories: [B, D], zone: hall }\n"
+    "  - { id: 4, name: 4号窗口, categories: [D, C, A], zone: hall }\n"
+    "gpio:\n"
+    "  backend: sim\n"
+    "  lines:\n"
+    "    - { name: fire_panel,    chip: gpiochip0, offset: 17, dir: in,  active_low: true, debounce_ms: 50 }\n"
+    "    - { name: door_main,     chip: gpiochip0, offset: 22, dir: out, normal: 0, safe: 1 }\n"
+    "    - { name: power_nonfire, chip: gpiochip0, offset: 23, dir: out, normal: 1, safe: 0 }\n"
+    "    - { name: hvac_fans,     chip: gpiochip0, offset: 24, dir: out, normal: 1, safe: 0 }\n"
+    "    - { name: siren,         chip: gpiochip0, offset: 25, dir: out, normal: 0, safe: 0 }\n"
+    "audio:\n"
+    "  sink: file\n"
+    "  path: announcements.wav\n"
+    "  voice: cmn\n"
+    "emergency:\n"
+    "  playbooks:\n"
+    "    - id: fire\n"
+    "      name: 火警\n"
+    "      triggers: [ { gpio: fire_panel, value: 1 } ]\n"
+    "      steps:\n"
+    "        - { do: gpio, line: door_main, value: 1 }\n"
+    "        - { do: gpio, line: power_nonfire, value: 0 }\n"
+    "        - { do: gpio, line: siren, value: 1 }\n"
+    "        - { do: queue_freeze }\n"
+    "        - { do: display, mode: evacuation }\n"
+    "        - { do: announce, text: 各位办事群众请注意，现在发生火警，请听从工作人员指挥，沿疏散指示标志有序撤离。, loop: true }\n"
+    "        - { do: checklist, text: 拨打119报警 }\n";
+
+/* ---- the loader's state and error reporting ---- */
+
+typedef struct {
+    const char *name;          /* file path or caller's name, first part of every message */
+    char *err;
+    size_t errlen;
+    yaml_document_t *doc;
+    hk_config *c;
+} ld;
+
+static int fail(ld *l, const yaml_node_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(ld *l, const yaml_node_t *at, const char *fmt, ...)
+{
+    if (!l->err || l->errlen == 0)
+        return -1;
+    unsigned long line = at ? (unsigned long)at->start_mark.line + 1 : 1;
+    int n = snprintf(l->err, l->errlen, "%s:%lu: ", l->name, line);
+    if (n >= 0 && (size_t)n < l->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(l->err + n, l->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Out of memory while reading a config at start-up leaves nothing sensible to do. */
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fputs("hallkeeper: out of memory loading the configuration\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = xcalloc(n, 1);
+    memcpy(p, s, n);
+    return p;
+}
+
+/* ---- node access ---- */
+
+static yaml_node_t *node_at(ld *l, int index)
+{
+    return yaml_document_get_node(l->doc, index);
+}
+
+static const char *sv(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+static bool is_plain(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* YAML's null: an empty value, ~ or null written plainly. */
+static bool is_null(const yaml_node_t *n)
+{
+    if (!is_plain(n))
+        return false;
+    const char *s = sv(n);
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+static size_t seq_len(const yaml_node_t *n)
+{
+    return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static yaml_node_t *seq_item(ld *l, const yaml_node_t *n, size_t i)
+{
+    return node_at(l, n->data.sequence.items.start[i]);
+}
+
+static const char *node_kind(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_MAPPING_NODE: return "a mapping";
+    case YAML_SEQUENCE_NODE: return "a list";
+    default: return is_null(n) ? "null" : "a scalar";
+    }
+}
+
+/* A mapping checked against its allowed keys: unknown or repeated keys are errors. */
+typedef struct {
+    yaml_node_t *node;
+    const char *what;               /* "window", for messages */
+    const char *const *keys;        /* NULL-terminated */
+    yaml_node_t *val[MV_MAX_KEYS];
+    yaml_node_t *key[MV_MAX_KEYS];
+} mview;
+
+static void keys_list(const char *const *keys, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; keys[i] && at < len; i++) {
+        int n = snprintf(buf + at, len - at, "%s%s", i ? ", " : "", keys[i]);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+}
+
+static int mv_open(ld *l, mview *m, yaml_node_t *n, const char *what, const char *const *keys)
+{
+    memset(m, 0, sizeof *m);
+    m->node = n;
+    m->what = what;
+    m->keys = keys;
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(l, n, "%s must be a mapping, got %s", what, node_kind(n));
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node_at(l, p->key);
+        if (k->type != YAML_SCALAR_NODE)
+            return fail(l, k, "a key in %s must be a plain word, got %s", what, node_kind(k));
+        size_t i = 0;
+        while (keys[i] && strcmp(keys[i], sv(k)) != 0)
+            i++;
+        if (!keys[i]) {
+            char exp[256];
+            keys_list(keys, exp, sizeof exp);
+            return fail(l, k, "unknown key '%s' in %s (expected %s)", sv(k), what, exp);
+        }
+        if (m->key[i])
+            return fail(l, k, "duplicate key '%s' in %s (first at line %lu)", sv(k), what,
+                        (unsigned long)m->key[i]->start_mark.line + 1);
+        m->key[i] = k;
+        m->val[i] = node_at(l, p->value);
+    }
+    return 0;
+}
+
+static yaml_node_t *mv_get(const mview *m, const char *key)
+{
+    for (size_t i = 0; m->keys[i]; i++)
+        if (!strcmp(m->keys[i], key))
+            return m->val[i];
+    return NULL;
+}
+
+/* Absent or null counts as not given. */
+static yaml_node_t *mv_given(const mview *m, const char *key)
+{
+    yaml_node_t *v = mv_get(m, key);
+    return v && !is_null(v) ? v : NULL;
+}
+
+/* ---- typed readers: each reports "'KEY' in WHAT must be ..." at the value's line ---- */
+
+static int scalar_string(ld *l, const mview *m, const char *key, yaml_node_t *v, char **out)
+{
+    if (v->type != YAML_SCALAR_NODE)
+        return fail(l, v, "'%s' in %s must be a string, got %s", key, m->what, node_kind(v));
+    if (strlen(sv(v)) != v->data.scalar.length)
+        return fail(l, v, "'%s' in %s must not contain NUL characters", key, m->what);
+    if (!*sv(v))
+        return fail(l, v, "'%s' in %s must not be empty", key, m->what);
+    *out = xstrdup(sv(v));
+    return 0;
+}
+
+/* def NULL and !required: *out stays NULL when the key is absent. */
+static int want_str(ld *l, const mview *m, const char *key, bool required, const char *def, char **out)
+{
+    yaml_node_t *v = mv_get(m, key);
+    if (!v)
+        return required ? fail(l, m->node, "missing required key '%s' in %s", key, m->what)
+                        : (*out = def ? xstrdup(def) : NULL, 0);
+    if (is_null(v))
+        return required ? fail(l, v, "'%s' in %s must not be empty", key, m->what)
+                        : (*out = def ? xstrdup(def) : NULL, 0);
+    return scalar_string(l, m, key, v, out);
+}
+
+static int want_int(ld *l, const mview *m, const char *key, bool required, int def, long lo, long hi,
+                    int *out)
+{
+    yaml_node_t *v = mv_get(m, key);
+    if (!v || is_null(v)) {
+        if (required)
+            return fail(l, v ? v : m->node, "missing required key '%s' in %s", key, m->what);
+        *out = def;
+        return 0;
+    }
+    char range[64];
+    if (hi == INT_MAX)
+        snprintf(range, sizeof range, "an integer >= %ld", lo);
+    else
+        snprintf(range, sizeof range, "an integer from %ld to %ld", lo, hi);
+    if (v->type != YAML_SCALAR_NODE)
+        return fail(l, v, "'%s' in %s must be %s, got %s", key, m->what, range, node_kind(v));
+    if (!is_plain(v))
+        return fail(l, v, "'%s' in %s must be %s, got the quoted string \"%s\"", key, m->what, range,
+                    sv(v));
+    char *end;
+    errno = 0;
+    long x = strtol(sv(v), &end, 10);
+    if (errno || end == sv(v) || *end || x < lo || x > hi)
+        return fail(l, v, "'%s' in %s must be %s, got '%s'", key, m->what, range, sv(v));
+    *out = (int)x;
+    return 0;
+}
+
+static int want_bool(ld *l, const mview *m, const char *key, bool def, bool *out)
+{
+    yaml_node_t *v = mv_given(m, key);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (is_plain(v)) {
+        const char *s = sv(v);
+        if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
+            *out = true;
+            return 0;
+        }
+        if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
+            *out = false;
+            return 0;
+        }
+    }
+    return fail(l, v, "'%s' in %s must be true or false, got %s%s%s", key, m->what,
+                v->type == YAML_SCALAR_NODE ? "'" : "",
+                v->type == YAML_SCALAR_NODE ? sv(v) : node_kind(v),
+                v->type == YAML_SCALAR_NODE ? "'" : "");
+}
+
+/* Returns the list node, or NULL with *rc = 0 when absent (and not required). */
+static yaml_node_t *want_seq(ld *l, const mview *m, const char *key, bool required, int *rc)
+{
+    *rc = 0;
+    yaml_node_t *v = mv_get(m, key);
+    if (!v || is_null(v)) {
+        if (required)
+            *rc = fail(l, v ? v : m->node, "missing required key '%s' in %s", key, m->what);
+        return NULL;
+    }
+    if (v->type != YAML_SEQUENCE_NODE) {
+        *rc = fail(l, v, "'%s' in %s must be a list, got %s", key, m->what, node_kind(v));
+        return NULL;
+    }
+    return v;
+}
+
+/* A list of non-empty strings; with scalar_ok a single string counts as a list of one. */
+static int want_strlist(ld *l, const mview *m, const char *key, bool required, bool scalar_ok,
+                        char ***out, size_t *nout)
+{
+    yaml_node_t *v = mv_given(m, key);
+    if (v && scalar_ok && v->type == YAML_SCALAR_NODE) {
+        *out = xcalloc(1, sizeof **out);
+        *nout = 1;
+        return scalar_string(l, m, key, v, &(*out)[0]);
+    }
+    int rc;
+    v = want_seq(l, m, key, required, &rc);
+    if (!v)
+        return rc;
+    size_t n = seq_len(v);
+    if (n == 0 && required)
+        return fail(l, v, "'%s' in %s must list at least one entry", key, m->what);
+    *out = xcalloc(n, sizeof **out);
+    *nout = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *it = seq_item(l, v, i);
+        if (it->type != YAML_SCALAR_NODE || is_null(it))
+            return fail(l, it, "'%s' in %s must be a list of strings, got %s", key, m->what,
+                        node_kind(it));
+        if (scalar_string(l, m, key, it, &(*out)[i]))
+            return -1;
+    }
+    return 0;
+}
+
+/* The node a string list entry came from, for "unknown category" style errors. */
+static yaml_node_t *strlist_node(ld *l, const mview *m, const char *key, size_t i)
+{
+    yaml_node_t *v = mv_given(m, key);
+    if (v && v->type == YAML_SEQUENCE_NODE && i < seq_len(v))
+        return seq_item(l, v, i);
+    return v ? v : m->node;
+}
+
+/* ---- small syntax checks ---- */
+
+static bool is_ident(const char *s, size_t maxlen)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char ch = s[n];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                  ch == '_' || ch == '-';
+        if (!ok)
+            return false;
+    }
+    return n >= 1 && n <= maxlen;
+}
+
+static bool is_category_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 2)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 'A' || s[i] > 'Z')
+            return false;
+    return true;
+}
+
+/* "HOST:PORT" with a non-empty HOST (an IPv6 address in brackets) and PORT 1..65535. */
+static bool is_listen(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return false;
+    size_t hostlen = (size_t)(colon - s);
+    if (s[0] == '[') {
+        if (hostlen < 3 || s[hostlen - 1] != ']')
+            return false;
+    } else if (memchr(s, ':', hostlen) || memchr(s, ' ', hostlen)) {
+        return false;
+    }
+    const char *p = colon + 1;
+    if (!*p || strlen(p) > 5)
+        return false;
+    long port = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        port = port * 10 + (*p - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
+static bool is_redis_url(const char *s)
+{
+    return (!strncmp(s, "redis://", 8) && s[8]) || (!strncmp(s, "unix://", 7) && s[7] == '/');
+}
+
+static bool one_of(const char *s, const char *const *words)
+{
+    for (size_t i = 0; words[i]; i++)
+        if (!strcmp(s, words[i]))
+            return true;
+    return false;
+}
+
+/* "HH:MM" at p; minutes of the day in *min. close allows 24:00. */
+static bool parse_hhmm(const char *p, bool close, int *min)
+{
+    for (int i = 0; i < 5; i++)
+        if (i == 2 ? p[i] != ':' : (p[i] < '0' || p[i] > '9'))
+            return false;
+    int h = (p[0] - '0') * 10 + (p[1] - '0');
+    int m = (p[3] - '0') * 10 + (p[4] - '0');
+    if (m > 59 || h > 24 || (h == 24 && (!close || m != 0)))
+        return false;
+    *min = h * 60 + m;
+    return true;
+}
+
+/* ---- sections ---- */
+
+static int load_hall(ld *l, yaml_node_t *root_map_node, yaml_node_t *n)
+{
+    static const char *const keys[] = { "id", "name", NULL };
+    mview m;
+    if (!n)
+        return fail(l, root_map_node, "missing required key 'hall' in configuration");
+    if (mv_open(l, &m, n, "hall", keys) || want_str(l, &m, "id", true, NULL, &l->c->hall_id))
+        return -1;
+    if (!is_ident(l->c->hall_id, 32))
+        return fail(l, mv_get(&m, "id"),
+                    "'id' in hall must be 1 to 32 of A-Z a-z 0-9 _ - (it is part of Redis keys), got '%s'",
+                    l->c->hall_id);
+    return want_str(l, &m, "name", false, l->c->hall_id, &l->c->hall_name);
+}
+
+static int load_http(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "listen", "tls_cert", "tls_key", "rate_per_connection", "rate_per_token",
+                                         NULL };
+    hk_config *c = l->c;
+    mview m;
+    if (!n || is_null(n)) {
+        c->listen = xstrdup("0.0.0.0:8080");
+        c->rate_per_connection = HK_DEFAULT_RATE_PER_CONNECTION;
+        c->rate_per_token = HK_DEFAULT_RATE_PER_TOKEN;
+        return 0;
+    }
+    if (mv_open(l, &m, n, "http", keys) || want_str(l, &m, "listen", false, "0.0.0.0:8080", &c->listen) ||
+        want_str(l, &m, "tls_cert", false, NULL, &c->tls_cert) ||
+        want_str(l, &m, "tls_key", false, NULL, &c->tls_key) ||
+        want_int(l, &m, "rate_per_connection", false, HK_DEFAULT_RATE_PER_CONNECTION, 1, 1000000,
+                 &c->rate_per_connection) ||
+        want_int(l, &m, "rate_per_token", false, HK_DEFAULT_RATE_PER_TOKEN, 1, 10000000, &c->rate_per_token))
+        return -1;
+    if (!is_listen(c->listen))
+        return fail(l, mv_get(&m, "listen"),
+                    "'listen' in http must be HOST:PORT with a port from 1 to 65535, got '%s'", c->listen);
+    if (!c->tls_cert != !c->tls_key)
+        return fail(l, mv_get(&m, c->tls_cert ? "tls_cert" : "tls_key"),
+                    "'tls_cert' and 'tls_key' in http must be given together");
+    return 0;
+}
+
+static int load_redis(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "url", NULL };
+    mview m;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "redis", keys) || want_str(l, &m, "url", false, NULL, &l->c->redis_url))
+        return -1;
+    if (l->c->redis_url && !is_redis_url(l->c->redis_url))
+        return fail(l, mv_get(&m, "url"),
+                    "'url' in redis must be redis://HOST:PORT/DB or unix:///path/to/socket, got '%s'",
+                    l->c->redis_url);
+    return 0;
+}
+
+static int load_hours_entry(ld *l, yaml_node_t *n, hk_hours_cfg *h)
+{
+    static const char *const keys[] = { "days", "open", NULL };
+    static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+    mview m;
+    int rc;
+    if (mv_open(l, &m, n, "hours entry", keys))
+        return -1;
+    yaml_node_t *dl = want_seq(l, &m, "days", true, &rc);
+    if (!dl)
+        return rc;
+    if (seq_len(dl) == 0)
+        return fail(l, dl, "'days' in hours entry must list at least one day");
+    for (size_t i = 0; i < seq_len(dl); i++) {
+        yaml_node_t *d = seq_item(l, dl, i);
+        int bit = -1;
+        for (int k = 0; d->type == YAML_SCALAR_NODE && k < 7; k++)
+            if (!strcmp(sv(d), days[k]))
+                bit = k;
+        if (bit < 0)
+            return fail(l, d, "'days' in hours entry: '%s' is not a day (expected mon, tue, wed, thu, fri, sat, sun)",
+                        d->type == YAML_SCALAR_NODE ? sv(d) : node_kind(d));
+        if (h->days & (1 << bit))
+            return fail(l, d, "'days' in hours entry lists '%s' twice", days[bit]);
+        h->days |= 1 << bit;
+    }
+    yaml_node_t *ol = want_seq(l, &m, "open", true, &rc);
+    if (!ol)
+        return rc;
+    size_t ns = seq_len(ol);
+    if (ns == 0)
+        return fail(l, ol, "'open' in hours entry must list at least one span like \"09:00-12:00\"");
+    if (ns > sizeof h->spans / sizeof h->spans[0])
+        return fail(l, ol, "'open' in hours entry lists %zu spans; at most %zu are allowed", ns,
+                    sizeof h->spans / sizeof h->spans[0]);
+    for (size_t i = 0; i < ns; i++) {
+        yaml_node_t *s = seq_item(l, ol, i);
+        int o, c;
+        if (s->type != YAML_SCALAR_NODE || strlen(sv(s)) != 11 || sv(s)[5] != '-' ||
+            !parse_hhmm(sv(s), false, &o) || !parse_hhmm(sv(s) + 6, true, &c))
+            return fail(l, s, "'open' in hours entry: '%s' is not a span HH:MM-HH:MM (00:00 to 24:00)",
+                        s->type == YAML_SCALAR_NODE ? sv(s) : node_kind(s));
+        if (o >= c)
+            return fail(l, s, "'open' in hours entry: span '%s' must open before it closes", sv(s));
+        if (i > 0 && o < h->spans[i - 1].close_min)
+            return fail(l, s, "'open' in hours entry: span '%s' starts before the previous span ends "
+                              "(list spans in order, without overlap)", sv(s));
+        h->spans[i].open_min = o;
+        h->spans[i].close_min = c;
+        h->nspans = (int)i + 1;
+    }
+    return 0;
+}
+
+static int load_hours(ld *l, yaml_node_t *n)
+{
+    hk_config *c = l->c;
+    if (!n || is_null(n))
+        return 0;                 /* open at all hours */
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(l, n, "'hours' must be a list of {days, open} entries, got %s", node_kind(n));
+    if (seq_len(n) == 0)
+        return fail(l, n, "'hours' must list at least one entry (leave it out to stay open at all hours)");
+    c->hours_set = true;
+    c->nhours = seq_len(n);
+    c->hours = xcalloc(c->nhours, sizeof *c->hours);
+    for (size_t i = 0; i < c->nhours; i++)
+        if (load_hours_entry(l, seq_item(l, n, i), &c->hours[i]))
+            return -1;
+    return 0;
+}
+
+/* A required or optional top-level list; *out is the list node or NULL. */
+static int top_list(ld *l, yaml_node_t *root, yaml_node_t *n, const char *key, bool required,
+                    const char *entry, yaml_node_t **out)
+{
+    *out = NULL;
+    if (!n || is_null(n)) {
+        if (required)
+            return fail(l, n ? n : root, "missing required key '%s' in configuration (at least one %s)",
+                        key, entry);
+        return 0;
+    }
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(l, n, "'%s' must be a list of %s entries, got %s", key, entry, node_kind(n));
+    if (required && seq_len(n) == 0)
+        return fail(l, n, "'%s' must list at least one %s", key, entry);
+    *out = n;
+    return 0;
+}
+
+static int load_staff(ld *l, yaml_node_t *root, yaml_node_t *n)
+{
+    static const char *const keys[] = { "id", "name", "title", "photo", NULL };
+    hk_config *c = l->c;
+    yaml_node_t *list;
+    if (top_list(l, root, n, "staff", false, "staff", &list))
+        return -1;
+    if (!list)
+        return 0;
+    c->nstaff = seq_len(list);
+    c->staff = xcalloc(c->nstaff, sizeof *c->staff);
+    for (size_t i = 0; i < c->nstaff; i++) {
+        hk_staff_cfg *s = &c->staff[i];
+        mview m;
+        if (mv_open(l, &m, seq_item(l, list, i), "staff", keys) ||
+            want_str(l, &m, "id", true, NULL, &s->id) || want_str(l, &m, "name", true, NULL, &s->name) ||
+            want_str(l, &m, "title", false, NULL, &s->title) ||
+            want_str(l, &m, "photo", false, NULL, &s->photo))
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->staff[j].id, s->id))
+                return fail(l, mv_get(&m, "id"), "duplicate staff id '%s'", s->id);
+    }
+    return 0;
+}
+
+static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
+{
+    static const char *const keys[] = { "id", "name", "weight", NULL };
+    hk_config *c = l->c;
+    yaml_node_t *list;
+    if (top_list(l, root, n, "categories", true, "category", &list))
+        return -1;
+    c->ncategories = seq_len(list);
+    c->categories = xcalloc(c->ncategories, sizeof *c->categories);
+    for (size_t i = 0; i < c->ncategories; i++) {
+        hk_category_cfg *cat = &c->categories[i];
+        mview m;
+        if (mv_open(l, &m, seq_item(l, list, i), "category", keys) ||
+            want_str(l, &m, "id", true, NULL, &cat->id) || want_str(l, &m, "name", true, NULL, &cat->name))
+            return -1;
+        if (!is_category_id(cat->id))
+            return fail(l, mv_get(&m, "id"),
+                        "'id' in category must be 1 or 2 upper-case letters A-Z (the ticket prefix), got '%s'",
+                        cat->id);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->categories[j].id, cat->id))
+                return fail(l, mv_get(&m, "id"), "duplicate category id '%s'", cat->id);
+        cat->weight = 1.0;
+        yaml_node_t *w = mv_given(&m, "weight");
+        if (w) {
+            char *end = NULL;
+            double x = 0;
+            if (is_plain(w)) {
+                errno = 0;
+                x = strtod(sv(w), &end);
+            }
+            if (!end || end == sv(w) || *end || errno || !isfinite(x) || x <= 0)
+                return fail(l, w, "'weight' in category must be a number > 0, got %s%s%s",
+                            w->type == YAML_SCALAR_NODE ? "'" : "",
+                            w->type == YAML_SCALAR_NODE ? sv(w) : node_kind(w),
+                            w->type == YAML_SCALAR_NODE ? "'" : "");
+            cat->weight = x;
+        }
+    }
+    return 0;
+}
+
+static int load_tokens(ld *l, yaml_node_t *root, yaml_node_t *n)
+{
+    static const char *const keys[] = { "token", "role", "staff", NULL };
+    hk_config *c = l->c;
+    yaml_node_t *list;
+    if (top_list(l, root, n, "tokens", true, "token", &list))
+        return -1;
+    c->ntokens = seq_len(list);
+    c->tokens = xcalloc(c->ntokens, sizeof *c->tokens);
+    for (size_t i = 0; i < c->ntokens; i++) {
+        hk_token_cfg *t = &c->tokens[i];
+        mview m;
+        char *role = NULL;
+        if (mv_open(l, &m, seq_item(l, list, i), "token", keys) ||
+            want_str(l, &m, "token", true, NULL, &t->token) || want_str(l, &m, "role", true, NULL, &role))
+            return -1;
+        t->role = hk_role_parse(role);
+        free(role);
+        if (!t->role)
+            return fail(l, mv_get(&m, "role"),
+                        "'role' in token must be one of kiosk, display, staff, security, admin, got '%s'",
+                        sv(mv_get(&m, "role")));
+        const char *why;
+        if (token_check_format(t->token, &why) < 0) return fail(l, mv_get(&m, "token"), "%s", why);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->tokens[j].token, t->token))
+                return fail(l, mv_get(&m, "token"), "duplicate token (the same secret is listed twice)");
+        if (want_str(l, &m, "staff", false, NULL, &t->staff))
+            return -1;
+        if (t->role == HK_ROLE_STAFF && !t->staff)
+            return fail(l, m.node, "token with role staff needs 'staff' (the id of a staff member)");
+        if (t->role != HK_ROLE_STAFF && t->staff)
+            return fail(l, mv_get(&m, "staff"), "'staff' in token applies to role staff only, not %s",
+                        hk_role_name(t->role));
+        if (t->staff && !hk_config_staff(c, t->staff))
+            return fail(l, mv_get(&m, "staff"), "token names unknown staff id '%s' (not in staff)", t->staff);
+    }
+    return 0;
+}
+
+static int load_windows(ld *l, yaml_node_t *root, yaml_node_t *n)
+{
+    static const char *const keys[] = { "id", "name", "categories", "zone", NULL };
+    hk_config *c = l->c;
+    yaml_node_t *list;
+    if (top_list(l, root, n, "windows", true, "window", &list))
+        return -1;
+    c->nwindows = seq_len(list);
+    c->windows = xcalloc(c->nwindows, sizeof *c->windows);
+    for (size_t i = 0; i < c->nwindows; i++) {
+        hk_window_cfg *w = &c->windows[i];
+        mview m;
+        if (mv_open(l, &m, seq_item(l, list, i), "window", keys) ||
+            want_int(l, &m, "id", true, 0, 1, INT_MAX, &w->id))
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (c->windows[j].id == w->id)
+                return fail(l, mv_get(&m, "id"), "duplicate window id %d", w->id);
+        if (want_str(l, &m, "name", true, NULL, &w->name) ||
+            want_strlist(l, &m, "categories", true, false, &w->categories, &w->ncategories) ||
+            want_str(l, &m, "zone", false, "hall", &w->zone))
+            return -1;
+        for (size_t k = 0; k < w->ncategories; k++) {
+            if (!hk_config_category(c, w->categories[k]))
+                return fail(l, strlist_node(l, &m, "categories", k),
+                            "window %d names unknown category '%s'", w->id, w->categories[k]);
+            for (size_t j = 0; j < k; j++)
+                if (!strcmp(w->categories[j], w->categories[k]))
+                    return fail(l, strlist_node(l, &m, "categories", k),
+                                "window %d lists category '%s' twice", w->id, w->categories[k]);
+        }
+    }
+    return 0;
+}
+
+static const hk_gpio_line_cfg *gpio_line(const hk_config *c, const char *name)
+{
+    for (size_t i = 0; i < c->ngpio_lines; i++)
+        if (c->gpio_lines[i].name && !strcmp(c->gpio_lines[i].name, name))
+            return &c->gpio_lines[i];
+    return NULL;
+}
+
+static int load_gpio_line(ld *l, yaml_node_t *n, size_t i)
+{
+    static const char *const keys[] = { "name", "chip", "offset", "dir", "active_low", "debounce_ms",
+                                        "normal", "safe", NULL };
+    hk_config *c = l->c;
+    hk_gpio_line_cfg *g = &c->gpio_lines[i];
+    mview m;
+    char *dir = NULL;
+    if (mv_open(l, &m, n, "gpio line", keys) || want_str(l, &m, "name", true, NULL, &g->name))
+        return -1;
+    if (!is_ident(g->name, 64))
+        return fail(l, mv_get(&m, "name"), "'name' in gpio line must be 1 to 64 of A-Z a-z 0-9 _ -, got '%s'",
+                    g->name);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->gpio_lines[j].name, g->name))
+            return fail(l, mv_get(&m, "name"), "duplicate gpio line name '%s'", g->name);
+    if (want_str(l, &m, "chip", true, NULL, &g->chip) ||
+        want_int(l, &m, "offset", true, 0, 0, 65535, &g->offset) ||
+        want_str(l, &m, "dir", true, NULL, &dir))
+        return -1;
+    bool in = !strcmp(dir, "in"), out = !strcmp(dir, "out");
+    free(dir);
+    if (!in && !out)
+        return fail(l, mv_get(&m, "dir"), "'dir' in gpio line must be in or out, got '%s'",
+                    sv(mv_get(&m, "dir")));
+    g->dir = in ? HK_GPIO_IN : HK_GPIO_OUT;
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->gpio_lines[j].chip, g->chip) && c->gpio_lines[j].offset == g->offset)
+            return fail(l, mv_get(&m, "offset"), "gpio line '%s' uses %s offset %d, already used by line '%s'",
+                        g->name, g->chip, g->offset, c->gpio_lines[j].name);
+    static const char *const in_only[] = { "debounce_ms", NULL }, *const out_only[] = { "normal", "safe", NULL };
+    const char *const *wrong = in ? out_only : in_only;
+    for (size_t k = 0; wrong[k]; k++)
+        if (mv_get(&m, wrong[k]))
+            return fail(l, mv_get(&m, wrong[k]), "'%s' in gpio line applies to dir: %s only ('%s' is dir: %s)",
+                        wrong[k], in ? "out" : "in", g->name, in ? "in" : "out");
+    if (want_bool(l, &m, "active_low", false, &g->active_low) ||
+        want_int(l, &m, "debounce_ms", false, 50, 0, 60000, &g->debounce_ms) ||
+        want_int(l, &m, "normal", false, 0, 0, 1, &g->normal) ||
+        want_int(l, &m, "safe", false, g->normal, 0, 1, &g->safe))
+        return -1;
+    if (out)
+        g->debounce_ms = 0;
+    return 0;
+}
+
+static int load_gpio(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "backend", "lines", NULL };
+    static const char *const backends[] = { "sim", "gpiod", NULL };
+    hk_config *c = l->c;
+    mview m;
+    if (!n || is_null(n)) {
+        c->gpio_backend = xstrdup("sim");
+        return 0;
+    }
+    if (mv_open(l, &m, n, "gpio", keys) || want_str(l, &m, "backend", false, "sim", &c->gpio_backend))
+        return -1;
+    if (!one_of(c->gpio_backend, backends))
+        return fail(l, mv_get(&m, "backend"), "'backend' in gpio must be sim or gpiod, got '%s'",
+                    c->gpio_backend);
+    int rc;
+    yaml_node_t *list = want_seq(l, &m, "lines", false, &rc);
+    if (!list)
+        return rc;
+    c->ngpio_lines = seq_len(list);
+    c->gpio_lines = xcalloc(c->ngpio_lines, sizeof *c->gpio_lines);
+    for (size_t i = 0; i < c->ngpio_lines; i++)
+        if (load_gpio_line(l, seq_item(l, list, i), i))
+            return -1;
+    return 0;
+}
+
+/* An optional string copied into a fixed-size field of hk_audio_cfg ("" when absent). */
+static int want_fixed(ld *l, const mview *m, const char *key, char *buf, size_t size)
+{
+    char *s = NULL;
+    if (want_str(l, m, key, false, NULL, &s))
+        return -1;
+    if (!s)
+        return 0;
+    size_t n = strlen(s);
+    free(s);
+    if (n >= size)
+        return fail(l, mv_get(m, key), "'%s' in %s must be shorter than %zu bytes", key, m->what, size);
+    memcpy(buf, sv(mv_get(m, key)), n + 1);
+    return 0;
+}
+
+/* A call template: text with {code}, {window} (its name) and {window_id}; {code} is required. */
+static int check_template(ld *l, const mview *m, const char *key, const char *t)
+{
+    static const char *const names[] = { "{code}", "{window}", "{window_id}", NULL };
+    bool code = false;
+    for (const char *p = t; *p; p++) {
+        if (*p == '}')
+            return fail(l, mv_get(m, key), "'%s' in %s has a '}' without its '{'", key, m->what);
+        if (*p != '{')
+            continue;
+        size_t i = 0;
+        while (names[i] && strncmp(p, names[i], strlen(names[i])) != 0)
+            i++;
+        if (!names[i])
+            return fail(l, mv_get(m, key),
+                        "'%s' in %s: unknown placeholder at '%.16s' (expected {code}, {window}, {window_id})", key,
+                        m->what, p);
+        code |= i == 0;
+        p += strlen(names[i]) - 1;
+    }
+    if (!code)
+        return fail(l, mv_get(m, key), "'%s' in %s must contain {code}", key, m->what);
+    return 0;
+}
+
+static int load_audio_zone(ld *l, yaml_node_t *n, size_t i)
+{
+    static const char *const keys[] = { "id", "sink", "path", "device", NULL };
+    static const char *const sinks[] = { "file", "alsa", "none", NULL };
+    hk_audio_cfg *a = &l->c->audio;
+    mview m;
+    if (mv_open(l, &m, n, "audio zone", keys) || want_fixed(l, &m, "id", a->zones[i].id, sizeof a->zones[i].id) ||
+        want_fixed(l, &m, "sink", a->zones[i].sink, sizeof a->zones[i].sink))
+        return -1;
+    if (!a->zones[i].id[0])
+        return fail(l, n, "missing required key 'id' in audio zone");
+    for (size_t k = 0; k < i; k++)
+        if (!strcmp(a->zones[k].id, a->zones[i].id))
+            return fail(l, mv_get(&m, "id"), "audio zone '%s' is listed twice", a->zones[i].id);
+    if (!a->zones[i].sink[0])
+        snprintf(a->zones[i].sink, sizeof a->zones[i].sink, "%s", a->sink);
+    if (!one_of(a->zones[i].sink, sinks))
+        return fail(l, mv_get(&m, "sink"), "'sink' in audio zone must be file, alsa or none, got '%s'",
+                    a->zones[i].sink);
+    bool file = !strcmp(a->zones[i].sink, "file"), alsa = !strcmp(a->zones[i].sink, "alsa");
+    if (mv_given(&m, "path") && !file)
+        return fail(l, mv_get(&m, "path"), "'path' in audio zone is only for sink file");
+    if (mv_given(&m, "device") && !alsa)
+        return fail(l, mv_get(&m, "device"), "'device' in audio zone is only for sink alsa");
+    char *target = a->zones[i].target;
+    if (want_fixed(l, &m, file ? "path" : "device", target, sizeof a->zones[i].target))
+        return -1;
+    if (!target[0] && (file || alsa))
+        snprintf(target, sizeof a->zones[i].target, "%s", file ? a->path : a->device);
+    return 0;
+}
+
+static int load_window_template(ld *l, yaml_node_t *n, size_t i)
+{
+    static const char *const keys[] = { "window", "template", NULL };
+    hk_audio_cfg *a = &l->c->audio;
+    mview m;
+    if (mv_open(l, &m, n, "audio window template", keys) ||
+        want_int(l, &m, "window", true, 0, 1, INT_MAX, &a->window_templates[i].window) ||
+        want_fixed(l, &m, "template", a->window_templates[i].template_, sizeof a->window_templates[i].template_))
+        return -1;
+    if (!hk_config_window(l->c, a->window_templates[i].window))
+        return fail(l, mv_get(&m, "window"), "'window' in audio window template: no window %d",
+                    a->window_templates[i].window);
+    if (!a->window_templates[i].template_[0])
+        return fail(l, n, "missing required key 'template' in audio window template");
+    return check_template(l, &m, "template", a->window_templates[i].template_);
+}
+
+static int load_audio(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "sink", "path", "device", "voice", "zones", "template",
+                                        "window_templates", "repeat", "digits", "second_language",
+                                        "second_template", "evac_tone_s", NULL };
+    static const char *const sinks[] = { "file", "alsa", "none", NULL };
+    hk_audio_cfg *a = &l->c->audio;
+    mview m;
+    static const char *const none[] = { NULL };
+    mview empty = { .node = n, .what = "audio", .keys = none };
+    if (n && !is_null(n)) {
+        if (mv_open(l, &m, n, "audio", keys))
+            return -1;
+    } else {
+        m = empty;
+    }
+    if (want_str(l, &m, "sink", false, "file", &a->sink) ||
+        want_str(l, &m, "path", false, "announcements.wav", &a->path) ||
+        want_str(l, &m, "device", false, "default", &a->device) ||
+        want_strlist(l, &m, "voice", false, true, &a->voices, &a->nvoices))
+        return -1;
+    if (!one_of(a->sink, sinks))
+        return fail(l, mv_get(&m, "sink"), "'sink' in audio must be file, alsa or none, got '%s'", a->sink);
+    if (mv_given(&m, "voice") && a->nvoices == 0)
+        return fail(l, mv_get(&m, "voice"), "'voice' in audio must name at least one voice");
+    if (a->nvoices == 0) {
+        free(a->voices);
+        a->voices = xcalloc(1, sizeof *a->voices);
+        a->voices[0] = xstrdup("cmn");
+        a->nvoices = 1;
+    }
+    if (m.keys == none)
+        return 0;
+    /* issue 5 keys, all optional */
+    char digits[8] = "";
+    int rc;
+    if (want_fixed(l, &m, "template", a->template_, sizeof a->template_) ||
+        (a->template_[0] && check_template(l, &m, "template", a->template_)) ||
+        want_int(l, &m, "repeat", false, 2, 1, 5, &a->repeat) ||
+        want_fixed(l, &m, "digits", digits, sizeof digits) ||
+        want_fixed(l, &m, "second_language", a->second_language, sizeof a->second_language) ||
+        want_fixed(l, &m, "second_template", a->second_template, sizeof a->second_template) ||
+        (a->second_template[0] && check_template(l, &m, "second_template", a->second_template)) ||
+        want_int(l, &m, "evac_tone_s", false, 10, 8, 20, &a->evac_tone_s))
+        return -1;
+    if (digits[0] && strcmp(digits, "ling") && strcmp(digits, "yao"))
+        return fail(l, mv_get(&m, "digits"), "'digits' in audio must be ling or yao, got '%s'", digits);
+    a->digits = !strcmp(digits, "yao");
+    if (a->second_template[0] && !a->second_language[0])
+        return fail(l, mv_get(&m, "second_template"), "'second_template' in audio needs 'second_language'");
+    if (a->second_language[0] && !is_ident(a->second_language, HK_AUDIO_NAME_MAX - 1))
+        return fail(l, mv_get(&m, "second_language"), "'second_language' in audio must be an espeak-ng voice like en");
+    yaml_node_t *zl = want_seq(l, &m, "zones", false, &rc);
+    if (rc)
+        return rc;
+    if (zl) {
+        if (seq_len(zl) == 0 || seq_len(zl) > HK_AUDIO_ZONES_MAX)
+            return fail(l, zl, "'zones' in audio must list 1 to %d zones", HK_AUDIO_ZONES_MAX);
+        a->nzones = seq_len(zl);
+        for (size_t i = 0; i < a->nzones; i++)
+            if (load_audio_zone(l, seq_item(l, zl, i), i))
+                return -1;
+        for (size_t w = 0; w < l->c->nwindows; w++) {
+            size_t i = 0;
+            while (i < a->nzones && strcmp(a->zones[i].id, l->c->windows[w].zone))
+                i++;
+            if (i == a->nzones)
+                return fail(l, zl, "window %d's zone '%s' is not among the audio zones", l->c->windows[w].id,
+                            l->c->windows[w].zone);
+        }
+    }
+    yaml_node_t *tl = want_seq(l, &m, "window_templates", false, &rc);
+    if (rc)
+        return rc;
+    if (tl) {
+        if (seq_len(tl) > HK_AUDIO_WINDOW_TEMPLATES_MAX)
+            return fail(l, tl, "'window_templates' in audio lists more than %d entries", HK_AUDIO_WINDOW_TEMPLATES_MAX);
+        a->nwindow_templates = seq_len(tl);
+        for (size_t i = 0; i < a->nwindow_templates; i++)
+            if (load_window_template(l, seq_item(l, tl, i), i))
+                return -1;
+    }
+    return 0;
+}
+
+/* Which of the optional step keys each `do` takes; anything else is an error (a typo would
+ * otherwise silently drop a part of an emergency procedure). */
+static const struct {
+    const char *do_;
+    const char *const keys[4];
+} step_kinds[] = {
+    { "gpio", { "line", "value", NULL } },
+    { "queue_freeze", { NULL } },
+    { "display", { "mode", "text", NULL } },
+    { "announce", { "text", "loop", "zones", NULL } },
+    { "checklist", { "text", NULL } },
+    { "alert", { "text", "roles", NULL } },
+    { "occupancy", { "mode", "cap", NULL } },
+    { "notice", { "text", "zones", NULL } },
+};
+
+static int load_step(ld *l, yaml_node_t *n, hk_step_cfg *s)
+{
+    static const char *const keys[] = { "do", "line", "value", "mode", "text", "loop", "roles", "cap",
+                                        "zones", NULL };
+    hk_config *c = l->c;
+    mview m;
+    if (mv_open(l, &m, n, "step", keys) || want_str(l, &m, "do", true, NULL, &s->do_))
+        return -1;
+    size_t kind = 0, nkinds = sizeof step_kinds / sizeof step_kinds[0];
+    while (kind < nkinds && strcmp(step_kinds[kind].do_, s->do_))
+        kind++;
+    if (kind == nkinds)
+        return fail(l, mv_get(&m, "do"),
+                    "'do' in step must be one of gpio, queue_freeze, display, announce, checklist, alert, "
+                    "occupancy, notice, got '%s'", s->do_);
+    char what[48];
+    snprintf(what, sizeof what, "%s step", s->do_);
+    m.what = what;          /* "missing required key 'text' in announce step" */
+    for (size_t k = 1; keys[k]; k++) {
+        if (!m.key[k] || one_of(keys[k], step_kinds[kind].keys))
+            continue;
+        char exp[128];
+        keys_list(step_kinds[kind].keys, exp, sizeof exp);
+        return fail(l, m.key[k], "key '%s' does not apply to do: %s (it takes %s)", keys[k], s->do_,
+                    *exp ? exp : "no other keys");
+    }
+    if (!strcmp(s->do_, "gpio")) {
+        if (want_str(l, &m, "line", true, NULL, &s->line) || want_int(l, &m, "value", true, 0, 0, 1, &s->value))
+            return -1;
+        const hk_gpio_line_cfg *g = gpio_line(c, s->line);
+        if (!g)
+            return fail(l, mv_get(&m, "line"), "gpio step names unknown line '%s' (not in gpio.lines)", s->line);
+        if (g->dir != HK_GPIO_OUT)
+            return fail(l, mv_get(&m, "line"), "gpio step sets line '%s', which is an input (dir: in)", s->line);
+    } else if (!strcmp(s->do_, "display")) {
+        static const char *const modes[] = { "evacuation", "notice", "normal", NULL };
+        if (want_str(l, &m, "mode", true, NULL, &s->mode) || want_str(l, &m, "text", false, NULL, &s->text))
+            return -1;
+        if (!one_of(s->mode, modes))
+            return fail(l, mv_get(&m, "mode"), "'mode' in %s must be evacuation, notice or normal, got '%s'", m.what,
+                        s->mode);
+    } else if (!strcmp(s->do_, "announce") || !strcmp(s->do_, "notice")) {
+        if (want_str(l, &m, "text", true, NULL, &s->text) || want_bool(l, &m, "loop", false, &s->loop) ||
+            want_strlist(l, &m, "zones", false, false, &s->zones, &s->nzones))
+            return -1;
+    } else if (!strcmp(s->do_, "checklist")) {
+        if (want_str(l, &m, "text", true, NULL, &s->text))
+            return -1;
+    } else if (!strcmp(s->do_, "alert")) {
+        char **roles = NULL;
+        size_t nroles = 0;
+        if (want_str(l, &m, "text", true, NULL, &s->text))
+            return -1;
+        int rc = want_strlist(l, &m, "roles", false, false, &roles, &nroles);
+        for (size_t k = 0; rc == 0 && k < nroles; k++) {
+            int r = hk_role_parse(roles[k]);
+            if (!r)
+                rc = fail(l, strlist_node(l, &m, "roles", k),
+                          "'roles' in alert step: unknown role '%s' (expected kiosk, display, staff, security, admin)",
+                          roles[k]);
+            s->roles |= r;
+        }
+        for (size_t k = 0; roles && k < nroles; k++)
+            free(roles[k]);
+        free(roles);
+        if (rc)
+            return -1;
+        if (!mv_given(&m, "roles"))
+            s->roles = HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN;
+        else if (!s->roles)
+            return fail(l, mv_get(&m, "roles"), "'roles' in alert step must name at least one role");
+    } else if (!strcmp(s->do_, "occupancy")) {
+        static const char *const modes[] = { "cap", "appointments_only", NULL };
+        if (want_str(l, &m, "mode", false, "cap", &s->mode))
+            return -1;
+        if (!one_of(s->mode, modes))
+            return fail(l, mv_get(&m, "mode"), "'mode' in %s must be cap or appointments_only, got '%s'", m.what,
+                        s->mode);
+        bool cap = !strcmp(s->mode, "cap");
+        if (!cap && mv_get(&m, "cap"))
+            return fail(l, mv_get(&m, "cap"), "'cap' in occupancy step applies to mode: cap only");
+        if (cap && want_int(l, &m, "cap", true, 0, 0, INT_MAX, &s->cap))
+            return -1;
+    }
+    return 0;
+}
+
+static int load_playbook(ld *l, yaml_node_t *n, size_t i)
+{
+    static const char *const keys[] = { "id", "name", "silent", "severity", "triggers", "steps", NULL };
+    hk_config *c = l->c;
+    hk_playbook_cfg *p = &c->playbooks[i];
+    mview m;
+    if (mv_open(l, &m, n, "playbook", keys) || want_str(l, &m, "id", true, NULL, &p->id))
+        return -1;
+    if (!is_ident(p->id, 32))
+        return fail(l, mv_get(&m, "id"), "'id' in playbook must be 1 to 32 of A-Z a-z 0-9 _ -, got '%s'", p->id);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->playbooks[j].id, p->id))
+            return fail(l, mv_get(&m, "id"), "duplicate playbook id '%s'", p->id);
+    if (want_str(l, &m, "name", false, p->id, &p->name) || want_bool(l, &m, "silent", false, &p->silent) ||
+        want_int(l, &m, "severity", false, 0, 0, 1000, &p->severity))
+        return -1;
+    int rc;
+    yaml_node_t *tl = want_seq(l, &m, "triggers", false, &rc);
+    if (rc)
+        return -1;
+    if (tl) {
+        static const char *const tkeys[] = { "gpio", "value", NULL };
+        p->ntriggers = seq_len(tl);
+        p->triggers = xcalloc(p->ntriggers, sizeof *p->triggers);
+        for (size_t k = 0; k < p->ntriggers; k++) {
+            hk_trigger_cfg *t = &p->triggers[k];
+            mview tm;
+            if (mv_open(l, &tm, seq_item(l, tl, k), "trigger", tkeys) ||
+                want_str(l, &tm, "gpio", true, NULL, &t->gpio) ||
+                want_int(l, &tm, "value", false, 1, 0, 1, &t->value))
+                return -1;
+            const hk_gpio_line_cfg *g = gpio_line(c, t->gpio);
+            if (!g)
+                return fail(l, mv_get(&tm, "gpio"), "trigger names unknown gpio line '%s' (not in gpio.lines)",
+                            t->gpio);
+            if (g->dir != HK_GPIO_IN)
+                return fail(l, mv_get(&tm, "gpio"), "trigger uses gpio line '%s', which is an output (dir: out)",
+                            t->gpio);
+        }
+    }
+    yaml_node_t *sl = want_seq(l, &m, "steps", false, &rc);
+    if (rc)
+        return -1;
+    if (sl) {
+        p->nsteps = seq_len(sl);
+        p->steps = xcalloc(p->nsteps, sizeof *p->steps);
+        for (size_t k = 0; k < p->nsteps; k++)
+            if (load_step(l, seq_item(l, sl, k), &p->steps[k]))
+                return -1;
+    }
+    return 0;
+}
+
+static int load_emergency(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "playbooks", NULL };
+    hk_config *c = l->c;
+    mview m;
+    if (!n || is_null(n))
+        return 0;
+    int rc;
+    if (mv_open(l, &m, n, "emergency", keys))
+        return -1;
+    yaml_node_t *list = want_seq(l, &m, "playbooks", false, &rc);
+    if (!list)
+        return rc;
+    c->nplaybooks = seq_len(list);
+    c->playbooks = xcalloc(c->nplaybooks, sizeof *c->playbooks);
+    for (size_t i = 0; i < c->nplaybooks; i++)
+        if (load_playbook(l, seq_item(l, list, i), i))
+            return -1;
+    return 0;
+}
+
+/* Sections in dependency order: staff before tokens, categories before windows, gpio before
+ * playbooks, so references can be checked as they are read. */
+static int load_root(ld *l, yaml_node_t *root)
+{
+    static const char *const keys[] = { "hall", "http", "redis", "hours", "tokens", "staff", "categories",
+                                        "windows", "gpio", "audio", "emergency", NULL };
+    mview m;
+    if (root->type != YAML_MAPPING_NODE)
+        return fail(l, root, "configuration must be a mapping with hall, tokens, categories, windows, got %s",
+                    node_kind(root));
+    if (mv_open(l, &m, root, "configuration", keys))
+        return -1;
+    if (load_hall(l, root, mv_get(&m, "hall")) || load_http(l, mv_get(&m, "http")) ||
+        load_redis(l, mv_get(&m, "redis")) || load_hours(l, mv_get(&m, "hours")) ||
+        load_staff(l, root, mv_get(&m, "staff")) || load_categories(l, root, mv_get(&m, "categories")) ||
+        load_tokens(l, root, mv_get(&m, "tokens")) || load_windows(l, root, mv_get(&m, "windows")) ||
+        load_gpio(l, mv_get(&m, "gpio")) || load_audio(l, mv_get(&m, "audio")) ||
+        load_emergency(l, mv_get(&m, "emergency")))
+        return -1;
+    return 0;
+}
+
+/* HALL_REDIS_URL (when set and not empty) wins over redis.url: the same config file can then
+ * run against a shared Redis in one place and the embedded one in another. */
+static int apply_env(ld *l)
+{
+    const char *url = getenv("HALL_REDIS_URL");
+    if (!url || !*url)
+        return 0;
+    if (!is_redis_url(url)) {
+        snprintf(l->err, l->errlen,
+                 "HALL_REDIS_URL: must be redis://HOST:PORT/DB or unix:///path/to/socket, got '%s'", url);
+        return -1;
+    }
+    free(l->c->redis_url);
+    l->c->redis_url = xstrdup(url);
+    return 0;
+}
+
+static int syntax_error(ld *l, const yaml_parser_t *p, const char *yaml, size_t len)
+{
+    yaml_node_t at = { .start_mark = p->problem_mark };
+    if (p->error == YAML_READER_ERROR) {
+        /* Encoding errors carry a byte offset, not a mark. */
+        size_t line = 0;
+        for (size_t i = 0; i < p->problem_offset && i < len; i++)
+            line += yaml[i] == '\n';
+        at.start_mark.line = line;
+        return fail(l, &at, "YAML syntax error: %s (the file must be UTF-8 text)",
+                    p->problem ? p->problem : "unreadable input");
+    }
+    if (p->context)
+        return fail(l, &at, "YAML syntax error: %s (%s at line %lu)", p->problem ? p->problem : "?",
+                    p->context, (unsigned long)p->context_mark.line + 1);
+    return fail(l, &at, "YAML syntax error: %s", p->problem ? p->problem : "unreadable input");
+}
+
+int config_load_string(const char *yaml, size_t len, const char *name, hk_config *out, char *err,
+                       size_t errlen)
+{
+    char dummy[1];
+    ld l = { .name = name ? name : "config", .err = err ? err : dummy, .errlen = err ? errlen : sizeof dummy,
+             .c = out };
+    memset(out, 0, sizeof *out);
+    if (l.errlen)
+        l.err[0] = 0;
+
+    yaml_parser_t parser;
+    yaml_document_t doc, extra;
+    if (!yaml_parser_initialize(&parser))
+        return fail(&l, NULL, "cannot initialise the YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        int rc = syntax_error(&l, &parser, yaml, len);
+        yaml_parser_delete(&parser);
+        return rc;
+    }
+    l.doc = &doc;
+    int rc = 0;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root || is_null(root)) {
+        rc = fail(&l, root, "empty configuration (expected a mapping with hall, tokens, categories, windows)");
+    } else {
+        rc = load_root(&l, root);
+        /* A second document would be silently ignored: say so instead. */
+        if (rc == 0) {
+            if (!yaml_parser_load(&parser, &extra)) {
+                rc = syntax_error(&l, &parser, yaml, len);
+            } else {
+                yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+                if (r2)
+                    rc = fail(&l, r2, "more than one YAML document; a hall's configuration is one document");
+                yaml_document_delete(&extra);
+            }
+        }
+    }
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (rc == 0)
+        rc = apply_env(&l);
+    if (rc)
+        hk_config_free(out);
+    return rc;
+}
+
+int config_load_file(const char *path, hk_config *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    int rc = 0;
+    while (buf) {
+        if (len == cap) {
+            char *nb = cap >= CONFIG_MAX_BYTES ? NULL : realloc(buf, cap * 2);
+            if (!nb) {
+                snprintf(err, errlen, "%s: too large for a configuration (over %u bytes)", path,
+                         CONFIG_MAX_BYTES);
+                rc = -1;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f)) {
+                snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+                rc = -1;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    if (rc == 0)
+        rc = config_load_string(buf, len, path, out, err, errlen);
+    free(buf);
+    return rc;
+}

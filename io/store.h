@@ -1,0 +1,46 @@
+/* store.h: the hall's durable event log in Redis, over hiredis async on the daemon's libuv loop.
+ * Every event is one stream entry in hall:{ID}:events with the explicit ID 0-SEQ, written together
+ * with hall:{ID}:seq in one MULTI/EXEC. Appends are pipelined on one connection and complete in
+ * order; an append that was in flight when the connection broke is sent again after reconnect
+ * (the explicit ID makes a second write of the same event a no-op), so a completion means the
+ * event is in Redis. The connection is a state machine: connecting -> ready -> lost -> backoff. */
+#ifndef HK_STORE_H
+#define HK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct store store;
+
+typedef void (*store_done_cb)(void *arg, int status);              /* 0 = durable */
+typedef void (*store_link_cb)(void *arg, int up);                  /* Redis link up (1) / down (0) */
+typedef void (*store_event_cb)(void *arg, uint64_t seq, const uint8_t *data, size_t len);
+typedef void (*store_restored_cb)(void *arg, int status, uint64_t last_seq);
+
+/* url: "redis://HOST:PORT/DB" (HOST an IP address or localhost) or "unix:///path/to/sock". */
+store *store_new(uv_loop_t *loop, const char *hall_id, const char *url, char *err, size_t errlen);
+void store_set_link_cb(store *s, store_link_cb cb, void *arg);
+int store_start(store *s);   /* starts connecting; retries with backoff until store_stop */
+
+/* Reads every event of the hall in seq order (XRANGE in pages), calling each() per event and
+ * done() at the end. Waits for the link if it is not up yet. */
+int store_restore(store *s, store_event_cb each, store_restored_cb done, void *arg);
+
+/* Appends one event (data = its msgpack map). done() is called exactly once, in append order. */
+int store_append(store *s, uint64_t seq, const char *ev, int64_t at_ms,
+                 const uint8_t *data, size_t len, store_done_cb done, void *arg);
+
+int store_is_up(const store *s);
+/* Sends a PING when the link is idle: a Redis that hangs (stopped, swapped out) is then noticed
+ * by the reply time-out even when the hall is quiet. Call it about once a second. */
+void store_keepalive(store *s);
+size_t store_pending(const store *s);   /* appends not yet confirmed */
+uint64_t store_confirmed(const store *s); /* the highest seq confirmed so far (appends complete in order) */
+
+/* Stops: no callbacks after this except close_cb, which is called once all handles are closed.
+ * Pending appends are dropped (their done() is not called). */
+void store_stop(store *s, void (*close_cb)(void *arg), void *arg);
+void store_free(store *s);
+
+#endif

@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""The command x role matrix of contract.md: an allowed command is never refused as forbidden,
+a disallowed one gets err forbidden; nothing but hello works before hello; a wrong token gets
+err unauthenticated and the connection is closed."""
+import hk
+from hk import check
+
+ROLES = {"kiosk": "kiosk-1-secret", "display": "display-secret", "staff": "staff-0001-pin",
+         "security": "security-secret", "admin": "admin-secret"}
+
+ANY = set(ROLES)
+# command -> (roles allowed by contract.md, args)
+QUEUE_MATRIX = [
+    ("state.get", ANY, {}),
+    ("ticket.issue", {"kiosk", "staff", "admin"}, {"category": "A"}),
+    ("window.open", {"staff"}, {"window": 1}),
+    ("window.pause", {"staff"}, {"reason": "短暂离开"}),
+    ("window.resume", {"staff"}, {}),
+    ("call.next", {"staff"}, {}),
+    ("call.recall", {"staff"}, {}),
+    ("ticket.start", {"staff"}, {}),
+    ("ticket.transfer", {"staff"}, {"category": "B"}),
+    ("call.next", {"staff"}, {}),
+    ("ticket.noshow", {"staff"}, {}),
+    ("call.next", {"staff"}, {}),
+    ("ticket.finish", {"staff"}, {"outcome": "即办件"}),
+    ("ticket.rate", {"staff", "kiosk"}, {"code": None, "score": 5}),    # code filled in at run time
+    ("window.close", {"staff"}, {}),
+]
+EMERGENCY_MATRIX = [
+    ("emergency.playbooks", {"staff", "security", "admin"}, {}),
+    ("gpio.list", {"security", "admin"}, {}),
+    ("emergency.trigger", {"security", "admin"}, {"playbook": "fire", "drill": True}),
+    ("emergency.ack", {"security", "admin"}, {"step": 0}),
+    ("emergency.clear", {"security", "admin"}, {"reason": "演练结束"}),
+    # an output line: harmless, and no emergency follows whatever the backend does with it
+    ("gpio.sim.set", {"admin"}, {"line": "door_main", "value": 0}),
+]
+
+skipped = []
+
+
+def unknown_command(r):
+    return r.get("t") == "err" and r.get("code") == "bad_request" and "unknown command" in str(r.get("msg", "")).lower()
+
+
+async def run_matrix(d, role, matrix, may_skip, rate_code=None):
+    c = await hk.connect(d, ROLES[role])
+    check(c.role == role, "hello as %s gave role %r" % (role, c.role))
+    problems = []
+    for cmd, allowed, args in matrix:
+        args = dict(args)
+        if "code" in args:
+            args["code"] = rate_code
+        r = await c.request(cmd, **args)
+        check(r.get("t") in ("ok", "err"), "%s -> %r" % (cmd, r))
+        if may_skip and unknown_command(r):
+            skipped.append("%s/%s" % (role, cmd))
+            continue
+        if role in allowed:
+            if r.get("t") == "err" and r.get("code") in ("forbidden", "unauthenticated"):
+                problems.append("%s as %s -> err %s %r (contract allows it)" % (cmd, role, r.get("code"), r.get("msg")))
+        else:
+            if not (r.get("t") == "err" and r.get("code") == "forbidden"):
+                problems.append("%s as %s -> %s %s (contract: forbidden)" % (cmd, role, r.get("t"), r.get("code")))
+    check(not c.closed, "connection of %s closed during the matrix (code %s)" % (role, c.close_code))
+    await c.close()
+    check(not problems, "; ".join(problems))
+
+
+async def prepared(d):
+    """Two waiting A tickets and one finished ticket whose code can be rated."""
+    k = await hk.connect(d, "kiosk-1-secret")
+    s = await hk.connect(d, "staff-0002-pin")
+    await s.ok("window.open", window=2)
+    code = (await k.ok("ticket.issue", category="C"))["ticket"]["code"]
+    await s.ok("call.next")
+    await s.ok("ticket.finish", outcome="即办件")
+    await s.ok("window.close")
+    for _ in range(3):
+        await k.ok("ticket.issue", category="A")
+    await k.close()
+    await s.close()
+    return code
+
+
+def make_role_test(role):
+    async def t():
+        d = await hk.daemon()
+        code = await prepared(d)
+        await run_matrix(d, role, QUEUE_MATRIX, False, code)
+    t.__name__ = "test_queue_commands_as_%s" % role
+    return t
+
+
+def make_emergency_test(role):
+    async def t():
+        async with hk.fresh() as d:
+            n = len(skipped)
+            await run_matrix(d, role, EMERGENCY_MATRIX, True)
+            if len(skipped) > n:
+                mine = skipped[n:]
+                if len(mine) == len(EMERGENCY_MATRIX):
+                    raise hk.Skip("unknown commands: " + ", ".join(mine))
+                print("  (skipped, unknown command: %s)" % ", ".join(mine))
+    t.__name__ = "test_emergency_gpio_commands_as_%s" % role
+    return t
+
+
+async def test_before_hello_unauthenticated():
+    d = await hk.daemon()
+    problems = []
+    for cmd, _, args in QUEUE_MATRIX + EMERGENCY_MATRIX:
+        c = await hk.connect(d)
+        args = dict(args)
+        if "code" in args:
+            args["code"] = "A001"
+        r = await c.request(cmd, **args)
+        if not (r.get("t") == "err" and r.get("code") == "unauthenticated"):
+            problems.append("%s before hello -> %r" % (cmd, r))
+        await c.close()
+    check(not problems, "; ".join(problems))
+    # the connection that was refused can still say hello and work
+    c = await hk.connect(d)
+    await c.err("state.get", "unauthenticated")
+    r = await c.hello("display-secret")
+    check(r.get("t") == "ok", "hello after an unauthenticated request -> %r" % r)
+    await c.ok("state.get")
+    await c.close()
+
+
+async def test_wrong_token_closes():
+    d = await hk.daemon()
+    for bad in ("nope", "", "kiosk-1-secret ", "KIOSK-1-SECRET"):
+        c = await hk.connect(d)
+        r = await c.request("hello", token=bad)
+        check(r.get("t") == "err" and r.get("code") == "unauthenticated", "hello %r -> %r" % (bad, r))
+        check(await c.wait_closed(5), "connection still open 5 s after a wrong token %r" % bad)
+    c = await hk.connect(d)
+    r = await c.request("hello")
+    check(r.get("t") == "err" and r.get("code") in ("unauthenticated", "bad_request"), "hello without token -> %r" % r)
+    await c.close()
+    c = await hk.connect(d, "display-secret")       # the hall keeps serving
+    await c.ok("state.get")
+    await c.close()
+
+
+async def test_role_reported():
+    d = await hk.daemon()
+    for token, role in (("staff-0002-pin", "staff"), ("staff-0003-pin", "staff")) + tuple(
+            (t, r) for r, t in ROLES.items()):
+        c = await hk.connect(d, token)
+        check(c.role == role, "token %s -> role %r, expected %s" % (token, c.role, role))
+        await c.close()
+
+
+tests = [test_before_hello_unauthenticated, test_wrong_token_closes, test_role_reported]
+tests += [make_role_test(r) for r in ROLES]
+tests += [make_emergency_test(r) for r in ROLES]
+hk.run(tests)

@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""The speakers wired into the daemon (issue "Broadcast speakers"), with the file sink of the
+demo hall: a call is announced when it is shown (announce.started/finished, a WAV in
+DATA/announcements with its index); an emergency takes the speakers at once, after the doors
+are released; no call is announced while it lasts and no stale call plays after the clear;
+free-text notices from security/admin; a broken sink is a fault, and calling goes on."""
+import asyncio
+import json
+import os
+
+import hk
+from hk import check
+
+
+def index(d):
+    path = os.path.join(d.data, "announcements", "index.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+async def wait_index(d, pred, timeout=30):
+    for _ in range(int(timeout * 10)):
+        rows = [r for r in index(d) if pred(r)]
+        if rows:
+            return rows
+        await asyncio.sleep(0.1)
+    check(False, "no announcement matching in %r" % index(d)[-5:])
+
+
+async def test_call_spoken_and_shown():
+    async with hk.fresh() as d:
+        disp = await hk.connect(d, "display-secret")
+        kiosk = await hk.connect(d, "kiosk-1-secret")
+        staff = await hk.connect(d, "staff-0002-pin")
+        await staff.ok("window.open", window=2)
+        code = (await kiosk.ok("ticket.issue", category="C"))["ticket"]["code"]
+        await staff.ok("call.next")
+        called = await disp.wait_event("ticket.called", lambda e: e.get("code") == code)
+        ev = await disp.wait_event("announce.started", lambda e: e.get("priority") == "call", timeout=30)
+        check(code in ev.get("text", "") and "2号窗口" in ev["text"] and ev.get("zone") == "hall",
+              "announce.started %r" % ev)
+        check(ev["at"] >= called["at"], "spoken before it was shown: %r vs %r" % (ev, called))
+        fin = await disp.wait_event("announce.finished", lambda e: e.get("priority") == "call", timeout=40)
+        check(fin.get("truncated") is False, "finished %r" % fin)
+        row = (await wait_index(d, lambda r: r["priority"] == "call"))[0]
+        wav = os.path.join(d.data, "announcements", row["file"])
+        check(os.path.getsize(wav) > 44 + 22050 * 2, "the call's WAV is shorter than a second: %s" % wav)
+        await staff.ok("call.recall")
+        await disp.wait_event("announce.started", lambda e: e.get("priority") == "call", timeout=30)
+
+
+async def test_emergency_preempts_doors_first():
+    async with hk.fresh() as d:
+        admin = await hk.connect(d, "admin-secret")
+        disp = await hk.connect(d, "display-secret")
+        kiosk = await hk.connect(d, "kiosk-1-secret")
+        staff = await hk.connect(d, "staff-0001-pin")
+        await staff.ok("window.open", window=1)
+        for _ in range(3):
+            await kiosk.ok("ticket.issue", category="A")
+        await staff.ok("call.next")
+        await disp.wait_event("announce.started", lambda e: e.get("priority") == "call", timeout=30)
+        await admin.ok("gpio.sim.set", line="fire_panel", value=1)
+        door = await disp.wait_event("gpio.changed", lambda e: e.get("line") == "door_main" and e.get("value") == 1)
+        ev = await disp.wait_event("announce.started", lambda e: e.get("priority") == "emergency", timeout=10)
+        check("火警" in ev.get("text", ""), "evacuation message %r" % ev)
+        cut = await disp.wait_event("announce.finished", lambda e: e.get("priority") == "call", timeout=10)
+        check(cut.get("truncated") is True, "the call in progress was not cut: %r" % cut)
+        await admin.ok("gpio.sim.set", line="fire_panel", value=0)
+        await disp.wait_event("gpio.changed", lambda e: e.get("line") == "fire_panel" and e.get("value") == 0)
+        await (await hk.connect(d, "security-secret")).err("announce", "frozen", text="测试广播")
+        await admin.ok("emergency.clear", reason="test")
+        cleared = await disp.wait_event("emergency.changed", lambda e: e.get("active") is False)
+        # the evacuation's index entry is written when it ends
+        row = (await wait_index(d, lambda r: r["priority"] == "emergency"))[0]
+        check(door["at"] <= row["first_sample_at_ms"],
+              "doors released at %d, after the first evacuation sample at %d" % (door["at"], row["first_sample_at_ms"]))
+        await asyncio.sleep(3)
+        stale = [r for r in index(d) if r["priority"] == "call" and r["started_at_ms"] > cleared["at"]]
+        check(not stale, "a stale call was played after the clear: %r" % stale)
+        await staff.ok("ticket.noshow")
+        await staff.ok("call.next")        # a new call after the clear is spoken again
+        await disp.wait_event("announce.started",
+                              lambda e: e.get("priority") == "call" and e["at"] > cleared["at"], timeout=30)
+
+
+async def test_notice():
+    async with hk.fresh() as d:
+        sec = await hk.connect(d, "security-secret")
+        disp = await hk.connect(d, "display-secret")
+        r = await sec.ok("announce", text="各位请注意，大厅将于十分钟后闭馆。")
+        check(r["announce"]["text"].startswith("各位"), "reply %r" % r)
+        ev = await disp.wait_event("announce.started", lambda e: e.get("priority") == "notice", timeout=30)
+        check("闭馆" in ev["text"], "notice %r" % ev)
+        await sec.err("announce", "bad_request", text="")
+        await sec.err("announce", "not_found", text="x", zones=["nowhere"])
+        await (await hk.connect(d, "kiosk-1-secret")).err("announce", "forbidden", text="x")
+
+
+async def test_broken_sink_is_a_fault():
+    text = hk.demo_config().replace("audio:\n  sink: none", "audio:\n  sink: file\n  path: /proc/nonexistent/x.wav")
+    async with hk.fresh(config=hk.write_config(text)) as d:
+        admin = await hk.connect(d, "admin-secret")
+        kiosk = await hk.connect(d, "kiosk-1-secret")
+        staff = await hk.connect(d, "staff-0001-pin")
+        await staff.ok("window.open", window=1)
+        code = (await kiosk.ok("ticket.issue", category="A"))["ticket"]["code"]
+        r = await staff.ok("call.next")
+        check(r["ticket"]["code"] == code, "calling goes on: %r" % r)
+        ev = await admin.wait_event("fault", lambda e: e.get("kind") == "audio", timeout=30)
+        check(ev.get("active") is True and ev.get("detail"), "audio fault %r" % ev)
+
+
+hk.run([test_call_spoken_and_shown, test_emergency_preempts_doors_first, test_notice, test_broken_sink_is_a_fault],
+       timeout=180)

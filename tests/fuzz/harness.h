@@ -1,0 +1,47 @@
+/* harness.h: the fuzz targets as plain functions, shared by the libFuzzer entry points
+ * (tests/fuzz/fuzz_*_main.c, built by scripts/fuzz) and the corpus replay in the unit suite
+ * (tests/unit/test_fuzz_replay.c), so a crash found by the fuzzer stays a failing test.
+ * Each returns 0; a broken invariant aborts (a libFuzzer crash, a failed cmocka test). */
+#ifndef HK_FUZZ_HARNESS_H
+#define HK_FUZZ_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/hall.h"
+#include "core/val.h"
+
+/* One frame through codec_validate and codec_decode (they must agree), then what decodes is
+ * re-encoded and decoded again: the same tree and the same bytes both times. */
+int fuzz_codec(const uint8_t *data, size_t size);
+
+/* The bytes as a YAML config through config_load_string; a config that loads must build a
+ * hall that runs commands, triggers and input levels, and replays into an equal hall. */
+int fuzz_config(const uint8_t *data, size_t size);
+
+/* data[0] picks the session (admin, staff, kiosk: data[0] % 3), the hall's starting scene
+ * ((data[0] / 3) % 4: empty, tickets waiting, a ticket at the staff's window, plus a fire
+ * drill) and whether a tick on the next day follows ((data[0] / 12) % 2); the rest is one
+ * msgpack request for hall_cmd. Every event emitted, through the codec and hall_replay into
+ * a second hall, must rebuild an equal state. */
+int fuzz_cmd(const uint8_t *data, size_t size);
+
+/* ---- shared checks (harness_check.c) ---- */
+
+/* Set by a corpus replay so an invariant failure names the file. */
+extern const char *fuzz_input_name;
+
+_Noreturn void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define FUZZ_CHECK(cond, ...) do { if (!(cond)) fuzz_fail(__VA_ARGS__); } while (0)
+
+/* Writes v as JSON-like text to stderr (for failure reports). */
+void fuzz_dump(const char *label, const hv *v);
+
+/* Keeps copies of out's events in log (an hv array), checks the reply's shape, frees out. */
+void fuzz_take(hk_out *out, hv *log);
+
+/* Replays every event of log (an hv array), encoded and decoded as the store does, into a new
+ * hall on cfg, and requires the same seq, the same state for every role and the same outputs. */
+void fuzz_replay_check(const hk_config *cfg, const hk_hall *live, const hv *log, hk_time now);
+
+#endif

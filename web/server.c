@@ -1,0 +1,407 @@
+/* server.c: libwebsockets on the daemon's libuv loop (see server.h). One protocol, "hall.v1",
+ * is first in the list so it also receives plain HTTP: it serves the pages and upgrades /ws. */
+#include "server.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../io/log.h"
+#include "codec.h"
+
+struct client {
+    struct lws *wsi;
+    server *srv;
+    client *prev, *next;
+    frame **q;                 /* ring of qcap frames, grown as needed up to SERVER_MAX_QUEUE */
+    size_t qcap, qhead, qlen, qbytes;
+    uint8_t *rx;               /* reassembly of a fragmented message, at most CODEC_MAX_FRAME */
+    size_t rxlen;
+    int rx_binary;
+    int dropping;
+    int close_status;          /* close once the queue is drained; 0 = no */
+    char close_reason[64];
+    char peer[64];
+    void *data;
+    int established;
+};
+
+struct server {
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    server_handlers h;
+    void *arg;
+    char pages[1024];
+    int port;
+    client *clients;
+    size_t nclients;
+};
+
+static void server_lws_log(int level, const char *line)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", line);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = 0;
+    hk_log(level == LLL_ERR ? HK_LOG_ERR : HK_LOG_WARN, "lws: %s", buf);
+}
+
+/* ---- HTTP: the pages ---------------------------------------------------------------------- */
+
+static const char *mime_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    static const struct { const char *ext, *mime; } types[] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"}, {".png", "image/png"}, {".svg", "image/svg+xml"},
+        {".ico", "image/x-icon"}, {".wav", "audio/wav"}, {".ogg", "audio/ogg"},
+        {".wasm", "application/wasm"}, {".txt", "text/plain; charset=utf-8"},
+        {".csv", "text/csv; charset=utf-8"},
+    };
+    for (size_t i = 0; dot && i < sizeof types / sizeof *types; i++)
+        if (!strcmp(dot, types[i].ext)) return types[i].mime;
+    return "application/octet-stream";
+}
+
+static int is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Maps a URL path to a file under the pages directory: "/" -> index.html, "/kiosk" ->
+ * kiosk.html, "/display/window/N" -> window.html, others as files. Refuses "..". */
+static int page_file(const server *s, const char *url, char *out, size_t len)
+{
+    if (url[0] != '/' || strstr(url, "..") || strchr(url, '\\')) return -1;
+    if (!strcmp(url, "/")) url = "/index.html";
+    if (!strncmp(url, "/display/window/", 16)) url = "/window.html";
+    snprintf(out, len, "%s%s", s->pages, url);
+    if (is_file(out)) return 0;
+    if (!strchr(url + 1, '.') && !strchr(url + 1, '/')) {
+        snprintf(out, len, "%s%s.html", s->pages, url);
+        if (is_file(out)) return 0;
+    }
+    return -1;
+}
+
+static int serve_http(server *s, struct lws *wsi, const char *url)
+{
+    char path[1400];
+    if (page_file(s, url, path, sizeof path) < 0) {
+        if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL)) return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    int n = lws_serve_http_file(wsi, path, mime_of(path), NULL, 0);
+    if (n < 0) return -1;
+    if (n > 0 && lws_http_transaction_completed(wsi)) return -1;
+    return 0;
+}
+
+/* ---- WebSocket clients --------------------------------------------------------------------- */
+
+static void client_link(server *s, client *c)
+{
+    c->next = s->clients;
+    if (s->clients) s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+}
+
+static void client_unlink(server *s, client *c)
+{
+    if (c->prev) c->prev->next = c->next;
+    else s->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    s->nclients--;
+}
+
+static void client_drop(client *c, const char *why)
+{
+    if (c->dropping) return;
+    c->dropping = 1;
+    log_warn("client %s dropped: %s", c->peer, why);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* Most clients never have more than a few frames waiting: the ring starts small. */
+static int client_grow(client *c)
+{
+    size_t ncap = c->qcap ? c->qcap * 2 : 8;
+    frame **nq = malloc(ncap * sizeof *nq);
+    if (!nq) return -1;
+    for (size_t i = 0; i < c->qlen; i++) nq[i] = c->q[(c->qhead + i) % c->qcap];
+    free(c->q);
+    c->q = nq;
+    c->qcap = ncap;
+    c->qhead = 0;
+    return 0;
+}
+
+int client_send(client *c, frame *f)
+{
+    if (c->dropping) return -1;
+    if (c->qlen == SERVER_MAX_QUEUE || c->qbytes + f->len > SERVER_MAX_QUEUED_BYTES) {
+        client_drop(c, "too slow: its send queue is full");
+        return -1;
+    }
+    if (c->qlen == c->qcap && client_grow(c) < 0) {
+        client_drop(c, "out of memory for its send queue");
+        return -1;
+    }
+    c->q[(c->qhead + c->qlen) % c->qcap] = frame_ref(f);
+    c->qlen++;
+    c->qbytes += f->len;
+    /* a client with frames already waiting has asked for a writeable callback: asking again per
+     * frame of a broadcast only costs poll re-arming */
+    if (c->qlen == 1) lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void client_close_after(client *c, int status, const char *reason)
+{
+    c->close_status = status;
+    snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
+    lws_callback_on_writable(c->wsi);
+}
+
+void client_set_data(client *c, void *data) { c->data = data; }
+void *client_data(const client *c) { return c->data; }
+const char *client_peer(const client *c) { return c->peer; }
+
+void server_each(server *s, void (*fn)(client *c, void *arg), void *arg)
+{
+    for (client *c = s->clients, *next; c; c = next) {
+        next = c->next;
+        if (!c->dropping) fn(c, arg);
+    }
+}
+
+size_t server_clients(const server *s) { return s->nclients; }
+int server_port(const server *s) { return s->port; }
+
+static int client_close_now(client *c, int status, const char *reason)
+{
+    lws_close_reason(c->wsi, (enum lws_close_status)status, (unsigned char *)reason, strlen(reason));
+    return -1;
+}
+
+static int on_receive(client *c, const void *in, size_t len)
+{
+    if (c->dropping) return 0;
+    if (lws_is_first_fragment(c->wsi)) {
+        c->rxlen = 0;
+        c->rx_binary = lws_frame_is_binary(c->wsi);
+    }
+    if (c->rxlen + len > CODEC_MAX_FRAME)
+        return client_close_now(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "frame larger than 64 KiB");
+    if (!c->rx && !(c->rx = malloc(CODEC_MAX_FRAME))) return -1;
+    memcpy(c->rx + c->rxlen, in, len);
+    c->rxlen += len;
+    if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi)) return 0;
+    size_t n = c->rxlen;
+    c->rxlen = 0;
+    c->srv->h.on_message(c->srv->arg, c, c->rx, n, c->rx_binary);
+    return 0;
+}
+
+static int on_writeable(client *c)
+{
+    if (c->qlen) {
+        /* Several frames per callback while the socket takes them whole: one write each, and a
+         * partial write (kept by lws, sent before anything else) makes lws_send_pipe_choked
+         * true, which ends the round. Cuts the poll re-arming per frame of a busy hall. */
+        for (int n = 0; c->qlen && n < SERVER_WRITES_PER_CALLBACK; n++) {
+            if (n && lws_send_pipe_choked(c->wsi)) break;
+            frame *f = c->q[c->qhead];
+            c->qhead = (c->qhead + 1) % c->qcap;
+            c->qlen--;
+            c->qbytes -= f->len;
+            int m = lws_write(c->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_BINARY);
+            frame_unref(f);
+            if (m < 0) return -1;
+        }
+        if (c->qlen || c->close_status) lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    if (c->close_status) return client_close_now(c, c->close_status, c->close_reason);
+    return 0;
+}
+
+/* A browser page of another site must not drive the hall with a user's stored token: a request
+ * that says where it comes from (Origin) must come from this server's own pages. */
+static int origin_ok(struct lws *wsi)
+{
+    char origin[256], host[256];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 1;   /* not a browser */
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0 ||
+        lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) < 0)
+        return 0;
+    const char *o = strstr(origin, "://");
+    o = o ? o + 3 : origin;
+    return strcmp(o, host) == 0;
+}
+
+static int filter_connection(server *s, struct lws *wsi)
+{
+    char uri[64], peer[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
+        return 1;   /* WebSocket only on /ws */
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    if (!origin_ok(wsi)) {
+        log_warn("refused a WebSocket from %s: its Origin is not this server", peer);
+        return 1;
+    }
+    /* one address may not take every connection the box can hold; loopback is the box itself */
+    if (strcmp(peer, "127.0.0.1") != 0 && strcmp(peer, "::1") != 0) {
+        size_t n = 0;
+        for (client *c = s->clients; c; c = c->next)
+            if (!strcmp(c->peer, peer)) n++;
+        if (n >= SERVER_MAX_PER_ADDR) {
+            log_warn("refused a WebSocket from %s: it already has %zu connections", peer, n);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void client_release(client *c)
+{
+    while (c->qlen) {
+        frame_unref(c->q[c->qhead]);
+        c->qhead = (c->qhead + 1) % c->qcap;
+        c->qlen--;
+    }
+    free(c->q);
+    c->q = NULL;
+    c->qcap = c->qbytes = 0;
+    free(c->rx);
+    c->rx = NULL;
+}
+
+static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                           size_t len)
+{
+    server *s = lws_context_user(lws_get_context(wsi));
+    client *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return serve_http(s, wsi, in ? (const char *)in : "/");
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return filter_connection(s, wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(c, 0, sizeof *c);
+        c->wsi = wsi;
+        c->srv = s;
+        c->established = 1;
+        lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
+        client_link(s, c);
+        s->h.on_open(s->arg, c);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(c, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(c);
+    case LWS_CALLBACK_CLOSED:
+        if (c && c->established) {
+            c->established = 0;
+            s->h.on_close(s->arg, c);
+            client_unlink(s, c);
+            client_release(c);
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static struct lws_protocols server_protocols[] = {
+    {"hall.v1", server_callback, sizeof(client), 16384, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static int split_listen(const char *listen, char *host, size_t hlen, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || (size_t)(colon - listen) >= hlen) return -1;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = 0;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535) return -1;
+    *port = (int)p;
+    return 0;
+}
+
+server *server_new(uv_loop_t *loop, const server_options *opt, const server_handlers *h, void *arg,
+                   char *err, size_t errlen)
+{
+    server *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, errlen, "out of memory"); return NULL; }
+    s->h = *h;
+    s->arg = arg;
+    snprintf(s->pages, sizeof s->pages, "%s", opt->pages_dir);
+    char host[128];
+    if (split_listen(opt->listen, host, sizeof host, &s->port) < 0) {
+        snprintf(err, errlen, "http.listen '%s' is not HOST:PORT", opt->listen);
+        free(s);
+        return NULL;
+    }
+    lws_set_log_level(LLL_ERR | LLL_WARN, server_lws_log);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    void *loops[1] = {loop};
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (opt->tls_cert) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.foreign_loops = loops;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.user = s;
+    s->ctx = lws_create_context(&info);
+    if (!s->ctx) {
+        snprintf(err, errlen, "cannot start the web server (is libwebsockets-evlib-uv installed?)");
+        free(s);
+        return NULL;
+    }
+    memset(&info, 0, sizeof info);
+    info.port = s->port;
+    info.iface = (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "*")) ? NULL : host;
+    info.protocols = server_protocols;
+    info.vhost_name = "hall";
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    /* lws enables TLS on a vhost only if the vhost's own options ask for it too */
+    if (opt->tls_cert) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = opt->tls_cert;
+    info.ssl_private_key_filepath = opt->tls_key;
+    info.keepalive_timeout = 5;
+    s->vh = lws_create_vhost(s->ctx, &info);
+    if (!s->vh) {
+        snprintf(err, errlen, "cannot listen on %s: the port is in use or the address is not on this machine",
+                 opt->listen);
+        lws_context_destroy(s->ctx);
+        uv_run(loop, UV_RUN_DEFAULT);
+        lws_context_destroy(s->ctx);
+        free(s);
+        return NULL;
+    }
+    if (s->port == 0) s->port = lws_get_vhost_listen_port(s->vh);
+    return s;
+}
+
+void server_free(server *s, uv_loop_t *loop)
+{
+    if (!s) return;
+    /* the order stack.md gives: destroy, let the loop close lws's handles, destroy again */
+    lws_context_destroy(s->ctx);
+    uv_run(loop, UV_RUN_DEFAULT);
+    lws_context_destroy(s->ctx);
+    free(s);
+}
