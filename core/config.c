@@ -92,6 +92,12 @@ void hk_config_free(hk_config *c)
         free(c->windows[i].zone);
     }
     free(c->windows);
+    /* @posts:free */
+    /* @appt:free */
+    /* @cases:free */
+    /* @mobile:free */
+    /* @redis:free */
+    /* @report:free */
     free(c->gpio_backend);
     for (size_t i = 0; c->gpio_lines && i < c->ngpio_lines; i++) {
         free(c->gpio_lines[i].name);

@@ -121,6 +121,13 @@ typedef struct {
 #define HK_DEFAULT_RATE_PER_CONNECTION 2000
 #define HK_DEFAULT_RATE_PER_TOKEN 50000
 
+/* @posts:types */
+/* @appt:types */
+/* @cases:types */
+/* @mobile:types */
+/* @redis:types */
+/* @report:types */
+
 typedef struct hk_config {
     char *hall_id, *hall_name;
     char *listen;              /* "HOST:PORT" */
@@ -138,6 +145,12 @@ typedef struct hk_config {
     hk_gpio_line_cfg *gpio_lines; size_t ngpio_lines;
     hk_audio_cfg audio;
     hk_playbook_cfg *playbooks; size_t nplaybooks;
+    /* @posts:config */
+    /* @appt:config */
+    /* @cases:config */
+    /* @mobile:config */
+    /* @redis:config */
+    /* @report:config */
 } hk_config;
 
 void hk_config_free(hk_config *c);

@@ -29,12 +29,24 @@ hk_hall *hall_new(const hk_config *cfg)
         h->wins[i].status = HK_WIN_CLOSED;
         h->wins[i].current = -1;
     }
+    /* @posts:new */
+    /* @appt:new */
+    /* @cases:new */
+    /* @mobile:new */
+    /* @redis:new */
+    /* @report:new */
     return h;
 }
 
 void hall_free(hk_hall *h)
 {
     if (!h) return;
+    /* @posts:free */
+    /* @appt:free */
+    /* @cases:free */
+    /* @mobile:free */
+    /* @redis:free */
+    /* @report:free */
     queue_free(&h->q);
     emergency_out_free(&h->eo);
     emergency_free(h->em);
@@ -330,6 +342,12 @@ int hall_apply(hk_hall *h, const hv *ev)
     if (!strcmp(name, "emergency.changed")) return hall_apply_emergency(h, ev);
     if (!strcmp(name, "fault")) return apply_fault(h, ev);
     if (!strcmp(name, "day.closed")) return apply_day_closed(h, ev);
+    /* @posts:apply */
+    /* @appt:apply */
+    /* @cases:apply */
+    /* @mobile:apply */
+    /* @redis:apply */
+    /* @report:apply */
     return 0;   /* derived or informational events (queue.changed, ...) change nothing */
 }
 
@@ -363,11 +381,31 @@ hv *hall_event(const char *name)
     return ev;
 }
 
+/* Who may receive an event, by name prefix. Events that carry personal data or that are for
+ * the hall's own people (alerts, cases, follow-ups, appointments) never reach display or kiosk
+ * connections; everything else is public (ticket codes only). The first matching row wins. */
+#define HK_ROLE_PEOPLE (HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN)
+static const struct { const char *prefix; int roles; } audiences[] = {
+    {"alert.", HK_ROLE_PEOPLE},
+    {"case.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
+    {"followup.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
+    {"appointment.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
+    {"staff.", HK_ROLE_PEOPLE},
+    /* @posts:audience */
+    /* @appt:audience */
+    /* @cases:audience */
+    /* @mobile:audience */
+    /* @report:audience */
+};
+
 int hall_event_audience(const hv *event)
 {
     bool silent = false;
     if (hv_get_bool(event, "silent", &silent) == 0 && silent)
-        return HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN;
+        return HK_ROLE_PEOPLE;
+    const char *name = hv_get_str(event, "ev");
+    for (size_t i = 0; name && i < sizeof audiences / sizeof *audiences; i++)
+        if (!strncmp(name, audiences[i].prefix, strlen(audiences[i].prefix))) return audiences[i].roles;
     return HK_ROLE_ANY;
 }
 
@@ -390,4 +428,10 @@ void hall_tick(hk_hall *h, hk_time now, hk_out *out)
         hv_set(ev, "queues", hall_view_queues(h));
         hall_emit(h, out, ev, now.ms);
     }
+    /* @posts:tick */
+    /* @appt:tick */
+    /* @cases:tick */
+    /* @mobile:tick */
+    /* @redis:tick */
+    /* @report:tick */
 }

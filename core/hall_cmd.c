@@ -449,6 +449,12 @@ static const struct {
     {"health", HK_ROLE_ANY, NULL},
     {"clock.advance", HK_ROLE_ADMIN, NULL},   /* only with hallkeeper --test-clock */
     {"announce", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},   /* the speakers (io/audio.c) */
+    /* @posts:cmds */
+    /* @appt:cmds */
+    /* @cases:cmds */
+    /* @mobile:cmds */
+    /* @redis:cmds */
+    /* @report:cmds */
 };
 
 void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)

@@ -48,7 +48,13 @@ struct hk_hall {
     int nfaults;
     hk_token_verifier verify_token;
     bool queues_dirty;       /* a queue.changed is owed at the next tick */
-    int32_t open_day;        /* the local day the hall is in (YYYYMMDD), 0 before its first ticket */        /* outputs of em, recomputed after every emergency change */
+    int32_t open_day;        /* the local day the hall is in (YYYYMMDD), 0 before its first ticket */
+    /* @posts:state */
+    /* @appt:state */
+    /* @cases:state */
+    /* @mobile:state */
+    /* @redis:state */
+    /* @report:state */
 };
 
 hk_win *hall_window(hk_hall *h, int id);
@@ -70,6 +76,13 @@ void hall_cmd_emergency_trigger(hk_hall *h, hk_session *s, const hv *req, hk_tim
 void hall_cmd_emergency_ack(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_emergency_clear(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_emergency_playbooks(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
+
+/* @posts:decls */
+/* @appt:decls */
+/* @cases:decls */
+/* @mobile:decls */
+/* @redis:decls */
+/* @report:decls */
 
 /* views (hall_view.c) */
 hv *hall_view_window(const hk_hall *h, const hk_win *w);

@@ -197,6 +197,12 @@ hv *hall_state(const hk_hall *h, int role, hk_time now)
     }
     hv_set(s, "recent_calls", rc);
     hv_set(s, "emergency", hall_view_emergency(h, role));
+    /* @posts:view */
+    /* @appt:view */
+    /* @cases:view */
+    /* @mobile:view */
+    /* @redis:view */
+    /* @report:view */
     hv *faults = hv_arr();
     for (int i = 0; i < h->nfaults; i++) {
         const hk_fault *f = &h->faults[i];

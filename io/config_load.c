@@ -1168,12 +1168,26 @@ static int load_emergency(ld *l, yaml_node_t *n)
     return 0;
 }
 
+/* @posts:loaders */
+/* @appt:loaders */
+/* @cases:loaders */
+/* @mobile:loaders */
+/* @redis:loaders */
+/* @report:loaders */
+
 /* Sections in dependency order: staff before tokens, categories before windows, gpio before
  * playbooks, so references can be checked as they are read. */
 static int load_root(ld *l, yaml_node_t *root)
 {
     static const char *const keys[] = { "hall", "http", "redis", "hours", "tokens", "staff", "categories",
-                                        "windows", "gpio", "audio", "emergency", NULL };
+                                        "windows", "gpio", "audio", "emergency",
+                                        /* @posts:rootkeys */
+                                        /* @appt:rootkeys */
+                                        /* @cases:rootkeys */
+                                        /* @mobile:rootkeys */
+                                        /* @redis:rootkeys */
+                                        /* @report:rootkeys */
+                                        NULL };
     mview m;
     if (root->type != YAML_MAPPING_NODE)
         return fail(l, root, "configuration must be a mapping with hall, tokens, categories, windows, got %s",
@@ -1187,6 +1201,13 @@ static int load_root(ld *l, yaml_node_t *root)
         load_gpio(l, mv_get(&m, "gpio")) || load_audio(l, mv_get(&m, "audio")) ||
         load_emergency(l, mv_get(&m, "emergency")))
         return -1;
+    /* @posts:rootload */
+    /* @appt:rootload */
+    /* @cases:rootload */
+    /* @mobile:rootload */
+    /* @redis:rootload */
+    /* @report:rootload */
+
     return 0;
 }
 

@@ -80,6 +80,12 @@ static int page_file(const server *s, const char *url, char *out, size_t len)
     if (url[0] != '/' || strstr(url, "..") || strchr(url, '\\')) return -1;
     if (!strcmp(url, "/")) url = "/index.html";
     if (!strncmp(url, "/display/window/", 16)) url = "/window.html";
+    /* @posts:routes */
+    /* @appt:routes */
+    /* @cases:routes */
+    /* @mobile:routes */
+    /* @redis:routes */
+    /* @report:routes */
     snprintf(out, len, "%s%s", s->pages, url);
     if (is_file(out)) return 0;
     if (!strchr(url + 1, '.') && !strchr(url + 1, '/')) {
