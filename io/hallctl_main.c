@@ -274,6 +274,12 @@ static int ctl_plan(ctl_opts *o)
     } else if (strcmp(cmd, "watch") == 0) {
         if ((r = ctl_nargs(o, 0, 0, "watch [--count N]"))) return r;
         o->out = OUT_WATCH;
+    /* @posts:hallctl */
+    /* @appt:hallctl */
+    /* @cases:hallctl */
+    /* @mobile:hallctl */
+    /* @redis:hallctl */
+    /* @report:hallctl */
     } else if (strcmp(cmd, "raw") == 0) {
         if (o->npos < 2) return ctl_usage_error("%s", "usage: hallctl raw COMMAND [KEY=VALUE ...]");
         hv *args = hv_map();

@@ -76,6 +76,12 @@ void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *
         out->reply = r;
         return;
     }
+    /* @posts:deferred */
+    /* @appt:deferred */
+    /* @cases:deferred */
+    /* @mobile:deferred */
+    /* @redis:deferred */
+    /* @report:deferred */
     out->reply = hall_err_reply(hv_get(req, "id"), "unavailable", "this command is not available yet");
 }
 
