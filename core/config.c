@@ -11,6 +11,8 @@ static const struct { int role; const char *name; } role_names[] = {
     { HK_ROLE_STAFF, "staff" },
     { HK_ROLE_SECURITY, "security" },
     { HK_ROLE_ADMIN, "admin" },
+    /* phones with a ticket's own key (docs/mobile.md): granted by hello, never by a config token */
+    { HK_ROLE_VISITOR, "visitor" },
 };
 
 const char *hk_role_name(int role)
@@ -26,7 +28,7 @@ int hk_role_parse(const char *s)
     if (!s)
         return 0;
     for (size_t i = 0; i < sizeof role_names / sizeof role_names[0]; i++)
-        if (strcmp(role_names[i].name, s) == 0)
+        if (strcmp(role_names[i].name, s) == 0 && role_names[i].role != HK_ROLE_VISITOR)
             return role_names[i].role;
     return 0;
 }
@@ -93,10 +95,29 @@ void hk_config_free(hk_config *c)
     }
     free(c->windows);
     /* @posts:free */
+    for (size_t i = 0; c->work.posts && i < c->nwindows; i++) {
+        free(c->work.posts[i].a);
+        free(c->work.posts[i].b);
+    }
+    free(c->work.posts);
+    free(c->work.cat_alerts);
     /* @appt:free */
     /* @cases:free */
+    for (size_t i = 0; c->matters && i < c->nmatters; i++) {
+        free(c->matters[i].id);
+        free(c->matters[i].name);
+        free(c->matters[i].category);
+    }
+    free(c->matters);
+    for (size_t i = 0; c->rating_reasons && i < c->nrating_reasons; i++) free(c->rating_reasons[i]);
+    free(c->rating_reasons);
     /* @mobile:free */
+    free(c->mobile.public_url);
+    free(c->printer.device);
+    free(c->printer.tcp);
     /* @redis:free */
+    free_strv(c->redis_sentinels, c->nredis_sentinels);
+    free(c->redis_master);
     /* @report:free */
     free(c->gpio_backend);
     for (size_t i = 0; c->gpio_lines && i < c->ngpio_lines; i++) {

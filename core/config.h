@@ -122,9 +122,60 @@ typedef struct {
 #define HK_DEFAULT_RATE_PER_TOKEN 50000
 
 /* @posts:types */
+/* AB posts and work rules (core/posts.c, docs/config.md "work"). Arrays run parallel to
+ * windows[] and categories[]; NULL when the loader did not fill them (no posts, no alerts). */
+typedef struct { char *a, *b; } hk_window_posts_cfg;     /* staff ids of posts A and B, NULL = none */
+typedef struct {
+    int alert_wait_min;      /* load alert when the estimated wait reaches this, 0 = off */
+    int alert_length;        /* load alert when this many wait, 0 = off */
+} hk_category_alert_cfg;
+typedef struct {
+    int rollover_min;        /* minute of the local day a business day starts; 0 = midnight */
+    int checkin_before_min;  /* staff check in this long before opening; later is late */
+    int away_alert_min;      /* A away (window paused or checked out) this long: alert B */
+    int empty_alert_min;     /* a window that should be staffed stands empty this long: alert */
+    hk_window_posts_cfg *posts;          /* [nwindows] */
+    hk_category_alert_cfg *cat_alerts;   /* [ncategories] */
+} hk_work_cfg;
 /* @appt:types */
+/* The call policy's fairness rules and the appointment windows (config `queue:`, docs/queue.md).
+ * set = false (no `queue:` section, or a config built by hand): every field takes its default
+ * (queue_policy() in core/queue.h applies them). */
+#define HK_DEFAULT_PRIORITY_MAX_IN_ROW 3
+#define HK_DEFAULT_NORMAL_MAX_WAIT_MIN 40
+#define HK_DEFAULT_APPOINTMENT_EARLY_MIN 30
+#define HK_DEFAULT_APPOINTMENT_GRACE_MIN 15
+typedef struct {
+    bool set;
+    int priority_max_in_row;     /* priority calls of a category in a row while normal ones wait */
+    int normal_max_wait_min;     /* a normal ticket waiting this long is called first */
+    int appointment_early_min;   /* check-in opens this long before the slot */
+    int appointment_grace_min;   /* ... and closes this long after it; then it is released */
+} hk_queue_policy_cfg;
 /* @cases:types */
+/* 四件管理 (docs/cases.md): a matter (事项) and its time limits in working days of the hall. */
+typedef struct {
+    char *id, *name;
+    char *category;    /* the business category it belongs to (a categories id) */
+    int promised_days; /* 承诺时限, >= 1 */
+    int legal_days;    /* 法定时限, >= promised_days; 0 = not given */
+} hk_matter_cfg;
+#define HK_DEFAULT_WARN_FRACTION 0.8
+#define HK_DEFAULT_CASE_DAYS 20        /* a case finished without a matter (行政许可法 §42) */
+#define HK_DEFAULT_RATING_TARGET 0.95
 /* @mobile:types */
+/* A phone following its ticket (docs/mobile.md): authenticated by the ticket's own key, not by a
+ * configured token. Deliberately not in HK_ROLE_ANY: a visitor runs only what names it. */
+#define HK_ROLE_VISITOR (1 << 8)
+typedef struct {
+    char *public_url;  /* base of the phone link, "https://q.example.gov.cn"; NULL = derived at start */
+} hk_mobile_cfg;
+typedef struct {
+    char *device;      /* an ESC/POS printer on a device file (/dev/usb/lp0), or NULL */
+    char *tcp;         /* or on the network: "HOST:PORT" (IP address), or NULL */
+    int width_mm;      /* 58 or 80; 0 = no printer configured */
+    int timeout_ms;    /* a ticket not printed within this is dropped and a fault raised */
+} hk_printer_cfg;
 /* @redis:types */
 /* @report:types */
 
@@ -146,10 +197,22 @@ typedef struct hk_config {
     hk_audio_cfg audio;
     hk_playbook_cfg *playbooks; size_t nplaybooks;
     /* @posts:config */
+    hk_work_cfg work;
     /* @appt:config */
+    hk_queue_policy_cfg queue;
     /* @cases:config */
+    hk_matter_cfg *matters; size_t nmatters;
+    double warn_fraction;      /* supervision: warn at this part of a case's limit; 0 = default */
+    int default_case_days;     /* supervision: limit of a case finished without a matter; 0 = default */
+    char **rating_reasons; size_t nrating_reasons;   /* for scores 1-2; none = the defaults */
+    double rating_target;      /* satisfaction target shown with the statistics; 0 = default */
     /* @mobile:config */
+    hk_mobile_cfg mobile;
+    hk_printer_cfg printer;
     /* @redis:config */
+    char **redis_sentinels; size_t nredis_sentinels; /* "HOST:PORT" of Redis Sentinels (instead of redis_url) */
+    char *redis_master;        /* with sentinels: the master's name they monitor */
+    int redis_db;              /* with sentinels: the database (SELECT) on the master */
     /* @report:config */
 } hk_config;
 

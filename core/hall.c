@@ -30,8 +30,12 @@ hk_hall *hall_new(const hk_config *cfg)
         h->wins[i].current = -1;
     }
     /* @posts:new */
+    if (!(h->posts = posts_new(h))) { hall_free(h); return NULL; }
     /* @appt:new */
+    h->appts = appt_book_new();
     /* @cases:new */
+    h->cases = cases_new();
+    h->ratings = ratings_new(cfg);
     /* @mobile:new */
     /* @redis:new */
     /* @report:new */
@@ -42,8 +46,12 @@ void hall_free(hk_hall *h)
 {
     if (!h) return;
     /* @posts:free */
+    posts_free(h->posts);
     /* @appt:free */
+    appt_book_free(h->appts);
     /* @cases:free */
+    cases_free(h->cases);
+    ratings_free(h->ratings);
     /* @mobile:free */
     /* @redis:free */
     /* @report:free */
@@ -125,26 +133,10 @@ static int apply_day_closed(hk_hall *h, const hv *ev)
     return 0;
 }
 
+/* At the configured work.rollover time, with the day's summary (posts.c). */
 void hall_roll_day(hk_hall *h, hk_out *out, hk_time now)
 {
-    if (!h->open_day || now.day <= h->open_day) return;
-    int issued = 0, served = 0, noshow = 0, carried = 0;
-    for (size_t i = 0; i < h->q.ntickets; i++) {
-        const hk_ticket *t = &h->q.tickets[i];
-        if (t->day == h->open_day) issued++;
-        if (t->state == TK_DONE) served++;
-        else if (t->state == TK_NOSHOW) noshow++;
-        else carried++;
-    }
-    hv *ev = hall_event("day.closed");
-    hv_set(ev, "closed", hv_int(h->open_day));
-    hv_set(ev, "opened", hv_int(now.day));
-    hv_set(ev, "issued", hv_int(issued));
-    hv_set(ev, "served", hv_int(served));
-    hv_set(ev, "noshow", hv_int(noshow));
-    hv_set(ev, "carried_over", hv_int(carried));
-    hall_emit(h, out, ev, now.ms);
-    h->queues_dirty = true;
+    posts_roll_day(h, out, now);
 }
 
 static int apply_issued(hk_hall *h, const hv *ev)
@@ -225,7 +217,7 @@ static int apply_transferred(hk_hall *h, const hv *ev)
     int64_t target = 0;
     hv_get_int(ev, "window", &target);
     if (!t || cat < 0) return -1;
-    if (t->state == TK_WAITING) queue_remove_waiting(&h->q, queue_ticket_index(&h->q, t));
+    if (t->state == TK_WAITING) queue_withdraw(&h->q, queue_ticket_index(&h->q, t));
     detach_current(h, t);
     t->cat = cat;
     t->target_window = (int)target;
@@ -343,8 +335,14 @@ int hall_apply(hk_hall *h, const hv *ev)
     if (!strcmp(name, "fault")) return apply_fault(h, ev);
     if (!strcmp(name, "day.closed")) return apply_day_closed(h, ev);
     /* @posts:apply */
+    if (!strcmp(name, "staff.checked_in") || !strcmp(name, "staff.checked_out") ||
+        !strcmp(name, "alert.raised") || !strcmp(name, "alert.cleared"))
+        return posts_apply(h, ev);
     /* @appt:apply */
+    if (!strncmp(name, "appointment.", 12)) return hall_apply_appointment(h, ev);
     /* @cases:apply */
+    if (!strncmp(name, "case.", 5)) return cases_apply(h, ev, name);
+    if (!strncmp(name, "rating.", 7) || !strncmp(name, "followup.", 9)) return ratings_apply(h, ev, name);
     /* @mobile:apply */
     /* @redis:apply */
     /* @report:apply */
@@ -394,16 +392,33 @@ static const struct { const char *prefix; int roles; } audiences[] = {
     /* @posts:audience */
     /* @appt:audience */
     /* @cases:audience */
+    {"rating.recorded", HK_ROLE_STAFF | HK_ROLE_ADMIN},   /* a rating's reason and free text */
     /* @mobile:audience */
+    /* an evacuation reaches the phones at once; silent incidents are filtered out by the hub for
+     * every public role (HUB_PUBLIC_ROLES), visitors included */
+    {"emergency.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
+    /* phones (visitor, docs/mobile.md) get what moves a ticket along, as a hall display shows it;
+     * not issued (appointments), finished (outcomes), rated, emergency (silent incidents: the hub
+     * filters those for display and kiosk only), faults or anything else */
+    {"ticket.called", HK_ROLE_ANY | HK_ROLE_VISITOR},
+    {"ticket.started", HK_ROLE_ANY | HK_ROLE_VISITOR},
+    {"ticket.noshow", HK_ROLE_ANY | HK_ROLE_VISITOR},
+    {"ticket.transferred", HK_ROLE_ANY | HK_ROLE_VISITOR},
+    {"queue.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
+    {"window.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
+    {"day.closed", HK_ROLE_ANY | HK_ROLE_VISITOR},
     /* @report:audience */
 };
 
 int hall_event_audience(const hv *event)
 {
-    bool silent = false;
-    if (hv_get_bool(event, "silent", &silent) == 0 && silent)
-        return HK_ROLE_PEOPLE;
     const char *name = hv_get_str(event, "ev");
+    /* emergency.changed goes to everyone: public roles get the view without silent incidents
+     * (hall_event_for_role), so a drill evacuation during a real silent incident, whose
+     * top-level fields are the silent incident's, still reaches the screens and phones */
+    bool silent = false;
+    if ((!name || strcmp(name, "emergency.changed") != 0) && hv_get_bool(event, "silent", &silent) == 0 && silent)
+        return HK_ROLE_PEOPLE;
     for (size_t i = 0; name && i < sizeof audiences / sizeof *audiences; i++)
         if (!strncmp(name, audiences[i].prefix, strlen(audiences[i].prefix))) return audiences[i].roles;
     return HK_ROLE_ANY;
@@ -429,8 +444,11 @@ void hall_tick(hk_hall *h, hk_time now, hk_out *out)
         hall_emit(h, out, ev, now.ms);
     }
     /* @posts:tick */
+    posts_tick(h, now, out);
     /* @appt:tick */
+    hall_appointment_tick(h, now, out);
     /* @cases:tick */
+    cases_tick(h, now, out);
     /* @mobile:tick */
     /* @redis:tick */
     /* @report:tick */

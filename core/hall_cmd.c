@@ -27,9 +27,7 @@ hv *hall_err_reply(const hv *id, const char *code, const char *msg)
     return r;
 }
 
-static void err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
+void hall_reply_err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -40,7 +38,7 @@ static void err(hk_out *out, const hv *req, const char *code, const char *fmt, .
     out->reply = hall_err_reply(hv_get(req, "id"), code, msg);
 }
 
-static hv *ok(hk_out *out, const hv *req)
+hv *hall_reply_ok(hk_out *out, const hv *req)
 {
     hv_free(out->reply);
     out->reply = reply_new(hv_get(req, "id"), "ok");
@@ -74,12 +72,12 @@ static hk_win *session_window(hk_hall *h, hk_session *s, const hv *req, hk_out *
 {
     hk_win *w = s->window ? hall_window(h, s->window) : NULL;
     if (!w) {
-        err(out, req, "conflict", "no window is open on this connection: send window.open first");
+        hall_reply_err(out, req, "conflict", "no window is open on this connection: send window.open first");
         return NULL;
     }
     if (w->status == HK_WIN_CLOSED || strcmp(w->staff, s->staff) != 0) {
         s->window = 0;
-        err(out, req, "conflict", "window %d is no longer open for staff %s", w->cfg->id, s->staff);
+        hall_reply_err(out, req, "conflict", "window %d is no longer open for staff %s", w->cfg->id, s->staff);
         return NULL;
     }
     return w;
@@ -88,7 +86,7 @@ static hk_win *session_window(hk_hall *h, hk_session *s, const hv *req, hk_out *
 static hk_ticket *window_ticket(hk_hall *h, hk_win *w, const hv *req, hk_out *out)
 {
     if (w->current < 0) {
-        err(out, req, "conflict", "no ticket at window %d: call one first", w->cfg->id);
+        hall_reply_err(out, req, "conflict", "no ticket at window %d: call one first", w->cfg->id);
         return NULL;
     }
     return &h->q.tickets[w->current];
@@ -96,12 +94,12 @@ static hk_ticket *window_ticket(hk_hall *h, hk_win *w, const hv *req, hk_out *ou
 
 static void reply_ticket(hk_hall *h, hk_out *out, const hv *req, const hk_ticket *t)
 {
-    hv_set(ok(out, req), "ticket", hall_view_ticket(h, t));
+    hv_set(hall_reply_ok(out, req), "ticket", hall_view_ticket(h, t));
 }
 
 static void reply_window(hk_hall *h, hk_out *out, const hv *req, const hk_win *w)
 {
-    hv_set(ok(out, req), "window", hall_view_window(h, w));
+    hv_set(hall_reply_ok(out, req), "window", hall_view_window(h, w));
 }
 
 static hv *ticket_event(const hk_hall *h, const char *name, const hk_ticket *t, const hk_win *w)
@@ -117,7 +115,7 @@ static hv *ticket_event(const hk_hall *h, const char *name, const hk_ticket *t, 
 
 static void cmd_state_get(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
-    hv_set(ok(out, req), "state", hall_state(h, s->role, now));
+    hv_set(hall_reply_ok(out, req), "state", hall_state(h, s->role, now));
 }
 
 static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
@@ -125,32 +123,40 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     const char *catid = hv_get_str(req, "category");
     const char *prio = hv_get_str(req, "priority");
     const hv *appt = hv_get(req, "appointment");
-    if (!catid) { err(out, req, "bad_request", "category (a string) is required"); return; }
+    int appt_cat = -1;
+    if (appt && appt->t == HV_STR) {   /* a check-in: category and priority come from the booking */
+        char awhy[256];
+        const char *acode = hall_appointment_check(h, appt->u.s.p, catid, now, &appt_cat, awhy, sizeof awhy);
+        if (acode) { hall_reply_err(out, req, acode, "%s", awhy); return; }
+        catid = h->cfg->categories[appt_cat].id;
+    }
+    if (!catid) { hall_reply_err(out, req, "bad_request", "category (a string) is required"); return; }
     int cat = queue_cat_index(&h->q, catid);
-    if (cat < 0) { err(out, req, "not_found", "no category '%s'", catid); return; }
+    if (cat < 0) { hall_reply_err(out, req, "not_found", "no category '%s'", catid); return; }
     if (hv_has(req, "priority") &&
         (!prio || (strcmp(prio, "normal") != 0 && strcmp(prio, "priority") != 0))) {
-        err(out, req, "bad_request", "priority must be \"normal\" or \"priority\"");
+        hall_reply_err(out, req, "bad_request", "priority must be \"normal\" or \"priority\"");
         return;
     }
     if (appt && appt->t != HV_STR && appt->t != HV_NIL) {
-        err(out, req, "bad_request", "appointment must be a string");
+        hall_reply_err(out, req, "bad_request", "appointment must be a string");
         return;
     }
     char why[160];
     const char *blocked = hall_queue_blocked(h, true, appt && appt->t == HV_STR, why, sizeof why);
-    if (blocked) { err(out, req, blocked, "%s", why); return; }
+    if (blocked) { hall_reply_err(out, req, blocked, "%s", why); return; }
     if (!hall_is_open(h, now)) {
         char next[64];
         hall_next_open(h, now, next, sizeof next);
-        err(out, req, "closed", "the hall is closed; tickets are issued again %s", next);
+        hall_reply_err(out, req, "closed", "the hall is closed; tickets are issued again %s", next);
         return;
     }
     (void)s;
     hall_roll_day(h, out, now);   /* the first ticket of a new day closes the last one first */
-    bool priority = prio && !strcmp(prio, "priority");
+    bool priority = appt_cat >= 0 || (prio && !strcmp(prio, "priority"));
     char code[16];
-    queue_next_code(&h->q, cat, now.day, code, sizeof code);
+    int32_t day = posts_business_day(h->cfg, now);   /* work.rollover: codes restart with the business day */
+    queue_next_code(&h->q, cat, day, code, sizeof code);
     int ahead = queue_ahead(&h->q, cat, priority);
     int64_t est = hall_est_wait_s(h, cat, ahead);
     hv *ev = hall_event("ticket.issued");
@@ -160,24 +166,26 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     hv_set(ev, "issued_at", hv_int(now.ms));
     hv_set(ev, "ahead", hv_int(ahead));
     hv_set(ev, "est_wait_s", hv_int(est));
-    hv_set(ev, "day", hv_int(now.day));
+    hv_set(ev, "day", hv_int(day));
+    hv_set(ev, "by", hv_str(hk_role_name(s->role)));   /* @mobile: the ticket printer prints kiosk tickets */
     if (appt && appt->t == HV_STR) hv_set(ev, "appointment", hv_dup(appt));
     hall_emit(h, out, ev, now.ms);
+    if (appt_cat >= 0) hall_appointment_checked_in(h, out, appt->u.s.p, code, now);
     queues_changed(h);
     hk_ticket *t = queue_find(&h->q, code);
     hv *tv = hall_view_ticket_ahead(h, t, ahead);
     hv_set(tv, "est_wait_s", hv_int(est));
-    hv_set(ok(out, req), "ticket", tv);
+    hv_set(hall_reply_ok(out, req), "ticket", tv);
 }
 
 static void cmd_window_open(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     int64_t id;
-    if (hv_get_int(req, "window", &id) < 0) { err(out, req, "bad_request", "window (a number) is required"); return; }
+    if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, "bad_request", "window (a number) is required"); return; }
     hk_win *w = hall_window(h, (int)id);
-    if (!w) { err(out, req, "not_found", "no window %lld", (long long)id); return; }
+    if (!w) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)id); return; }
     if (w->status != HK_WIN_CLOSED && strcmp(w->staff, s->staff) != 0) {
-        err(out, req, "conflict", "window %d is open for staff %s", w->cfg->id, w->staff);
+        hall_reply_err(out, req, "conflict", "window %d is open for staff %s", w->cfg->id, w->staff);
         return;
     }
     if (w->status == HK_WIN_CLOSED) {
@@ -193,7 +201,7 @@ static void cmd_window_close(hk_hall *h, hk_session *s, const hv *req, hk_time n
     hk_win *w = session_window(h, s, req, out);
     if (!w) return;
     if (w->current >= 0) {
-        err(out, req, "conflict", "ticket %s is still at window %d: finish, transfer or mark it no-show first",
+        hall_reply_err(out, req, "conflict", "ticket %s is still at window %d: finish, transfer or mark it no-show first",
             h->q.tickets[w->current].code, w->cfg->id);
         return;
     }
@@ -209,14 +217,14 @@ static void cmd_window_pause(hk_hall *h, hk_session *s, const hv *req, hk_time n
     if (!w) return;
     const hv *reason = hv_get(req, "reason");
     if (reason && reason->t != HV_STR && reason->t != HV_NIL) {
-        err(out, req, "bad_request", "reason must be a string");
+        hall_reply_err(out, req, "bad_request", "reason must be a string");
         return;
     }
     if (reason && reason->t == HV_STR && reason->u.s.n > 120) {
-        err(out, req, "bad_request", "reason is longer than 120 bytes");
+        hall_reply_err(out, req, "bad_request", "reason is longer than 120 bytes");
         return;
     }
-    if (w->status == HK_WIN_PAUSED) { err(out, req, "conflict", "window %d is already paused", w->cfg->id); return; }
+    if (w->status == HK_WIN_PAUSED) { hall_reply_err(out, req, "conflict", "window %d is already paused", w->cfg->id); return; }
     emit_window(h, out, now, w, HK_WIN_PAUSED, s->staff, reason && reason->t == HV_STR ? reason->u.s.p : "");
     reply_window(h, out, req, w);
 }
@@ -225,7 +233,7 @@ static void cmd_window_resume(hk_hall *h, hk_session *s, const hv *req, hk_time 
 {
     hk_win *w = session_window(h, s, req, out);
     if (!w) return;
-    if (w->status != HK_WIN_PAUSED) { err(out, req, "conflict", "window %d is not paused", w->cfg->id); return; }
+    if (w->status != HK_WIN_PAUSED) { hall_reply_err(out, req, "conflict", "window %d is not paused", w->cfg->id); return; }
     emit_window(h, out, now, w, HK_WIN_OPEN, s->staff, NULL);
     reply_window(h, out, req, w);
 }
@@ -242,17 +250,17 @@ static void cmd_call_next(hk_hall *h, hk_session *s, const hv *req, hk_time now,
 {
     hk_win *w = session_window(h, s, req, out);
     if (!w) return;
-    if (w->status == HK_WIN_PAUSED) { err(out, req, "conflict", "window %d is paused: resume it first", w->cfg->id); return; }
+    if (w->status == HK_WIN_PAUSED) { hall_reply_err(out, req, "conflict", "window %d is paused: resume it first", w->cfg->id); return; }
     char why[160];
     const char *blocked = hall_queue_blocked(h, false, false, why, sizeof why);
-    if (blocked) { err(out, req, blocked, "%s", why); return; }
+    if (blocked) { hall_reply_err(out, req, blocked, "%s", why); return; }
     if (w->current >= 0) {
-        err(out, req, "conflict", "ticket %s is still at window %d: finish, transfer or mark it no-show first",
+        hall_reply_err(out, req, "conflict", "ticket %s is still at window %d: finish, transfer or mark it no-show first",
             h->q.tickets[w->current].code, w->cfg->id);
         return;
     }
     int idx = queue_pick(&h->q, w->cfg, now.ms);
-    if (idx < 0) { err(out, req, "queue_empty", "no one is waiting for window %d", w->cfg->id); return; }
+    if (idx < 0) { hall_reply_err(out, req, "queue_empty", "no one is waiting for window %d", w->cfg->id); return; }
     emit_called(h, out, now, &h->q.tickets[idx], w, false);
     emit_window(h, out, now, w, w->status, w->staff, w->reason);
     queues_changed(h);
@@ -264,7 +272,7 @@ static void cmd_call_recall(hk_hall *h, hk_session *s, const hv *req, hk_time no
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
-    if (t->state != TK_CALLED) { err(out, req, "conflict", "ticket %s is already being served", t->code); return; }
+    if (t->state != TK_CALLED) { hall_reply_err(out, req, "conflict", "ticket %s is already being served", t->code); return; }
     emit_called(h, out, now, t, w, true);
     reply_ticket(h, out, req, t);
 }
@@ -274,7 +282,7 @@ static void cmd_ticket_start(hk_hall *h, hk_session *s, const hv *req, hk_time n
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
-    if (t->state != TK_CALLED) { err(out, req, "conflict", "ticket %s is already being served", t->code); return; }
+    if (t->state != TK_CALLED) { hall_reply_err(out, req, "conflict", "ticket %s is already being served", t->code); return; }
     hall_emit(h, out, ticket_event(h, "ticket.started", t, w), now.ms);
     emit_window(h, out, now, w, w->status, w->staff, w->reason);
     reply_ticket(h, out, req, t);
@@ -285,7 +293,7 @@ static void cmd_ticket_noshow(hk_hall *h, hk_session *s, const hv *req, hk_time 
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
-    if (t->state != TK_CALLED) { err(out, req, "conflict", "ticket %s is being served: finish it instead", t->code); return; }
+    if (t->state != TK_CALLED) { hall_reply_err(out, req, "conflict", "ticket %s is being served: finish it instead", t->code); return; }
     hall_emit(h, out, ticket_event(h, "ticket.noshow", t, w), now.ms);
     emit_window(h, out, now, w, w->status, w->staff, w->reason);
     reply_ticket(h, out, req, t);
@@ -293,6 +301,9 @@ static void cmd_ticket_noshow(hk_hall *h, hk_session *s, const hv *req, hk_time 
 
 static const char *const outcomes[] = {"即办件", "承诺件", "联办件", "上报件", "补正", "不予受理", "受理"};
 
+/* 四件管理: a 承诺件, and a 联办件 or 上报件 naming its matter, opens a supervised case (cases.c);
+ * every finish invites a rating of the service (ratings.c). The outcome's own arguments are
+ * optional (docs/cases.md). */
 static void cmd_ticket_finish(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     const char *outcome = hv_get_str(req, "outcome");
@@ -300,17 +311,29 @@ static void cmd_ticket_finish(hk_hall *h, hk_session *s, const hv *req, hk_time 
     for (size_t i = 0; outcome && i < sizeof outcomes / sizeof *outcomes; i++)
         if (!strcmp(outcome, outcomes[i])) known = true;
     if (!known) {
-        err(out, req, "bad_request", "outcome must be one of 即办件 承诺件 联办件 上报件 补正 不予受理 受理");
+        hall_reply_err(out, req, "bad_request", "outcome must be one of 即办件 承诺件 联办件 上报件 补正 不予受理 受理");
         return;
     }
+    char why[200];
+    const char *bad = cases_check_finish(h, outcome, req, why, sizeof why);
+    if (bad) { hall_reply_err(out, req, bad, "%s", why); return; }
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
+    bool opens = cases_outcome_opens(outcome, req);
     hv *ev = ticket_event(h, "ticket.finished", t, w);
     hv_set(ev, "outcome", hv_str(outcome));
+    const char *matter = hv_get_str(req, "matter");
+    if (matter) hv_set(ev, "matter", hv_str(matter));
+    if (opens) hv_set(ev, "case", hv_int(cases_next_id(h)));
+    const hv *missing = hv_get(req, "missing");
+    if (missing) hv_set(ev, "missing", hv_dup(missing));   /* 补正: the one-time notice */
     hall_emit(h, out, ev, now.ms);
+    if (opens) cases_open(h, out, now, t, w, outcome, req);
+    ratings_invite(h, out, now, t, w);
     emit_window(h, out, now, w, w->status, w->staff, w->reason);
     reply_ticket(h, out, req, t);
+    if (opens) hv_set(out->reply, "case", hv_int(cases_next_id(h) - 1));
 }
 
 static void cmd_ticket_transfer(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
@@ -318,17 +341,17 @@ static void cmd_ticket_transfer(hk_hall *h, hk_session *s, const hv *req, hk_tim
     const char *catid = hv_get_str(req, "category");
     int64_t target = 0;
     bool has_win = hv_has(req, "window");
-    if (has_win && hv_get_int(req, "window", &target) < 0) { err(out, req, "bad_request", "window must be a number"); return; }
-    if (!catid && !has_win) { err(out, req, "bad_request", "transfer needs a category or a window"); return; }
-    if (hv_has(req, "category") && !catid) { err(out, req, "bad_request", "category must be a string"); return; }
+    if (has_win && hv_get_int(req, "window", &target) < 0) { hall_reply_err(out, req, "bad_request", "window must be a number"); return; }
+    if (!catid && !has_win) { hall_reply_err(out, req, "bad_request", "transfer needs a category or a window"); return; }
+    if (hv_has(req, "category") && !catid) { hall_reply_err(out, req, "bad_request", "category must be a string"); return; }
     hk_win *tw = NULL;
-    if (has_win && !(tw = hall_window(h, (int)target))) { err(out, req, "not_found", "no window %lld", (long long)target); return; }
+    if (has_win && !(tw = hall_window(h, (int)target))) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)target); return; }
     int cat = catid ? queue_cat_index(&h->q, catid) : -1;
-    if (catid && cat < 0) { err(out, req, "not_found", "no category '%s'", catid); return; }
+    if (catid && cat < 0) { hall_reply_err(out, req, "not_found", "no category '%s'", catid); return; }
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
-    if (tw == w) { err(out, req, "bad_request", "the ticket is already at window %d", w->cfg->id); return; }
+    if (tw == w) { hall_reply_err(out, req, "bad_request", "the ticket is already at window %d", w->cfg->id); return; }
     if (cat < 0) cat = t->cat;
     hv *ev = hall_event("ticket.transferred");
     hv_set(ev, "code", hv_str(t->code));
@@ -341,27 +364,35 @@ static void cmd_ticket_transfer(hk_hall *h, hk_session *s, const hv *req, hk_tim
     reply_ticket(h, out, req, t);
 }
 
+/* 好差评: five levels; 1 and 2 need a reason from the configured list and open a follow-up. The
+ * public ticket.rated carries no free text; rating.recorded (staff/admin) has the whole record. */
 static void cmd_ticket_rate(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     const char *code = hv_get_str(req, "code");
     int64_t score;
     (void)s;
-    if (!code) { err(out, req, "bad_request", "code (a string) is required"); return; }
+    if (!code) { hall_reply_err(out, req, "bad_request", "code (a string) is required"); return; }
     if (hv_get_int(req, "score", &score) < 0 || score < 1 || score > 5) {
-        err(out, req, "bad_request", "score must be a whole number from 1 (非常不满意) to 5 (非常满意)");
+        hall_reply_err(out, req, "bad_request", "score must be a whole number from 1 (非常不满意) to 5 (非常满意)");
         return;
     }
+    char why[400];
+    const char *bad = ratings_check(h, (int)score, req, why, sizeof why);
+    if (bad) { hall_reply_err(out, req, bad, "%s", why); return; }
     hk_ticket *t = queue_find(&h->q, code);
-    if (!t) { err(out, req, "not_found", "no ticket %s", code); return; }
-    if (t->state != TK_DONE) { err(out, req, "conflict", "ticket %s is not finished yet", code); return; }
-    if (t->score) { err(out, req, "conflict", "ticket %s is already rated", code); return; }
+    if (!t) { hall_reply_err(out, req, "not_found", "no ticket %s", code); return; }
+    if (t->state != TK_DONE) { hall_reply_err(out, req, "conflict", "ticket %s is not finished yet", code); return; }
+    if (t->score) { hall_reply_err(out, req, "conflict", "ticket %s is already rated", code); return; }
     hv *ev = hall_event("ticket.rated");
     hv_set(ev, "code", hv_str(t->code));
     hv_set(ev, "score", hv_int(score));
+    hv_set(ev, "level", hv_str(ratings_level_name((int)score)));
     hv_set(ev, "category", hv_str(h->cfg->categories[t->cat].id));
     hv_set(ev, "window", t->window ? hv_int(t->window) : hv_nil());
     hall_emit(h, out, ev, now.ms);
+    int followup = ratings_record(h, out, now, t, (int)score, req);
     reply_ticket(h, out, req, t);
+    if (followup) hv_set(out->reply, "followup", hv_int(followup));
 }
 
 /* ---- hello and dispatch -------------------------------------------------------------------- */
@@ -388,7 +419,7 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
             events_ok = events->u.a.v[i]->t == HV_STR && events->u.a.v[i]->u.s.n <= 64;
     }
     if (!events_ok) {
-        err(out, req, "bad_request", "events must be true, false or a list of at most 16 event names");
+        hall_reply_err(out, req, "bad_request", "events must be true, false or a list of at most 16 event names");
         return;
     }
     const hk_token_cfg *found = NULL;
@@ -396,8 +427,9 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
     /* every token is tried, so the time taken does not say which one matched */
     for (size_t i = 0; token && i < h->cfg->ntokens; i++)
         if (verify(h->cfg->tokens[i].token, token) && !found) found = &h->cfg->tokens[i];
+    if (!found && hall_hello_visitor(h, s, req, token, now, out)) return;   /* @mobile: a phone's ticket link */
     if (!found) {
-        err(out, req, "unauthenticated", token ? "unknown token" : "token (a string) is required");
+        hall_reply_err(out, req, "unauthenticated", token ? "unknown token" : "token (a string) is required");
         out->close_after = true;
         return;
     }
@@ -406,7 +438,7 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
     s->token = (int)(found - h->cfg->tokens) + 1;
     snprintf(s->staff, sizeof s->staff, "%s", found->staff ? found->staff : "");
     out->auth_role = found->role;
-    hv *r = ok(out, req);
+    hv *r = hall_reply_ok(out, req);
     hv_set(r, "role", hv_str(hk_role_name(found->role)));
     hv *hall = hv_map();
     hv_set(hall, "id", hv_str(h->cfg->hall_id));
@@ -450,33 +482,54 @@ static const struct {
     {"clock.advance", HK_ROLE_ADMIN, NULL},   /* only with hallkeeper --test-clock */
     {"announce", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},   /* the speakers (io/audio.c) */
     /* @posts:cmds */
+    {"staff.checkin", STAFF, posts_cmd_checkin},
+    {"staff.checkout", STAFF, posts_cmd_checkout},
+    {"alerts.list", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, posts_cmd_alerts_list},
+    {"alert.ack", HK_ROLE_STAFF | HK_ROLE_ADMIN, posts_cmd_alert_ack},
+    {"duty.get", HK_ROLE_ANY, posts_cmd_duty_get},
     /* @appt:cmds */
+    {"appointment.add", HK_ROLE_ADMIN, hall_cmd_appointment_add},
+    {"appointment.import", HK_ROLE_ADMIN, hall_cmd_appointment_import},
+    {"appointment.cancel", HK_ROLE_ADMIN, hall_cmd_appointment_cancel},
+    {"appointments.list", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_appointments_list},
     /* @cases:cmds */
+    {"matters.list", HK_ROLE_ANY, hall_cmd_matters_list},
+    {"case.close", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_case_close},
+    {"cases.list", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_cases_list},
+    {"cases.stats", HK_ROLE_ADMIN, hall_cmd_cases_stats},
+    {"cases.board", HK_ROLE_ANY, hall_cmd_cases_board},   /* public: codes, matters, deadlines only */
+    {"ratings.stats", HK_ROLE_ADMIN, hall_cmd_ratings_stats},
+    {"ratings.reasons", HK_ROLE_ANY, hall_cmd_ratings_reasons},   /* the rating device's list */
+    {"followups.list", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_followups_list},
+    {"followup.close", HK_ROLE_ADMIN, hall_cmd_followup_close},
     /* @mobile:cmds */
+    {"ticket.get", HK_ROLE_VISITOR | HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_ticket_get},   /* own ticket only for visitors */
     /* @redis:cmds */
     /* @report:cmds */
+    {"report.day", HK_ROLE_ADMIN, NULL},      /* the daily report: io/report_host.c reads the events */
+    {"report.events", HK_ROLE_ADMIN, NULL},   /* a day's events page by page (hallctl archive) */
 };
 
 void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     const char *t = hv_get_str(req, "t");
     const hv *id = hv_get(req, "id");
-    if (!t) { err(out, req, "bad_request", "t (the command name, a string) is required"); return; }
+    if (!t) { hall_reply_err(out, req, "bad_request", "t (the command name, a string) is required"); return; }
     if (!id || id->t != HV_INT || id->u.i < 0) {
-        err(out, req, "bad_request", "id (a non-negative integer) is required");
+        hall_reply_err(out, req, "bad_request", "id (a non-negative integer) is required");
         return;
     }
     if (!strcmp(t, "hello")) { cmd_hello(h, s, req, now, out); return; }
-    if (!s->role) { err(out, req, "unauthenticated", "send hello with a token first"); return; }
+    if (!s->role) { hall_reply_err(out, req, "unauthenticated", "send hello with a token first"); return; }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         if (strcmp(t, commands[i].name) != 0) continue;
         if (!(commands[i].roles & s->role)) {
-            err(out, req, "forbidden", "role %s may not use %s", hk_role_name(s->role), t);
+            hall_reply_err(out, req, "forbidden", "role %s may not use %s", hk_role_name(s->role), t);
             return;
         }
         if (commands[i].fn) commands[i].fn(h, s, req, now, out);
         else out->deferred = commands[i].name;
         return;
     }
-    err(out, req, "bad_request", "unknown command '%.64s'", t);
+    hall_reply_err(out, req, "bad_request", "unknown command '%.64s'", t);
 }

@@ -129,11 +129,26 @@ int queue_add(hk_queue *q, const char *code, int cat, bool priority, int32_t day
     return idx;
 }
 
-void queue_remove_waiting(hk_queue *q, int idx)
+void queue_withdraw(hk_queue *q, int idx)
 {
     hk_ticket *t = &q->tickets[idx];
     if (t->target_window) line_remove(&q->direct, idx);
     else line_remove(t->priority ? &q->cats[t->cat].priority : &q->cats[t->cat].normal, idx);
+}
+
+void queue_remove_waiting(hk_queue *q, int idx)
+{
+    const hk_ticket *t = &q->tickets[idx];
+    hk_catq *c = &q->cats[t->cat];
+    /* The fairness cap counts priority calls that overtook a waiting normal ticket of the same
+     * category. It is updated here, while the event is applied and before the ticket leaves its
+     * line, so live use and replay see the very same lines and count the same. A call of a
+     * ticket transferred to a window is outside the category's lines and counts for nothing. */
+    if (!t->target_window) {
+        if (t->priority && c->normal.n) c->prio_streak++;
+        else c->prio_streak = 0;
+    }
+    queue_withdraw(q, idx);
 }
 
 void queue_requeue(hk_queue *q, int idx)
@@ -185,11 +200,62 @@ static int pick_from(const hk_queue *q, const hk_window_cfg *w, bool prio, int64
     return best;
 }
 
+hk_queue_policy_cfg queue_policy(const hk_config *cfg)
+{
+    hk_queue_policy_cfg p = cfg->queue;
+    if (!p.set) {
+        p.set = true;
+        p.priority_max_in_row = HK_DEFAULT_PRIORITY_MAX_IN_ROW;
+        p.normal_max_wait_min = HK_DEFAULT_NORMAL_MAX_WAIT_MIN;
+        p.appointment_early_min = HK_DEFAULT_APPOINTMENT_EARLY_MIN;
+        p.appointment_grace_min = HK_DEFAULT_APPOINTMENT_GRACE_MIN;
+    }
+    if (p.priority_max_in_row < 1) p.priority_max_in_row = 1;
+    if (p.normal_max_wait_min < 1) p.normal_max_wait_min = 1;
+    return p;
+}
+
+/* The normal head that has waited longest, if it has waited max_wait_ms or more. Oldest first
+ * (ties: the window's preferred category), so overdue visitors are served in arrival order. */
+static int pick_overdue(const hk_queue *q, const hk_window_cfg *w, int64_t now_ms, int64_t max_wait_ms)
+{
+    int best = -1;
+    for (size_t r = 0; r < w->ncategories; r++) {
+        int cat = queue_cat_index(q, w->categories[r]);
+        if (cat < 0 || !q->cats[cat].normal.n) continue;
+        int head = q->cats[cat].normal.v[0];
+        const hk_ticket *t = &q->tickets[head];
+        if (now_ms - t->issued_at < max_wait_ms) continue;
+        if (best < 0 || t->issued_at < q->tickets[best].issued_at) best = head;
+    }
+    return best;
+}
+
+/* Priority heads, except that a category whose last max_in_row calls were priority tickets
+ * overtaking waiting normal ones offers its normal head instead. */
+static int pick_priority(const hk_queue *q, const hk_window_cfg *w, int64_t now_ms, int max_in_row)
+{
+    int best = -1;
+    double best_score = -1;
+    for (size_t r = 0; r < w->ncategories; r++) {
+        int cat = queue_cat_index(q, w->categories[r]);
+        if (cat < 0) continue;
+        const hk_catq *c = &q->cats[cat];
+        if (!c->priority.n) continue;
+        int cand = c->prio_streak >= max_in_row && c->normal.n ? c->normal.v[0] : c->priority.v[0];
+        double s = head_score(q, cand, q->cfg->categories[cat].weight, (int)r, now_ms);
+        if (s > best_score) { best_score = s; best = cand; }   /* ties keep the preferred */
+    }
+    return best;
+}
+
 int queue_pick(const hk_queue *q, const hk_window_cfg *w, int64_t now_ms)
 {
     for (size_t i = 0; i < q->direct.n; i++)
         if (q->tickets[q->direct.v[i]].target_window == w->id) return q->direct.v[i];
-    int idx = pick_from(q, w, true, now_ms);
+    hk_queue_policy_cfg pol = queue_policy(q->cfg);
+    int idx = pick_overdue(q, w, now_ms, (int64_t)pol.normal_max_wait_min * 60 * 1000);
+    if (idx < 0) idx = pick_priority(q, w, now_ms, pol.priority_max_in_row);
     return idx >= 0 ? idx : pick_from(q, w, false, now_ms);
 }
 

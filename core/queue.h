@@ -34,6 +34,9 @@ typedef struct { int *v; size_t n, cap; } hk_line;
 
 typedef struct {
     hk_line normal, priority;
+    /* Priority calls of this category in a row that overtook a waiting normal ticket (the
+     * fairness cap, docs/queue.md). Kept by queue_remove_waiting, so replay rebuilds it. */
+    int prio_streak;
     int next_number;          /* next ticket number today */
     int32_t day;              /* the day next_number counts */
     int64_t service_ms[HK_SERVICE_SAMPLES];   /* recent service durations, ring */
@@ -63,15 +66,25 @@ void queue_next_code(const hk_queue *q, int cat, int32_t day, char *code, size_t
  * is already taken on that day. */
 int queue_add(hk_queue *q, const char *code, int cat, bool priority, int32_t day, int64_t issued_at);
 
+/* A waiting ticket leaves its line because it is called (ticket.called): the fairness
+ * counters of the call policy see it. */
 void queue_remove_waiting(hk_queue *q, int idx);
+/* A waiting ticket leaves its line for any other reason: the call policy's counters are not
+ * touched. */
+void queue_withdraw(hk_queue *q, int idx);
 void queue_requeue(hk_queue *q, int idx);     /* back into its category's line (or direct) */
 
 /* How many waiting tickets would be called before a ticket of cat with this priority. */
 int queue_ahead(const hk_queue *q, int cat, bool priority);
 int queue_waiting(const hk_queue *q, int cat, bool priority_only);
 
-/* The call policy: which waiting ticket window w (its config) calls next at now_ms,
- * or -1 if none. */
+/* The configured fairness and appointment settings, defaults filled in. */
+hk_queue_policy_cfg queue_policy(const hk_config *cfg);
+
+/* The call policy (docs/queue.md): which waiting ticket window w (its config) calls next at
+ * now_ms, or -1 if none. In order: tickets transferred to w; the oldest normal head that has
+ * waited normal_max_wait_min or more; the best-scoring priority head of a category that has not
+ * reached priority_max_in_row (for one that has, its normal head instead); the best normal head. */
 int queue_pick(const hk_queue *q, const hk_window_cfg *w, int64_t now_ms);
 
 /* Forgets the finished (done, no-show) tickets of days before `day`: their memory is released

@@ -14,7 +14,7 @@
 #include <yaml.h>
 
 #define CONFIG_MAX_BYTES (4u << 20)   /* a hall's config is a few KiB; refuse anything absurd */
-#define MV_MAX_KEYS 16
+#define MV_MAX_KEYS 32   /* root keys: 11 of the contract + the sections of issue 6 (raised by @mobile) */
 
 const char config_demo_yaml[] =
     "# The built-in demo hall: what hallkeeper runs with no --config.\n"
@@ -39,11 +39,17 @@ const char config_demo_yaml[] =
     "  - { id: B, name: 不动产登记, weight: 1.0 }\n"
     "  - { id: C, name: 帮办代办, weight: 2.0 }\n"
     "  - { id: D, name: 企业开办, weight: 1.0 }\n"
-    "windows:\n"
-    "  - { id: 1, name: 1号窗口, categories: [A, B], zone: hall }\n"
-    "  - { id: 2, name: 2号窗口, categories: [C, A], zone: hall }\n"
-    "  - { id: 3, name: 3号窗口, categories: [B, D], zone: hall }\n"
+    "windows:                                  # posts: AB posts (A sits there, B takes over)\n"
+    "  - { id: 1, name: 1号窗口, categories: [A, B], zone: hall, posts: { a: \"0001\", b: \"0002\" } }\n"
+    "  - { id: 2, name: 2号窗口, categories: [C, A], zone: hall, posts: { a: \"0002\", b: \"0003\" } }\n"
+    "  - { id: 3, name: 3号窗口, categories: [B, D], zone: hall, posts: { a: \"0003\", b: \"0001\" } }\n"
     "  - { id: 4, name: 4号窗口, categories: [D, C, A], zone: hall }\n"
+    "work: { rollover: \"00:00\", checkin_before_min: 10, away_alert_min: 10, empty_alert_min: 5 }\n"
+    "matters:                                  # 事项 with their promised (承诺) and legal (法定) limits\n"
+    "  - { id: yb-transfer, name: 医保关系转移接续, category: A, promised_days: 5, legal_days: 15 }\n"
+    "  - { id: bdc-first,   name: 不动产首次登记,   category: B, promised_days: 7, legal_days: 30 }\n"
+    "  - { id: bdc-mortgage, name: 不动产抵押登记,  category: B, promised_days: 3, legal_days: 10 }\n"
+    "  - { id: qy-license,  name: 企业设立登记,     category: D, promised_days: 2, legal_days: 15 }\n"
     "gpio:\n"
     "  backend: sim\n"
     "  lines:\n"
@@ -185,6 +191,14 @@ static void keys_list(const char *const *keys, char *buf, size_t len)
 
 static int mv_open(ld *l, mview *m, yaml_node_t *n, const char *what, const char *const *keys)
 {
+    size_t nkeys = 0;
+    while (keys[nkeys])
+        nkeys++;
+    if (nkeys > MV_MAX_KEYS) {   /* a programming error, not the operator's: never index past val[] */
+        fprintf(stderr, "hallkeeper: internal error: %s allows %zu keys, more than MV_MAX_KEYS (%d)\n", what,
+                nkeys, MV_MAX_KEYS);
+        abort();
+    }
     memset(m, 0, sizeof *m);
     m->node = n;
     m->what = what;
@@ -199,7 +213,7 @@ static int mv_open(ld *l, mview *m, yaml_node_t *n, const char *what, const char
         while (keys[i] && strcmp(keys[i], sv(k)) != 0)
             i++;
         if (!keys[i]) {
-            char exp[256];
+            char exp[512];
             keys_list(keys, exp, sizeof exp);
             return fail(l, k, "unknown key '%s' in %s (expected %s)", sv(k), what, exp);
         }
@@ -486,18 +500,70 @@ static int load_http(ld *l, yaml_node_t *n)
     return 0;
 }
 
+/* A sentinel's "HOST:PORT": HOST an IPv4 address, an IPv6 address in brackets, or localhost (no
+ * names: a slow DNS must never stall the hall; the store checks the address itself at start). */
+static bool is_sentinel_addr(const char *s)
+{
+    if (!is_listen(s))
+        return false;
+    size_t hostlen = (size_t)(strrchr(s, ':') - s);
+    if (s[0] == '[')
+        return strspn(s + 1, "0123456789abcdefABCDEF:.") == hostlen - 2;
+    if (hostlen == 9 && !strncmp(s, "localhost", 9))
+        return true;
+    return strspn(s, "0123456789.") == hostlen;
+}
+
+/* Either url (one server) or sentinels + master (+ db): a Redis Sentinel set-up, whose current
+ * master the store asks the sentinels for (docs/redis.md). */
 static int load_redis(ld *l, yaml_node_t *n)
 {
-    static const char *const keys[] = { "url", NULL };
+    static const char *const keys[] = { "url", "sentinels", "master", "db", NULL };
+    hk_config *c = l->c;
     mview m;
     if (!n || is_null(n))
         return 0;
-    if (mv_open(l, &m, n, "redis", keys) || want_str(l, &m, "url", false, NULL, &l->c->redis_url))
+    if (mv_open(l, &m, n, "redis", keys) || want_str(l, &m, "url", false, NULL, &c->redis_url) ||
+        want_strlist(l, &m, "sentinels", false, false, &c->redis_sentinels, &c->nredis_sentinels) ||
+        want_str(l, &m, "master", false, NULL, &c->redis_master) ||
+        want_int(l, &m, "db", false, 0, 0, 1000000, &c->redis_db))
         return -1;
-    if (l->c->redis_url && !is_redis_url(l->c->redis_url))
+    if (c->redis_url && mv_given(&m, "sentinels"))
+        return fail(l, mv_get(&m, "sentinels"),
+                    "'url' and 'sentinels' in redis are mutually exclusive: give url for one server, or "
+                    "sentinels and master for a Sentinel set-up");
+    if (c->redis_url && !is_redis_url(c->redis_url))
         return fail(l, mv_get(&m, "url"),
                     "'url' in redis must be redis://HOST:PORT/DB or unix:///path/to/socket, got '%s'",
-                    l->c->redis_url);
+                    c->redis_url);
+    if (!mv_given(&m, "sentinels")) {
+        if (c->redis_master)
+            return fail(l, mv_get(&m, "master"), "'master' in redis needs 'sentinels' (the sentinels that know it)");
+        if (mv_given(&m, "db"))
+            return fail(l, mv_get(&m, "db"),
+                        "'db' in redis goes with 'sentinels'; with 'url' the database is part of the URL "
+                        "(redis://HOST:PORT/DB)");
+        return 0;
+    }
+    if (c->nredis_sentinels == 0)
+        return fail(l, mv_get(&m, "sentinels"), "'sentinels' in redis must list at least one HOST:PORT");
+    for (size_t i = 0; i < c->nredis_sentinels; i++) {
+        if (!is_sentinel_addr(c->redis_sentinels[i]))
+            return fail(l, strlist_node(l, &m, "sentinels", i),
+                        "'sentinels' in redis must be HOST:PORT with HOST an IP address or localhost and a "
+                        "port from 1 to 65535, got '%s'",
+                        c->redis_sentinels[i]);
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(c->redis_sentinels[k], c->redis_sentinels[i]))
+                return fail(l, strlist_node(l, &m, "sentinels", i), "'sentinels' in redis lists '%s' twice",
+                            c->redis_sentinels[i]);
+    }
+    if (!c->redis_master)
+        return fail(l, m.node, "missing required key 'master' in redis (the name the sentinels monitor, as in "
+                               "their 'sentinel monitor NAME ...' line)");
+    for (const char *p = c->redis_master; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return fail(l, mv_get(&m, "master"), "'master' in redis must not contain spaces or control characters");
     return 0;
 }
 
@@ -620,13 +686,14 @@ static int load_staff(ld *l, yaml_node_t *root, yaml_node_t *n)
 
 static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
-    static const char *const keys[] = { "id", "name", "weight", NULL };
+    static const char *const keys[] = { "id", "name", "weight", "alert_wait_min", "alert_length", NULL };
     hk_config *c = l->c;
     yaml_node_t *list;
     if (top_list(l, root, n, "categories", true, "category", &list))
         return -1;
     c->ncategories = seq_len(list);
     c->categories = xcalloc(c->ncategories, sizeof *c->categories);
+    c->work.cat_alerts = xcalloc(c->ncategories, sizeof *c->work.cat_alerts);
     for (size_t i = 0; i < c->ncategories; i++) {
         hk_category_cfg *cat = &c->categories[i];
         mview m;
@@ -656,6 +723,11 @@ static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
                             w->type == YAML_SCALAR_NODE ? "'" : "");
             cat->weight = x;
         }
+        /* load alerts (core/posts.c): off unless set */
+        hk_category_alert_cfg *al = &c->work.cat_alerts[i];
+        if (want_int(l, &m, "alert_wait_min", false, 0, 0, 24 * 60, &al->alert_wait_min) ||
+            want_int(l, &m, "alert_length", false, 0, 0, 100000, &al->alert_length))
+            return -1;
     }
     return 0;
 }
@@ -700,15 +772,48 @@ static int load_tokens(ld *l, yaml_node_t *root, yaml_node_t *n)
     return 0;
 }
 
+/* windows[i].posts: {a: STAFF, b: STAFF} (AB posts, core/posts.c). A staff member is post A of
+ * one window at most (A is where they sit); being B for several windows is allowed. */
+static int load_window_posts(ld *l, const mview *wm, size_t i)
+{
+    static const char *const keys[] = { "a", "b", NULL };
+    hk_config *c = l->c;
+    const hk_window_cfg *w = &c->windows[i];
+    hk_window_posts_cfg *p = &c->work.posts[i];
+    yaml_node_t *n = mv_given(wm, "posts");
+    char what[48];
+    mview m;
+    if (!n)
+        return 0;
+    snprintf(what, sizeof what, "posts of window %d", w->id);
+    if (mv_open(l, &m, n, what, keys) || want_str(l, &m, "a", false, NULL, &p->a) ||
+        want_str(l, &m, "b", false, NULL, &p->b))
+        return -1;
+    if (!p->a && !p->b)
+        return fail(l, n, "posts of window %d must name post a, post b or both (staff ids)", w->id);
+    if (p->a && !hk_config_staff(c, p->a))
+        return fail(l, mv_get(&m, "a"), "posts of window %d name unknown staff id '%s' (not in staff)", w->id, p->a);
+    if (p->b && !hk_config_staff(c, p->b))
+        return fail(l, mv_get(&m, "b"), "posts of window %d name unknown staff id '%s' (not in staff)", w->id, p->b);
+    if (p->a && p->b && !strcmp(p->a, p->b))
+        return fail(l, mv_get(&m, "b"), "posts of window %d: staff '%s' cannot be both post a and post b", w->id, p->a);
+    for (size_t j = 0; p->a && j < i; j++)
+        if (c->work.posts[j].a && !strcmp(c->work.posts[j].a, p->a))
+            return fail(l, mv_get(&m, "a"), "staff '%s' is already post a of window %d (one A post per person)",
+                        p->a, c->windows[j].id);
+    return 0;
+}
+
 static int load_windows(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
-    static const char *const keys[] = { "id", "name", "categories", "zone", NULL };
+    static const char *const keys[] = { "id", "name", "categories", "zone", "posts", NULL };
     hk_config *c = l->c;
     yaml_node_t *list;
     if (top_list(l, root, n, "windows", true, "window", &list))
         return -1;
     c->nwindows = seq_len(list);
     c->windows = xcalloc(c->nwindows, sizeof *c->windows);
+    c->work.posts = xcalloc(c->nwindows, sizeof *c->work.posts);
     for (size_t i = 0; i < c->nwindows; i++) {
         hk_window_cfg *w = &c->windows[i];
         mview m;
@@ -731,6 +836,8 @@ static int load_windows(ld *l, yaml_node_t *root, yaml_node_t *n)
                     return fail(l, strlist_node(l, &m, "categories", k),
                                 "window %d lists category '%s' twice", w->id, w->categories[k]);
         }
+        if (load_window_posts(l, &m, i))
+            return -1;
     }
     return 0;
 }
@@ -1169,9 +1276,243 @@ static int load_emergency(ld *l, yaml_node_t *n)
 }
 
 /* @posts:loaders */
+/* work: the working day (core/posts.c). Every key is optional. */
+static int load_work(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "rollover", "checkin_before_min", "away_alert_min", "empty_alert_min", NULL };
+    hk_work_cfg *wk = &l->c->work;
+    mview m;
+    wk->rollover_min = 0;
+    wk->checkin_before_min = 10;
+    wk->away_alert_min = 10;
+    wk->empty_alert_min = 5;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "work", keys))
+        return -1;
+    yaml_node_t *r = mv_given(&m, "rollover");
+    if (r && (r->type != YAML_SCALAR_NODE || strlen(sv(r)) != 5 || !parse_hhmm(sv(r), false, &wk->rollover_min)))
+        return fail(l, r, "'rollover' in work must be a time of day \"HH:MM\" from 00:00 to 23:59, got %s%s%s",
+                    r->type == YAML_SCALAR_NODE ? "'" : "", r->type == YAML_SCALAR_NODE ? sv(r) : node_kind(r),
+                    r->type == YAML_SCALAR_NODE ? "'" : "");
+    return want_int(l, &m, "checkin_before_min", false, 10, 0, 240, &wk->checkin_before_min) ||
+           want_int(l, &m, "away_alert_min", false, 10, 1, 240, &wk->away_alert_min) ||
+           want_int(l, &m, "empty_alert_min", false, 5, 1, 240, &wk->empty_alert_min) ? -1 : 0;
+}
 /* @appt:loaders */
+/* queue: the call policy's fairness rules and the appointment windows (docs/queue.md). Every key
+ * is optional; an absent one takes its default. */
+static int load_queue_policy(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "priority_max_in_row", "normal_max_wait_min", "appointment_early_min",
+                                        "appointment_grace_min", NULL };
+    hk_queue_policy_cfg *q = &l->c->queue;
+    mview m;
+    q->set = true;
+    q->priority_max_in_row = HK_DEFAULT_PRIORITY_MAX_IN_ROW;
+    q->normal_max_wait_min = HK_DEFAULT_NORMAL_MAX_WAIT_MIN;
+    q->appointment_early_min = HK_DEFAULT_APPOINTMENT_EARLY_MIN;
+    q->appointment_grace_min = HK_DEFAULT_APPOINTMENT_GRACE_MIN;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "queue", keys) ||
+        want_int(l, &m, "priority_max_in_row", false, HK_DEFAULT_PRIORITY_MAX_IN_ROW, 1, 100,
+                 &q->priority_max_in_row) ||
+        want_int(l, &m, "normal_max_wait_min", false, HK_DEFAULT_NORMAL_MAX_WAIT_MIN, 1, 1440,
+                 &q->normal_max_wait_min) ||
+        want_int(l, &m, "appointment_early_min", false, HK_DEFAULT_APPOINTMENT_EARLY_MIN, 0, 720,
+                 &q->appointment_early_min) ||
+        want_int(l, &m, "appointment_grace_min", false, HK_DEFAULT_APPOINTMENT_GRACE_MIN, 0, 720,
+                 &q->appointment_grace_min))
+        return -1;
+    return 0;
+}
+
 /* @cases:loaders */
+/* 四件管理 and 好差评 (docs/cases.md). A number in (lo, hi]: fractions and rates. */
+static int cases_want_fraction(ld *l, const mview *m, const char *key, double lo, double hi, double def,
+                               double *out)
+{
+    yaml_node_t *v = mv_given(m, key);
+    *out = def;
+    if (!v)
+        return 0;
+    char *end = NULL;
+    double x = 0;
+    if (is_plain(v)) {
+        errno = 0;
+        x = strtod(sv(v), &end);
+    }
+    if (!end || end == sv(v) || *end || errno || !isfinite(x) || x <= lo || x > hi)
+        return fail(l, v, "'%s' in %s must be a number greater than %g and at most %g, got %s%s%s", key, m->what,
+                    lo, hi, v->type == YAML_SCALAR_NODE ? "'" : "", v->type == YAML_SCALAR_NODE ? sv(v) : node_kind(v),
+                    v->type == YAML_SCALAR_NODE ? "'" : "");
+    *out = x;
+    return 0;
+}
+
+static int load_matters(ld *l, yaml_node_t *root, yaml_node_t *n)
+{
+    static const char *const keys[] = { "id", "name", "category", "promised_days", "legal_days", NULL };
+    hk_config *c = l->c;
+    yaml_node_t *list;
+    if (top_list(l, root, n, "matters", false, "matter", &list))
+        return -1;
+    if (!list)
+        return 0;
+    c->nmatters = seq_len(list);
+    c->matters = xcalloc(c->nmatters, sizeof *c->matters);
+    for (size_t i = 0; i < c->nmatters; i++) {
+        hk_matter_cfg *mt = &c->matters[i];
+        mview m;
+        if (mv_open(l, &m, seq_item(l, list, i), "matter", keys) ||
+            want_str(l, &m, "id", true, NULL, &mt->id))
+            return -1;
+        if (!is_ident(mt->id, 32))
+            return fail(l, mv_get(&m, "id"), "'id' in matter must be 1 to 32 of A-Z a-z 0-9 _ -, got '%s'", mt->id);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->matters[j].id, mt->id))
+                return fail(l, mv_get(&m, "id"), "duplicate matter id '%s'", mt->id);
+        if (want_str(l, &m, "name", true, NULL, &mt->name) ||
+            want_str(l, &m, "category", true, NULL, &mt->category) ||
+            want_int(l, &m, "promised_days", true, 0, 1, 365, &mt->promised_days) ||
+            want_int(l, &m, "legal_days", false, 0, 1, 3650, &mt->legal_days))
+            return -1;
+        if (strlen(mt->name) > 120)
+            return fail(l, mv_get(&m, "name"), "'name' in matter is longer than 120 bytes");
+        if (!hk_config_category(c, mt->category))
+            return fail(l, mv_get(&m, "category"), "matter '%s' names unknown category '%s'", mt->id, mt->category);
+        if (mt->legal_days && mt->legal_days < mt->promised_days)
+            return fail(l, mv_get(&m, "legal_days"),
+                        "matter '%s': legal_days (%d) must not be shorter than promised_days (%d)", mt->id,
+                        mt->legal_days, mt->promised_days);
+    }
+    return 0;
+}
+
+static int load_supervision(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "warn_fraction", "default_days", NULL };
+    hk_config *c = l->c;
+    mview m;
+    c->warn_fraction = HK_DEFAULT_WARN_FRACTION;
+    c->default_case_days = HK_DEFAULT_CASE_DAYS;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "supervision", keys) ||
+        cases_want_fraction(l, &m, "warn_fraction", 0, 0.99, HK_DEFAULT_WARN_FRACTION, &c->warn_fraction) ||
+        want_int(l, &m, "default_days", false, HK_DEFAULT_CASE_DAYS, 1, 365, &c->default_case_days))
+        return -1;
+    return 0;
+}
+
+static int load_rating(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "reasons", "target", NULL };
+    hk_config *c = l->c;
+    mview m;
+    c->rating_target = HK_DEFAULT_RATING_TARGET;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "rating", keys) ||
+        cases_want_fraction(l, &m, "target", 0, 1, HK_DEFAULT_RATING_TARGET, &c->rating_target) ||
+        want_strlist(l, &m, "reasons", false, false, &c->rating_reasons, &c->nrating_reasons))
+        return -1;
+    if (mv_given(&m, "reasons") && c->nrating_reasons == 0)
+        return fail(l, mv_get(&m, "reasons"), "'reasons' in rating must list at least one reason (leave it out for the defaults)");
+    if (c->nrating_reasons > 32)
+        return fail(l, mv_get(&m, "reasons"), "'reasons' in rating lists %zu reasons; at most 32 are allowed",
+                    c->nrating_reasons);
+    for (size_t i = 0; i < c->nrating_reasons; i++) {
+        if (strlen(c->rating_reasons[i]) > 60)
+            return fail(l, strlist_node(l, &m, "reasons", i), "a reason in rating is longer than 60 bytes");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->rating_reasons[j], c->rating_reasons[i]))
+                return fail(l, strlist_node(l, &m, "reasons", i), "rating lists the reason '%s' twice",
+                            c->rating_reasons[i]);
+    }
+    return 0;
+}
 /* @mobile:loaders */
+/* mobile: {public_url}: the base of the phone link on tickets (docs/mobile.md). */
+static int load_mobile(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "public_url", NULL };
+    mview m;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "mobile", keys) || want_str(l, &m, "public_url", false, NULL, &l->c->mobile.public_url))
+        return -1;
+    char *u = l->c->mobile.public_url;
+    if (!u)
+        return 0;
+    size_t len = strlen(u);
+    while (len && u[len - 1] == '/')
+        u[--len] = 0;   /* "https://q.example/" and "https://q.example" are the same base */
+    bool scheme = !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8);
+    const char *host = u + (u[4] == 's' ? 8 : 7);
+    if (!scheme || !*host || strpbrk(u, "?# \"'<>") || len > 200)
+        return fail(l, mv_get(&m, "public_url"),
+                    "'public_url' in mobile must be http://HOST[:PORT][/PATH] or https://..., without ? or #, "
+                    "at most 200 characters, got '%s'", u);
+    return 0;
+}
+
+/* "A.B.C.D:PORT", "[v6]:PORT" or "localhost:PORT": no names to resolve, a slow DNS must not stall
+ * a ticket. */
+static bool is_printer_addr(const char *s)
+{
+    if (!is_listen(s))
+        return false;
+    size_t hostlen = (size_t)(strrchr(s, ':') - s);
+    if (s[0] == '[')
+        return strspn(s + 1, "0123456789abcdefABCDEF:.") == hostlen - 2;
+    if (hostlen == 9 && !strncmp(s, "localhost", 9))
+        return true;
+    int parts = 0, val = -1;
+    for (size_t i = 0; i <= hostlen; i++) {
+        if (i == hostlen || s[i] == '.') {
+            if (val < 0 || val > 255)
+                return false;
+            parts++;
+            val = -1;
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            val = (val < 0 ? 0 : val * 10) + (s[i] - '0');
+            if (val > 255)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return parts == 4;
+}
+
+/* printer: {device: PATH | tcp: "HOST:PORT", width_mm: 58|80, timeout_ms} (docs/printer.md). */
+static int load_printer(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "device", "tcp", "width_mm", "timeout_ms", NULL };
+    hk_printer_cfg *p = &l->c->printer;
+    mview m;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "printer", keys) || want_str(l, &m, "device", false, NULL, &p->device) ||
+        want_str(l, &m, "tcp", false, NULL, &p->tcp) || want_int(l, &m, "width_mm", false, 80, 58, 80, &p->width_mm) ||
+        want_int(l, &m, "timeout_ms", false, 5000, 500, 60000, &p->timeout_ms))
+        return -1;
+    if (!p->device == !p->tcp)
+        return fail(l, n, "printer needs exactly one of 'device' (a device file, /dev/usb/lp0) or 'tcp' "
+                          "(\"HOST:PORT\", a network printer, usually port 9100)");
+    if (p->width_mm != 58 && p->width_mm != 80)
+        return fail(l, mv_get(&m, "width_mm"), "'width_mm' in printer must be 58 or 80 (the paper width), got %d",
+                    p->width_mm);
+    if (p->tcp && !is_printer_addr(p->tcp))
+        return fail(l, mv_get(&m, "tcp"),
+                    "'tcp' in printer must be IPv4:PORT, [IPv6]:PORT or localhost:PORT (no host names), got '%s'",
+                    p->tcp);
+    if (p->device && p->device[0] != '/')
+        return fail(l, mv_get(&m, "device"), "'device' in printer must be an absolute path, got '%s'", p->device);
+    return 0;
+}
 /* @redis:loaders */
 /* @report:loaders */
 
@@ -1182,9 +1523,13 @@ static int load_root(ld *l, yaml_node_t *root)
     static const char *const keys[] = { "hall", "http", "redis", "hours", "tokens", "staff", "categories",
                                         "windows", "gpio", "audio", "emergency",
                                         /* @posts:rootkeys */
+                                        "work",
                                         /* @appt:rootkeys */
+                                        "queue",
                                         /* @cases:rootkeys */
+                                        "matters", "supervision", "rating",
                                         /* @mobile:rootkeys */
+                                        "mobile", "printer",
                                         /* @redis:rootkeys */
                                         /* @report:rootkeys */
                                         NULL };
@@ -1202,9 +1547,18 @@ static int load_root(ld *l, yaml_node_t *root)
         load_emergency(l, mv_get(&m, "emergency")))
         return -1;
     /* @posts:rootload */
+    if (load_work(l, mv_get(&m, "work")))
+        return -1;
     /* @appt:rootload */
+    if (load_queue_policy(l, mv_get(&m, "queue")))
+        return -1;
     /* @cases:rootload */
+    if (load_matters(l, root, mv_get(&m, "matters")) || load_supervision(l, mv_get(&m, "supervision")) ||
+        load_rating(l, mv_get(&m, "rating")))
+        return -1;
     /* @mobile:rootload */
+    if (load_mobile(l, mv_get(&m, "mobile")) || load_printer(l, mv_get(&m, "printer")))
+        return -1;
     /* @redis:rootload */
     /* @report:rootload */
 

@@ -17,6 +17,9 @@
 #include "../core/val.h"
 #include "../web/codec.h"
 #include "incident_log.h"
+#include "hallctl_appt.h"
+#include "hallctl_city.h"
+#include "hallctl_report.h"
 #include "token.h"
 #include "wsclient.h"
 
@@ -41,7 +44,7 @@ static const char ctl_usage_text[] =
     "  finish WINDOW OUTCOME              OUTCOME: 即办件 承诺件 联办件 上报件 补正 不予受理\n"
     "  pause WINDOW [REASON]\n"
     "  transfer WINDOW CATEGORY|WINDOW2   hand the current ticket to a category or a window\n"
-    "  rate CODE SCORE                    SCORE 1..5 (5 = 非常满意)\n"
+    "  rate CODE SCORE [REASON [TEXT]]    SCORE 1..5 (5 = 非常满意); 1 and 2 need a REASON\n"
     "  announce TEXT [ZONE ...]           a spoken notice on the speakers (all zones by default)\n"
     "  health                             ok or degraded (Redis, faults); exit 1 when degraded\n"
     "  gpio list                          the GPIO lines and their values\n"
@@ -52,6 +55,15 @@ static const char ctl_usage_text[] =
     "  incidents verify                   check the incident log's hash chain\n"
     "  incidents report [--playbook ID]   post-incident report: each incident's steps, times, clear\n"
     "                                     (incidents ... --file DATA/incidents.log: offline, no daemon)\n"
+    "  checkin WINDOW | checkout          staff at their A/B post (staff token)\n"
+    "  alerts | alert ack ID | duty       managers' alerts; the staff-on-duty board\n"
+    "  appointments import FILE.csv | list | add ... | cancel NUMBER   预约 (docs/appointments.md)\n"
+    "  cases [active|overdue|all|stats|board] | case close CASE RESULT   四件管理 (docs/cases.md)\n"
+    "  followups [open|closed|all] | followup close ID RESOLUTION | ratings [window|staff|category|day]\n"
+    "  report [DAY] [--csv|--html]        the day's report (admin; docs/reports.md)\n"
+    "  archive DAY --out DIR              a day's events, report and SHA-256 manifest (admin)\n"
+    "  city --redis URL HALL [HALL ...]   several halls' streams through a consumer group (no daemon;\n"
+    "                                     docs/streams.md); --count N stops after N updates\n"
     "  token hash SECRET                  print the salted hash to put in the config's tokens (local)\n"
     "  watch [--count N]                  print pushed events until Ctrl-C (or N events)\n"
     "  raw COMMAND [KEY=VALUE ...]        send any request; VALUE is an int, true/false, or a string\n"
@@ -80,6 +92,7 @@ typedef struct {
     int64_t since;       /* incidents: records after this number */
     bool since_given;
     const char *playbook, *file;   /* incidents report --playbook; incidents --file (offline) */
+    const char *redis;             /* city: the Redis URL (--redis) */
     int npos;
     char **pos;          /* positional arguments, command first */
     ctl_req req[2];      /* window.open + the command, or just the command */
@@ -162,6 +175,7 @@ static int ctl_plan(ctl_opts *o)
     int r;
     if (o->priority && strcmp(cmd, "ticket") != 0) return ctl_usage_error("%s", "--priority is only for ticket");
     if (o->count && strcmp(cmd, "watch") != 0) return ctl_usage_error("%s", "--count is only for watch");
+    if (o->redis) return ctl_usage_error("%s", "--redis is only for city");
     if (o->drill && !(strcmp(cmd, "emergency") == 0 && o->npos > 1 && strcmp(a[1], "trigger") == 0))
         return ctl_usage_error("%s", "--drill is only for emergency trigger");
     if (o->file && strcmp(cmd, "incidents") != 0) return ctl_usage_error("%s", "--file is only for incidents");
@@ -205,10 +219,15 @@ static int ctl_plan(ctl_opts *o)
         if ((r = ctl_nargs(o, 1, 1, "resume|close WINDOW"))) return r;
         return ctl_plan_window(o, cmd[0] == 'r' ? "window.resume" : "window.close", NULL, OUT_WINDOW);
     } else if (strcmp(cmd, "rate") == 0) {
-        if ((r = ctl_nargs(o, 2, 2, "rate CODE SCORE"))) return r;
+        if ((r = ctl_nargs(o, 2, 4, "rate CODE SCORE [REASON [TEXT]]"))) return r;
         int s = ctl_parse_uint(a[2], 1000);
         if (s < 0) return ctl_usage_error("%s", "rate: SCORE must be a number 1..5");
-        ctl_add_req(o, "ticket.rate", hv_set(hv_set(hv_map(), "code", hv_str(a[1])), "score", hv_int(s)));
+        hv *args = hv_set(hv_set(hv_map(), "code", hv_str(a[1])), "score", hv_int(s));
+        /* Which scores need a reason, and which reasons exist, is the daemon's rule (rating.reasons
+         * in the config): its error lists them, so hallctl only passes the words on. */
+        if (o->npos > 3) hv_set(args, "reason", hv_str(a[3]));
+        if (o->npos > 4) hv_set(args, "text", hv_str(a[4]));
+        ctl_add_req(o, "ticket.rate", args);
         o->out = OUT_TICKET;
     } else if (strcmp(cmd, "health") == 0) {
         if ((r = ctl_nargs(o, 0, 0, "health"))) return r;
@@ -275,8 +294,50 @@ static int ctl_plan(ctl_opts *o)
         if ((r = ctl_nargs(o, 0, 0, "watch [--count N]"))) return r;
         o->out = OUT_WATCH;
     /* @posts:hallctl */
+    } else if (strcmp(cmd, "checkin") == 0) {          /* staff posts (core/posts.c) */
+        if ((r = ctl_nargs(o, 1, 1, "checkin WINDOW"))) return r;
+        int w = ctl_parse_uint(a[1], INT_MAX);
+        if (w < 1) return ctl_usage_error("%s", "checkin: WINDOW must be a window number");
+        ctl_add_req(o, "staff.checkin", hv_set(hv_map(), "window", hv_int(w)));
+        o->out = OUT_RAW;
+    } else if (strcmp(cmd, "checkout") == 0 || strcmp(cmd, "alerts") == 0 || strcmp(cmd, "duty") == 0) {
+        if ((r = ctl_nargs(o, 0, 0, "checkout | alerts | duty"))) return r;
+        ctl_add_req(o, cmd[0] == 'c' ? "staff.checkout" : cmd[0] == 'a' ? "alerts.list" : "duty.get", NULL);
+        o->out = OUT_RAW;
+    } else if (strcmp(cmd, "alert") == 0) {
+        if ((r = ctl_nargs(o, 2, 2, "alert ack ID"))) return r;
+        int id = ctl_parse_uint(a[2], INT_MAX);
+        if (strcmp(a[1], "ack") != 0 || id < 1) return ctl_usage_error("%s", "usage: hallctl alert ack ID");
+        ctl_add_req(o, "alert.ack", hv_set(hv_map(), "alert", hv_int(id)));
+        o->out = OUT_RAW;
     /* @appt:hallctl */
     /* @cases:hallctl */
+    } else if (strcmp(cmd, "cases") == 0) {            /* 四件管理 (docs/cases.md) */
+        if ((r = ctl_nargs(o, 0, 1, "cases [active|open|warning|overdue|closed|all|stats|board]"))) return r;
+        const char *sub = o->npos > 1 ? a[1] : "active";
+        if (strcmp(sub, "stats") == 0) ctl_add_req(o, "cases.stats", NULL);
+        else if (strcmp(sub, "board") == 0) ctl_add_req(o, "cases.board", NULL);
+        else ctl_add_req(o, "cases.list", hv_set(hv_map(), "status", hv_str(sub)));
+        o->out = OUT_RAW;
+    } else if (strcmp(cmd, "case") == 0 || strcmp(cmd, "followup") == 0) {
+        bool is_case = cmd[0] == 'c';
+        if ((r = ctl_nargs(o, 3, 3, is_case ? "case close CASE RESULT" : "followup close ID RESOLUTION"))) return r;
+        int id = ctl_parse_uint(a[2], INT_MAX);
+        if (strcmp(a[1], "close") != 0 || id < 1)
+            return ctl_usage_error("%s", is_case ? "usage: hallctl case close CASE RESULT"
+                                                 : "usage: hallctl followup close ID RESOLUTION");
+        ctl_add_req(o, is_case ? "case.close" : "followup.close",
+                    hv_set(hv_set(hv_map(), is_case ? "case" : "followup", hv_int(id)),
+                           is_case ? "result" : "resolution", hv_str(a[3])));
+        o->out = OUT_RAW;
+    } else if (strcmp(cmd, "followups") == 0) {
+        if ((r = ctl_nargs(o, 0, 1, "followups [open|closed|all]"))) return r;
+        ctl_add_req(o, "followups.list", hv_set(hv_map(), "status", hv_str(o->npos > 1 ? a[1] : "open")));
+        o->out = OUT_RAW;
+    } else if (strcmp(cmd, "ratings") == 0) {
+        if ((r = ctl_nargs(o, 0, 1, "ratings [window|staff|category|day]"))) return r;
+        ctl_add_req(o, "ratings.stats", o->npos > 1 ? hv_set(hv_map(), "by", hv_str(a[1])) : NULL);
+        o->out = OUT_RAW;
     /* @mobile:hallctl */
     /* @redis:hallctl */
     /* @report:hallctl */
@@ -329,7 +390,7 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
         if (nl >= sizeof name) return ctl_usage_error("unknown option %s", arg);
         memcpy(name, arg, nl);
         name[nl] = '\0';
-        bool takes = strcmp(name, "--url") == 0 || strcmp(name, "--token") == 0 ||
+        bool takes = strcmp(name, "--url") == 0 || strcmp(name, "--redis") == 0 || strcmp(name, "--token") == 0 ||
                      strcmp(name, "--timeout") == 0 || strcmp(name, "--count") == 0 ||
                      strcmp(name, "--since") == 0 || strcmp(name, "--playbook") == 0 || strcmp(name, "--file") == 0;
         if (takes) {
@@ -341,6 +402,8 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
         }
         if (strcmp(name, "--url") == 0) {
             o->url = val;
+        } else if (strcmp(name, "--redis") == 0) {
+            o->redis = val;
         } else if (strcmp(name, "--token") == 0) {
             o->token = val;
         } else if (strcmp(name, "--timeout") == 0) {
@@ -1371,9 +1434,34 @@ done:
     return rc;
 }
 
+/* Commands that hold a conversation of their own (a file to send, pages to fetch, or Redis
+ * instead of a daemon): the exit status, or -1 when the command is not one of them. */
+static int ctl_run_own(ctl_opts *o)
+{
+    if (o->npos < 1) return -1;
+    const char *cmd = o->pos[0];
+    bool city = strcmp(cmd, "city") == 0;
+    if (o->count && !city && strcmp(cmd, "watch") != 0) return ctl_usage_error("%s", "--count is only for watch and city");
+    if (strcmp(cmd, "appointments") == 0)   /* io/hallctl_appt.c */
+        return hallctl_appt_main(o->url, o->token, o->json, o->timeout_ms, o->npos - 1, o->pos + 1);
+    if (strcmp(cmd, "report") == 0 || strcmp(cmd, "archive") == 0)   /* io/hallctl_report.c */
+        return hallctl_report_run(o->npos, o->pos, o->url, o->token, o->timeout_ms, o->json);
+    if (!city) return -1;
+    /* io/hallctl_city.c reads Redis, not a daemon (docs/streams.md): --redis URL (or --url when
+     * it is redis:// or unix://), else HALL_REDIS_URL */
+    const char *rurl = o->redis ? o->redis
+                       : o->url && (!strncmp(o->url, "redis://", 8) || !strncmp(o->url, "unix://", 7)) ? o->url
+                       : getenv("HALL_REDIS_URL");
+    if (!rurl || !*rurl)
+        return ctl_usage_error("%s", "usage: hallctl city --redis redis://HOST:PORT/DB HALL [HALL ...]");
+    return ctl_city_main(rurl, o->pos + 1, o->npos - 1, o->json, o->count, o->timeout_ms);
+}
+
 int main(int argc, char **argv)
 {
     ctl_opts o = {.timeout_ms = 5000};
+    /* report and archive take options of their own (--csv, --html, --out DIR) */
+    if (hallctl_report_claims(argc, argv)) return hallctl_report_main(argc, argv);
     int rc = ctl_parse_args(argc, argv, &o);
     if (rc < 0) {
         fputs(ctl_usage_text, stdout);
@@ -1397,6 +1485,7 @@ int main(int argc, char **argv)
         }
         goto out;
     }
+    if ((rc = ctl_run_own(&o)) >= 0) goto out;
     if ((rc = ctl_plan(&o))) goto out;
     if (o.file) {   /* the incident log read from a file: no daemon, no token */
         rc = ctl_incidents_offline(&o);

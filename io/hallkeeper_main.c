@@ -17,6 +17,7 @@
 #include "../web/codec.h"
 #include "config_load.h"
 #include "hallkeeper.h"
+#include "hallkeeper_printer.h"   /* @mobile */
 #include "log.h"
 #include "token.h"
 
@@ -143,6 +144,11 @@ static void print_banner(daemon_t *d)
     printf("  hall display (大屏)   http://%s:%d/display#token=display-secret\n", host, port);
     printf("  window 1 screen       http://%s:%d/display/window/1#token=display-secret\n", host, port);
     printf("  security console      http://%s:%d/security#token=security-secret\n", host, port);
+    printf("  manager dashboard     http://%s:%d/admin#token=admin-secret\n", host, port);
+    printf("  rating tablet (评价器) http://%s:%d/rate/1#token=kiosk-1-secret\n", host, port);
+    printf("  staff on duty board   http://%s:%d/duty#token=display-secret\n", host, port);
+    printf("  case progress board   http://%s:%d/cases#token=display-secret\n", host, port);
+    printf("  phone ticket page     the QR code on each kiosk ticket (/t/CODE)\n");
     printf("  all pages             http://%s:%d/\n\n", host, port);
     printf("  demo tokens:");
     for (size_t i = 0; i < d->cfg.ntokens; i++)
@@ -160,6 +166,7 @@ static void on_outputs(void *arg, hk_out *out)
     lines_apply(d->lines, out);
     if (d->speakers) audio_emergency(d->speakers, hall_outputs(d->hall));
     incidents_observe(d->incidents, out);
+    daemon_mobile_outputs(d, out);   /* @mobile: the phone link in ticket.issue replies */
 }
 
 static void start_serving(daemon_t *d)
@@ -168,8 +175,8 @@ static void start_serving(daemon_t *d)
     d->hb = hub_new(&d->loop, d->hall, d->st, d->events);
     hub_set_outputs(d->hb, on_outputs, d);
     hub_set_deferred(d->hb, daemon_run_deferred, d);
-    static const char *const spoken[] = {"ticket.called", NULL};
-    hub_set_delivered(d->hb, spoken, daemon_on_delivered, d);
+    static const char *const spoken[] = {"ticket.called", "ticket.issued", NULL};   /* @mobile: + printer */
+    hub_set_delivered(d->hb, spoken, daemon_mobile_delivered, d);   /* @mobile: calls go on to daemon_on_delivered */
     lines_attach(d->lines, d->hb);
     server_options so = {d->listen, d->pages, d->cfg.tls_cert, d->cfg.tls_key};
     d->srv = server_new(&d->loop, &so, hub_handlers(), d->hb, err, sizeof err);
@@ -337,6 +344,7 @@ int main(int argc, char **argv)
     d.hall = hall_new(&d.cfg);
     if (!d.hall) { fprintf(stderr, "hallkeeper: out of memory\n"); return 1; }
     hall_set_token_verifier(d.hall, token_verify);
+    if (daemon_mobile_open(&d, err, sizeof err) < 0) { fprintf(stderr, "hallkeeper: %s\n", err); return 1; }   /* @mobile */
     d.lines = lines_open(&d.loop, &d.cfg, d.hall, err, sizeof err);
     if (!d.lines) {
         fprintf(stderr, "hallkeeper: gpio: %s\n", err);
@@ -369,7 +377,7 @@ int main(int argc, char **argv)
     }
 
     const char *url = d.cfg.redis_url;
-    if (!url) {
+    if (!url && !d.cfg.nredis_sentinels) {
         char self[1024];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         if (n > 0) {
@@ -384,7 +392,7 @@ int main(int argc, char **argv)
         url = redis_child_url(d.rc);
         log_info("embedded redis-server on %s", url);
     }
-    d.st = store_new(&d.loop, d.cfg.hall_id, url, err, sizeof err);
+    d.st = url ? store_new(&d.loop, d.cfg.hall_id, url, err, sizeof err) : store_new_sentinel(&d.loop, d.cfg.hall_id, (const char *const *)d.cfg.redis_sentinels, d.cfg.nredis_sentinels, d.cfg.redis_master, d.cfg.redis_db, err, sizeof err);
     if (!d.st) { fprintf(stderr, "hallkeeper: %s\n", err); return 1; }
     store_set_link_cb(d.st, on_link, &d);
     char jpath[1100];
@@ -408,6 +416,7 @@ int main(int argc, char **argv)
     lines_close(d.lines);
     incidents_close(d.incidents);   /* freed once its last fdatasync is done, in the runs below */
     if (d.speakers) audio_close(d.speakers, NULL, NULL);
+    daemon_mobile_close(&d);   /* @mobile */
     if (d.hb) hub_stop(d.hb);
     store_stop(d.st, on_closed_noop, NULL);
     if (d.rc) redis_child_stop(d.rc, on_closed_noop, NULL);

@@ -27,6 +27,20 @@ struct journal {
     void *cb_arg;
 };
 
+/* The header is little-endian whatever the host: a data dir moved between an x86-64 server and
+ * an arm64 board reads the same (both are little-endian, so older files are unchanged). */
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
 static uint32_t journal_sum(uint64_t seq, const uint8_t *p, size_t n)
 {
     uint32_t h = 2166136261u;          /* FNV-1a over seq and data: finds torn records */
@@ -92,9 +106,9 @@ static ssize_t journal_write(int fd, uint64_t seq, const uint8_t *data, size_t l
 {
     uint8_t head[JOURNAL_HEAD];
     uint32_t l = (uint32_t)len, sum = journal_sum(seq, data, len);
-    memcpy(head, &l, 4);
-    memcpy(head + 4, &sum, 4);
-    memcpy(head + 8, &seq, 8);
+    put_le(head, l, 4);
+    put_le(head + 4, sum, 4);
+    put_le(head + 8, seq, 8);
     struct iovec iov[2] = {{head, JOURNAL_HEAD}, {(void *)data, len}};
     ssize_t n = writev(fd, iov, 2);
     if (n != (ssize_t)(JOURNAL_HEAD + len)) return n < 0 ? -errno : -EIO;
@@ -161,9 +175,9 @@ int journal_each(journal *j, void (*each)(void *arg, uint64_t seq, const uint8_t
     while (off + JOURNAL_HEAD <= got) {
         uint32_t l, sum;
         uint64_t seq;
-        memcpy(&l, buf + off, 4);
-        memcpy(&sum, buf + off + 4, 4);
-        memcpy(&seq, buf + off + 8, 8);
+        l = (uint32_t)get_le(buf + off, 4);
+        sum = (uint32_t)get_le(buf + off + 4, 4);
+        seq = get_le(buf + off + 8, 8);
         if (l > got - off - JOURNAL_HEAD || journal_sum(seq, buf + off + JOURNAL_HEAD, l) != sum) {
             log_warn("journal %s: ignoring a torn record at byte %zu", j->path, off);
             break;

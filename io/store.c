@@ -1,5 +1,7 @@
 /* store.c: see store.h. One hiredis async connection driven by a small state machine; appends
- * wait in a FIFO until Redis confirms them, and the FIFO is sent again after every reconnect. */
+ * wait in a FIFO until Redis confirms them, and the FIFO is sent again after every reconnect.
+ * With Redis Sentinel every connect first asks the sentinels in turn where the master is (on a
+ * second, short-lived connection), then checks with ROLE that the server really is the master. */
 #include "store.h"
 
 #include <arpa/inet.h>
@@ -20,6 +22,23 @@
 #define STORE_BACKOFF_MIN_MS 100
 #define STORE_BACKOFF_MAX_MS 2000
 #define STORE_PAGE 5000
+/* Sentinel mode: a sentinel gets this long to connect and to answer before the next is asked. */
+#define STORE_SENTINEL_MS 1000
+/* Sentinel mode: while the link is up, a sentinel is asked every this many keepalives (seconds)
+ * whether the master moved. A failover does not always break our link at once: a master cut off
+ * from the sentinels (a network split) is never told to step down, and one being demoted keeps
+ * taking writes until the sentinels get round to reconfiguring it. */
+#define STORE_PROBE_EVERY 2
+/* Sentinel mode: replication to the replicas is asynchronous, so a master that dies, or is
+ * demoted while we still write to it (a failover the sentinels start while our link to the old
+ * master still works), may never pass its last confirmed events on to the master that follows.
+ * So confirmed events are kept until a replica has them (WAIT 1 STORE_WAIT_MS, sent about once a
+ * second and whenever STORE_WAIT_EVERY events are kept), at most STORE_RETAIN_MAX of them, and
+ * sent again to whatever master the next link reaches; the explicit IDs make that a no-op for
+ * events it already has. */
+#define STORE_WAIT_MS 100
+#define STORE_WAIT_EVERY 512
+#define STORE_RETAIN_MAX 16384
 
 /* What Redis answers when XADD is given an ID at or below the stream's top: for a resend of
  * our own append it means "already stored" (checked, see on_exec). */
@@ -53,6 +72,28 @@ struct store {
     int db;
     char *user, *password;      /* optional AUTH */
 
+    /* Sentinel mode (sentinel != 0): host/port above are the master the sentinels named last */
+    int sentinel;
+    struct { char host[INET6_ADDRSTRLEN]; int port; } *sents;
+    size_t nsents, sent_next, sent_tried;
+    char *master_name;
+    redisAsyncContext *sac;     /* the sentinel being asked, or NULL */
+    char sent_why[128];         /* why the last sentinel failed, for the round's summary */
+    int have_master;            /* host/port hold an answer from a sentinel */
+    int probing;                /* sac is a check, while the link is up, that the master has not moved */
+    unsigned probe_ticks;
+    char probe_host[INET6_ADDRSTRLEN]; /* another master named by the last probe, to be confirmed */
+    int probe_port;
+    int asked;                  /* the master being connected to was named by sent_next */
+    store_op *rhead, *rtail;    /* confirmed ops no replica is known to have yet */
+    size_t nretained;
+    uint64_t sent_seq;          /* the last op whose transaction was sent on this link */
+    uint64_t replicated;        /* every op up to this seq is on a replica (WAIT said so) */
+    uint64_t wait_mark;         /* the sent_seq the WAIT in flight covers */
+    int wait_inflight;
+    int wait_warned;            /* "no replica" was said for this streak */
+    int retain_warned;          /* "too many kept" was said for this streak */
+
     int state;
     redisAsyncContext *ac;
     uv_timer_t timer;           /* backoff */
@@ -83,6 +124,16 @@ struct store {
 };
 
 static void store_connect(store *s);
+static void store_connect_master(store *s);
+static void on_adapter_closed(void *arg);
+static void connect_failed(store *s, const char *why);
+static void store_drop_link(store *s, redisAsyncContext *ac);
+static void op_free(store_op *op);
+static void on_role(redisAsyncContext *ac, void *r, void *priv);
+static void retained_requeue(store *s);
+static void retained_prune(store *s);
+static void replica_wait(store *s);
+static void sentinel_probe(store *s);
 static void store_flush(store *s);
 static void restore_send(store *s);
 
@@ -157,14 +208,35 @@ bad:
     return -EINVAL;
 }
 
+/* "HOST:PORT" (HOST an IP address, IPv6 in brackets, or localhost) into host/port. */
+static int parse_hostport(const char *in, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(in, ':');
+    if (!colon || colon == in) return -EINVAL;
+    const char *h = in;
+    size_t n = (size_t)(colon - in);
+    if (in[0] == '[') {
+        if (n < 3 || in[n - 1] != ']') return -EINVAL;
+        h++;
+        n -= 2;
+    }
+    if (n >= hostlen) return -EINVAL;
+    memcpy(host, h, n);
+    host[n] = 0;
+    char *e;
+    long p = strtol(colon + 1, &e, 10);
+    if (e == colon + 1 || *e || p < 1 || p > 65535) return -EINVAL;
+    *port = (int)p;
+    if (!strcmp(host, "localhost")) snprintf(host, hostlen, "127.0.0.1");
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1) return -EINVAL;
+    return 0;
+}
+
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
-store *store_new(uv_loop_t *loop, const char *hall_id, const char *url, char *err, size_t errlen)
+static store *store_alloc(uv_loop_t *loop, const char *hall_id, const char *url, char *err, size_t errlen)
 {
-    if (!hall_id || !*hall_id || !url) {
-        snprintf(err, errlen, "store: hall id and redis url are required");
-        return NULL;
-    }
     store *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "store: out of memory");
@@ -177,20 +249,70 @@ store *store_new(uv_loop_t *loop, const char *hall_id, const char *url, char *er
     s->key_seq = malloc(n);
     if (!s->url || !s->key_events || !s->key_seq) {
         snprintf(err, errlen, "store: out of memory");
-        goto fail;
+        store_free(s);
+        return NULL;
     }
     /* the braces are a hash tag: every key of a hall lands in one cluster slot */
     snprintf(s->key_events, n, "hall:{%s}:events", hall_id);
     snprintf(s->key_seq, n, "hall:{%s}:seq", hall_id);
-    if (parse_url(s, url, err, errlen) != 0) goto fail;
-    uv_timer_init(loop, &s->timer);
-    s->timer.data = s;
-    s->open_handles = 1;
     s->backoff_ms = STORE_BACKOFF_MIN_MS;
     return s;
-fail:
-    store_free(s);   /* nothing was opened yet */
-    return NULL;
+}
+
+static void store_init_timer(store *s)
+{
+    uv_timer_init(s->loop, &s->timer);
+    s->timer.data = s;
+    s->open_handles = 1;
+}
+
+store *store_new(uv_loop_t *loop, const char *hall_id, const char *url, char *err, size_t errlen)
+{
+    if (!hall_id || !*hall_id || !url) {
+        snprintf(err, errlen, "store: hall id and redis url are required");
+        return NULL;
+    }
+    store *s = store_alloc(loop, hall_id, url, err, errlen);
+    if (!s) return NULL;
+    if (parse_url(s, url, err, errlen) != 0) {
+        store_free(s);   /* nothing was opened yet */
+        return NULL;
+    }
+    store_init_timer(s);
+    return s;
+}
+
+store *store_new_sentinel(uv_loop_t *loop, const char *hall_id, const char *const *sentinels, size_t n,
+                          const char *master, int db, char *err, size_t errlen)
+{
+    if (!hall_id || !*hall_id || !sentinels || n == 0 || !master || !*master || db < 0) {
+        snprintf(err, errlen, "store: hall id, at least one sentinel and the master's name are required");
+        return NULL;
+    }
+    char desc[160];
+    snprintf(desc, sizeof desc, "master %s (via %zu sentinel%s)", master, n, n == 1 ? "" : "s");
+    store *s = store_alloc(loop, hall_id, desc, err, errlen);
+    if (!s) return NULL;
+    s->sentinel = 1;
+    s->db = db;
+    s->master_name = strdup(master);
+    s->sents = calloc(n, sizeof *s->sents);
+    if (!s->master_name || !s->sents) {
+        snprintf(err, errlen, "store: out of memory");
+        store_free(s);
+        return NULL;
+    }
+    s->nsents = n;
+    for (size_t i = 0; i < n; i++) {
+        if (parse_hostport(sentinels[i], s->sents[i].host, sizeof s->sents[i].host, &s->sents[i].port) != 0) {
+            snprintf(err, errlen, "redis sentinel '%s': expected HOST:PORT with HOST an IP address or localhost",
+                     sentinels[i]);
+            store_free(s);
+            return NULL;
+        }
+    }
+    store_init_timer(s);
+    return s;
 }
 
 void store_set_link_cb(store *s, store_link_cb cb, void *arg)
@@ -215,6 +337,10 @@ static void on_ping(redisAsyncContext *ac, void *r, void *priv)
 
 void store_keepalive(store *s)
 {
+    if (s->sentinel) {
+        replica_wait(s);
+        if (s->state == ST_READY && !s->sac && ++s->probe_ticks % STORE_PROBE_EVERY == 0) sentinel_probe(s);
+    }
     if (s->state == ST_READY && s->ac && !s->pending) redisAsyncCommand(s->ac, on_ping, NULL, "PING");
 }
 uint64_t store_confirmed(const store *s) { return s->confirmed; }
@@ -263,6 +389,13 @@ void store_stop(store *s, void (*close_cb)(void *arg), void *arg)
     }
     s->tail = s->unsent = NULL;
     s->pending = 0;
+    while (s->rhead) {
+        store_op *op = s->rhead;
+        s->rhead = op->next;
+        op_free(op);
+    }
+    s->rtail = NULL;
+    s->nretained = 0;
     s->rs.active = 0;
     uv_timer_stop(&s->timer);
     uv_close((uv_handle_t *)&s->timer, on_handle_closed);
@@ -270,6 +403,11 @@ void store_stop(store *s, void (*close_cb)(void *arg), void *arg)
         redisAsyncContext *ac = s->ac;
         s->ac = NULL;
         redisAsyncFree(ac);     /* deferred by hiredis if we are inside one of its callbacks */
+    }
+    if (s->sac) {
+        redisAsyncContext *ac = s->sac;
+        s->sac = NULL;
+        redisAsyncFree(ac);
     }
 }
 
@@ -282,6 +420,8 @@ void store_free(store *s)
     free(s->path);
     free(s->user);
     free(s->password);
+    free(s->sents);
+    free(s->master_name);
     free(s);
 }
 
@@ -304,6 +444,11 @@ static void store_backoff(store *s)
  * its socket at start-up is not worth a warning. */
 static void connect_failed(store *s, const char *why)
 {
+    /* the master a sentinel named did not work out (gone, or not the master): the next round
+     * starts with the next sentinel, so one that is cut off from the others and still names the
+     * old master cannot keep us away from the new one */
+    if (s->sentinel && s->asked) s->sent_next = (s->sent_next + 1) % s->nsents;
+    s->asked = 0;
     uint64_t now = uv_now(s->loop);
     if (!s->fail_since) s->fail_since = now;
     if (!s->warned && now - s->fail_since >= 1000) {
@@ -335,8 +480,10 @@ static void on_selected(redisAsyncContext *ac, void *r, void *priv)
         store_drop_link(s, ac);
         return;
     }
-    redisAsyncCommand(ac, on_ready, priv, "EXISTS %s", s->key_seq);
+    if (s->sentinel) redisAsyncCommand(ac, on_role, priv, "ROLE");
+    else redisAsyncCommand(ac, on_ready, priv, "EXISTS %s", s->key_seq);
 }
+
 
 static void on_ready(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -350,10 +497,18 @@ static void on_ready(redisAsyncContext *ac, void *r, void *priv)
         return;
     }
     s->state = ST_READY;
+    s->asked = 0;
+    s->probe_port = 0;
     s->backoff_ms = STORE_BACKOFF_MIN_MS;
     s->fail_since = 0;
     s->warned = 0;
     log_notice("redis: link up (%s)", s->url);
+    if (s->sentinel) {
+        /* a replica of the old master is not necessarily one of this one: start counting afresh */
+        s->wait_inflight = 0;
+        s->sent_seq = 0;
+        retained_requeue(s);
+    }
     if (s->link_cb) s->link_cb(s->link_arg, 1);
     if (s->state != ST_READY) return;
     /* appends first: a restore must see every event written before it was asked for */
@@ -413,7 +568,7 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
     }
 }
 
-static void store_connect(store *s)
+static void store_connect_master(store *s)
 {
     s->state = ST_CONNECTING;
     redisAsyncContext *ac = s->is_unix ? redisAsyncConnectUnix(s->path)
@@ -442,6 +597,310 @@ static void store_connect(store *s)
     redisAsyncSetConnectCallback(ac, on_connect);   /* arms the first write event */
 }
 
+/* ---- Redis Sentinel ----------------------------------------------------------------------- */
+
+static void sentinel_ask(store *s);
+static void probe_failed(store *s, const char *why);
+
+/* The sentinel being asked failed: ask the next one at once; when every sentinel of this round
+ * failed, back off like any failed connect and start a new round. */
+static void sentinel_failed(store *s, const char *why)
+{
+    size_t i = s->sent_next;
+    /* loud in the first round of an outage; later rounds are summed up by connect_failed */
+    hk_log(s->warned ? HK_LOG_DEBUG : HK_LOG_WARN, "redis: sentinel %s:%d did not tell where master %s is: %s",
+           s->sents[i].host, s->sents[i].port, s->master_name, why);
+    snprintf(s->sent_why, sizeof s->sent_why, "%s", why);
+    s->sent_next = (i + 1) % s->nsents;
+    if (++s->sent_tried < s->nsents) {
+        sentinel_ask(s);
+        return;
+    }
+    s->sent_tried = 0;
+    char msg[200];
+    snprintf(msg, sizeof msg, "no sentinel named the master (last: %s)", s->sent_why);
+    connect_failed(s, msg);
+}
+
+static void sentinel_drop(store *s, redisAsyncContext *ac)
+{
+    if (ac != s->sac) return;
+    s->sac = NULL;          /* its disconnect callback then sees a stranger and does nothing */
+    redisAsyncFree(ac);     /* deferred by hiredis when called from one of its callbacks */
+}
+
+static void on_sentinel_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)priv;
+    store *s = ac->data;
+    redisReply *reply = r;
+    if (s->state == ST_STOPPED || ac != s->sac || !reply) return;   /* NULL: the disconnect says why */
+    size_t i = s->sent_next;
+    if (s->probing) {
+        s->probing = 0;
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
+            reply->element[1]->type != REDIS_REPLY_STRING) {
+            sentinel_drop(s, ac);
+            probe_failed(s, reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+            return;
+        }
+        const char *h = reply->element[0]->str;
+        int p = atoi(reply->element[1]->str);
+        if (!strcmp(h, s->host) && p == s->port) {      /* still ours */
+            s->probe_port = 0;
+            sentinel_drop(s, ac);
+            return;
+        }
+        /* One sentinel may be cut off from the others and stale: with more than one configured,
+         * a second sentinel must name the same new master before the link is left. */
+        if (s->nsents > 1 && !(s->probe_port == p && !strcmp(s->probe_host, h))) {
+            log_info("redis: sentinel %s:%d says master %s is at %s:%d, not %s; asking another sentinel",
+                     s->sents[i].host, s->sents[i].port, s->master_name, h, p, s->url);
+            int first = s->probe_port == 0;
+            snprintf(s->probe_host, sizeof s->probe_host, "%s", h);
+            s->probe_port = p;
+            s->sent_next = (i + 1) % s->nsents;
+            sentinel_drop(s, ac);
+            if (first && s->state == ST_READY) sentinel_probe(s);   /* else at the next keepalive */
+            return;
+        }
+        log_warn("redis: failover: sentinel %s:%d says master %s is now at %s:%d while our link to %s still "
+                 "works: leaving it", s->sents[i].host, s->sents[i].port, s->master_name, h, p, s->url);
+        s->probe_port = 0;
+        sentinel_drop(s, ac);
+        if (s->state == ST_READY && s->ac) store_drop_link(s, s->ac);   /* on_disconnect asks again */
+        return;
+    }
+    char host[INET6_ADDRSTRLEN];
+    int port = 0;
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_NIL ||
+        reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_STRING) {
+        char why[160];
+        if (reply->type == REDIS_REPLY_ERROR) snprintf(why, sizeof why, "%s", reply->str);
+        else if (reply->type == REDIS_REPLY_NIL) snprintf(why, sizeof why, "it does not monitor a master of that name");
+        else snprintf(why, sizeof why, "unexpected reply");
+        sentinel_drop(s, ac);
+        sentinel_failed(s, why);
+        return;
+    }
+    snprintf(host, sizeof host, "%s", reply->element[0]->str);
+    port = atoi(reply->element[1]->str);
+    if ((inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1) || port < 1 || port > 65535) {
+        /* a sentinel with announce-hostnames gives names: resolving them would block the loop */
+        char why[200];
+        snprintf(why, sizeof why, "it named %s:%s, which is not an IP address and port (set "
+                 "'sentinel announce-hostnames no' on the sentinels)", reply->element[0]->str, reply->element[1]->str);
+        sentinel_drop(s, ac);
+        sentinel_failed(s, why);
+        return;
+    }
+    int moved = s->have_master && (strcmp(host, s->host) != 0 || port != s->port);
+    if (moved)
+        log_warn("redis: failover: sentinel %s:%d says master %s moved from %s:%d to %s:%d", s->sents[i].host,
+                 s->sents[i].port, s->master_name, s->host, s->port, host, port);
+    else if (!s->have_master)
+        log_notice("redis: sentinel %s:%d says master %s is at %s:%d", s->sents[i].host, s->sents[i].port,
+                   s->master_name, host, port);
+    else
+        hk_log(s->warned ? HK_LOG_DEBUG : HK_LOG_INFO, "redis: sentinel %s:%d says master %s is still at %s:%d",
+               s->sents[i].host, s->sents[i].port, s->master_name, host, port);
+    snprintf(s->host, sizeof s->host, "%s", host);
+    s->port = port;
+    s->have_master = 1;
+    s->sent_tried = 0;      /* the next round starts with this sentinel again */
+    char desc[INET6_ADDRSTRLEN + 200];
+    snprintf(desc, sizeof desc, "%s%s%s:%d (master %s)", strchr(host, ':') ? "[" : "", host,
+             strchr(host, ':') ? "]" : "", port, s->master_name);
+    char *d = strdup(desc);
+    if (d) {
+        free(s->url);
+        s->url = d;
+    }
+    sentinel_drop(s, ac);
+    s->asked = 1;
+    store_connect_master(s);
+}
+
+static void on_sentinel_connect(const redisAsyncContext *cac, int status)
+{
+    redisAsyncContext *ac = (redisAsyncContext *)cac;
+    store *s = ac->data;
+    if (s->state == ST_STOPPED || ac != s->sac) return;
+    if (status != REDIS_OK) {
+        s->sac = NULL;          /* hiredis frees it after this callback */
+        if (s->probing) probe_failed(s, ac->errstr[0] ? ac->errstr : "cannot connect");
+        else sentinel_failed(s, ac->errstr[0] ? ac->errstr : "cannot connect");
+        return;
+    }
+    redisAsyncCommand(ac, on_sentinel_reply, NULL, "SENTINEL get-master-addr-by-name %s", s->master_name);
+}
+
+static void on_sentinel_disconnect(const redisAsyncContext *cac, int status)
+{
+    (void)status;
+    redisAsyncContext *ac = (redisAsyncContext *)cac;
+    store *s = ac->data;
+    if (s->state == ST_STOPPED || ac != s->sac) return;
+    s->sac = NULL;
+    if (s->probing) probe_failed(s, ac->errstr[0] ? ac->errstr : "closed before answering");
+    else sentinel_failed(s, ac->errstr[0] ? ac->errstr : "closed before answering");
+}
+
+/* Opens the connection to the sentinel at sent_next, bounded by STORE_SENTINEL_MS for the
+ * connect and the reply. 0, or -1 with why filled in. */
+static int sentinel_open(store *s, char *why, size_t whylen)
+{
+    size_t i = s->sent_next;
+    redisAsyncContext *ac = redisAsyncConnect(s->sents[i].host, s->sents[i].port);
+    if (!ac) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    if (ac->err) {
+        snprintf(why, whylen, "%s", ac->errstr);
+        redisAsyncFree(ac);
+        return -1;
+    }
+    if (redis_uv_attach(ac, s->loop, STORE_SENTINEL_MS, STORE_SENTINEL_MS, on_adapter_closed, s) != 0) {
+        redisAsyncFree(ac);
+        snprintf(why, whylen, "cannot watch the socket");
+        return -1;
+    }
+    s->open_handles++;
+    ac->data = s;
+    s->sac = ac;
+    redisAsyncSetDisconnectCallback(ac, on_sentinel_disconnect);
+    redisAsyncSetConnectCallback(ac, on_sentinel_connect);
+    return 0;
+}
+
+/* Asks the sentinel at sent_next where the master is, on a connection of its own (the answer
+ * decides where the data link goes). */
+static void sentinel_ask(store *s)
+{
+    s->state = ST_CONNECTING;
+    if (s->sac) sentinel_drop(s, s->sac);     /* a probe still under way */
+    s->probing = 0;
+    size_t i = s->sent_next;
+    log_debug("redis: asking sentinel %s:%d for master %s", s->sents[i].host, s->sents[i].port, s->master_name);
+    char why[128];
+    if (sentinel_open(s, why, sizeof why) != 0) sentinel_failed(s, why);
+}
+
+/* A probe that got no answer: no harm done, the next one asks the next sentinel. */
+static void probe_failed(store *s, const char *why)
+{
+    size_t i = s->sent_next;
+    log_debug("redis: sentinel %s:%d did not answer a check: %s", s->sents[i].host, s->sents[i].port, why);
+    s->probing = 0;
+    s->sent_next = (i + 1) % s->nsents;
+}
+
+static void sentinel_probe(store *s)
+{
+    char why[128];
+    s->probing = 1;
+    if (sentinel_open(s, why, sizeof why) != 0) probe_failed(s, why);
+}
+
+/* ROLE: a sentinel's answer may be stale (a failover in progress), and a demoted master keeps
+ * serving reads. Only a server that says "master" gets the hall's writes. */
+static void on_role(redisAsyncContext *ac, void *r, void *priv)
+{
+    store *s = ac->data;
+    redisReply *reply = r;
+    if (s->state != ST_CONNECTING || ac != s->ac || !reply) return;
+    const char *role = "unknown";
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
+        (reply->element[0]->type == REDIS_REPLY_STRING || reply->element[0]->type == REDIS_REPLY_STATUS))
+        role = reply->element[0]->str;
+    else if (reply->type == REDIS_REPLY_ERROR)
+        role = reply->str;
+    if (strcmp(role, "master") != 0) {
+        log_warn("redis: %s is not the master (ROLE says %s); asking the sentinels again", s->url, role);
+        store_drop_link(s, ac);
+        return;
+    }
+    redisAsyncCommand(ac, on_ready, priv, "EXISTS %s", s->key_seq);
+}
+
+/* Sentinel mode: the confirmed ops kept for a failover go first on a new link, in order, ahead
+ * of everything unconfirmed (they have lower seqs: a later event written first would make the
+ * master refuse them). Their done() was called already, so it is not called again. */
+static void retained_requeue(store *s)
+{
+    if (!s->rhead) return;
+    log_info("redis: sending %zu confirmed events that no replica was known to have to %s again (a new master "
+             "may lack them; events it has are kept as they are)", s->nretained, s->url);
+    for (store_op *op = s->rhead; op; op = op->next) {
+        op->state = OP_UNSENT;
+        op->done = NULL;
+        op->arg = NULL;
+        s->pending++;
+    }
+    s->rtail->next = s->head;
+    if (!s->head) s->tail = s->rtail;
+    s->head = s->rhead;
+    s->unsent = s->head;
+    s->rhead = s->rtail = NULL;
+    s->nretained = 0;
+}
+
+static void retained_prune(store *s)
+{
+    if (s->nretained > STORE_RETAIN_MAX && !s->retain_warned) {
+        log_warn("redis: more than %d confirmed events are not on a replica yet: the oldest are no longer kept "
+                 "to be sent again after a failover (is a replica connected to %s?)", STORE_RETAIN_MAX, s->url);
+        s->retain_warned = 1;
+    }
+    while (s->rhead && (s->nretained > STORE_RETAIN_MAX || s->rhead->seq <= s->replicated)) {
+        store_op *op = s->rhead;
+        s->rhead = op->next;
+        if (!s->rhead) s->rtail = NULL;
+        s->nretained--;
+        op_free(op);
+    }
+    if (!s->rhead) s->retain_warned = 0;
+}
+
+static void on_wait(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)priv;
+    store *s = ac->data;
+    redisReply *reply = r;
+    if (s->state == ST_STOPPED || ac != s->ac || !reply) return;
+    s->wait_inflight = 0;
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer >= 1) {
+        if (s->wait_mark > s->replicated) s->replicated = s->wait_mark;
+        s->wait_warned = 0;
+        retained_prune(s);
+    } else if (!s->wait_warned) {
+        log_warn("redis: no replica of %s has confirmed events up to seq %" PRIu64 " yet (%s); they are kept to be "
+                 "sent again after a failover", s->url, s->wait_mark,
+                 reply->type == REDIS_REPLY_ERROR ? reply->str : "WAIT timed out");
+        s->wait_warned = 1;
+    }
+}
+
+/* WAIT blocks this connection (up to STORE_WAIT_MS when no replica answers), so one at a time. */
+static void replica_wait(store *s)
+{
+    if (s->state != ST_READY || !s->ac || !s->rhead || s->wait_inflight || s->sent_seq <= s->replicated) return;
+    s->wait_mark = s->sent_seq;
+    s->wait_inflight = 1;
+    redisAsyncCommand(s->ac, on_wait, NULL, "WAIT 1 %d", STORE_WAIT_MS);
+}
+
+/* Every connect in sentinel mode asks the sentinels first: after a failover the old address may
+ * answer (a demoted master, or a new server on the same port) but must not get the writes. */
+static void store_connect(store *s)
+{
+    if (s->sentinel) sentinel_ask(s);
+    else store_connect_master(s);
+}
+
 /* ---- appends ------------------------------------------------------------------------------ */
 
 /* Delivers the confirmed appends at the head of the FIFO: completions keep append order. */
@@ -455,7 +914,18 @@ static void store_complete(store *s)
         s->pending--;
         if (op->seq > s->confirmed) s->confirmed = op->seq;
         if (op->done) op->done(op->arg, op->status);
-        op_free(op);
+        if (s->sentinel && op->status == 0 && s->state != ST_STOPPED && op->seq > s->replicated) {
+            op->next = NULL;
+            op->done = NULL;
+            if (s->rtail) s->rtail->next = op;
+            else s->rhead = op;
+            s->rtail = op;
+            s->nretained++;
+            retained_prune(s);
+            if (s->nretained % STORE_WAIT_EVERY == 0) replica_wait(s);
+        } else {
+            op_free(op);
+        }
     }
 }
 
@@ -532,6 +1002,7 @@ static int op_send(store *s, store_op *op)
         redisAsyncCommand(ac, on_exec, op, "EXEC") != REDIS_OK)
         return -EIO;    /* the context is going away; on_disconnect resets the FIFO */
     op->state = OP_SENT;
+    if (op->seq > s->sent_seq) s->sent_seq = op->seq;
     return 0;
 }
 

@@ -20,6 +20,13 @@ typedef void (*store_restored_cb)(void *arg, int status, uint64_t last_seq);
 
 /* url: "redis://HOST:PORT/DB" (HOST an IP address or localhost) or "unix:///path/to/sock". */
 store *store_new(uv_loop_t *loop, const char *hall_id, const char *url, char *err, size_t errlen);
+/* Redis Sentinel: every connect asks the sentinels ("HOST:PORT", HOST an IP address or localhost)
+ * in turn for master's address (SENTINEL get-master-addr-by-name), connects there, SELECTs db and
+ * checks ROLE is master. A lost link, a refused write (-READONLY after a failover) or a sentinel
+ * naming another master (checked every 2 s) makes it ask again; confirmed appends no replica is
+ * known to have yet (WAIT), then unconfirmed ones, are sent to the new master in order. */
+store *store_new_sentinel(uv_loop_t *loop, const char *hall_id, const char *const *sentinels, size_t n,
+                          const char *master, int db, char *err, size_t errlen);
 void store_set_link_cb(store *s, store_link_cb cb, void *arg);
 int store_start(store *s);   /* starts connecting; retries with backoff until store_stop */
 

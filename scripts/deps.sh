@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libmsgpack-dev
-  libgpiod-dev libcmocka-dev libyaml-dev libsodium-dev libsystemd-dev
+  libgpiod-dev libcmocka-dev libyaml-dev libsodium-dev libsystemd-dev libqrencode-dev
   libasound2-dev espeak-ng
   redis-server
   python3 python3-websockets python3-msgpack

@@ -159,7 +159,7 @@ static bool conn_wants(const conn *cn, const char *name)
     return false;
 }
 
-#define HUB_PUBLIC_ROLES (HK_ROLE_DISPLAY | HK_ROLE_KIOSK)
+#define HUB_PUBLIC_ROLES (HK_ROLE_DISPLAY | HK_ROLE_KIOSK | HK_ROLE_VISITOR)
 
 static void bcast_one(client *c, void *arg)
 {
@@ -169,8 +169,11 @@ static void bcast_one(client *c, void *arg)
     client_send(c, b->pub && (cn->authed_role & HUB_PUBLIC_ROLES) ? b->pub : b->f);
 }
 
+/* One command's events to every client that takes them, then its reply. In one server batch:
+ * each client's frames of the command leave in one send, written at the end (server.h). */
 static void deliver(hub *hb, pending *p)
 {
+    if (hb->srv) server_batch_begin(hb->srv);
     for (size_t i = 0; i < p->nevents; i++) {
         bcast b = {p->events[i], p->events_public[i], p->audience[i], p->names[i]};
         if (hb->srv) server_each(hb->srv, bcast_one, &b);
@@ -182,6 +185,7 @@ static void deliver(hub *hb, pending *p)
         if (p->reply) client_send(p->to, p->reply);
         if (p->close_status) client_close_after(p->to, p->close_status, "unauthenticated");
     }
+    if (hb->srv) server_batch_end(hb->srv);
     for (size_t i = 0; i < p->nwatched; i++) hb->delivered(hb->delivered_arg, p->watched[i]);
 }
 

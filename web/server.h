@@ -43,6 +43,11 @@ void client_set_data(client *c, void *data);
 void *client_data(const client *c);
 const char *client_peer(const client *c);
 
+/* A broadcast: client_send between these two queues as usual, and server_batch_end writes
+ * each client's new frames at once, in one send per client, without a writeable callback. */
+void server_batch_begin(server *s);
+void server_batch_end(server *s);
+
 /* Calls fn for every open WebSocket client. */
 void server_each(server *s, void (*fn)(client *c, void *arg), void *arg);
 size_t server_clients(const server *s);

@@ -6,7 +6,8 @@ inside the daemon, so the speed of this driver does not bias it).
                                       [--wait-down S]
 
 A cycle is two edges: gpio.sim.set fire_panel 1 (the fire playbook fires: doors, power, siren
-change), wait for emergency.changed active true; gpio.sim.set fire_panel 0; emergency.clear, wait
+change), wait for emergency.changed active true; gpio.sim.set fire_panel 0, wait for its gpio.changed (the
+edge is read by the loop after the reply); emergency.clear, wait
 for emergency.changed active false. The config must give fire_panel debounce_ms 0, so each
 gpio.sim.set is one edge at once. The daemon must be fresh: its stats cover its last 16384 edges.
 --wait-down S (Redis was stopped with SIGSTOP by the caller): the daemon notices a hung Redis only
@@ -29,6 +30,7 @@ class Conn:
         self.ws = ws
         self.next_id = 0
         self.active = None          # `active` of the last emergency.changed seen
+        self.panel = None           # fire_panel's value in the last gpio.changed seen
 
     async def request(self, t, timeout=10, **args):
         self.next_id += 1
@@ -40,6 +42,10 @@ class Conn:
         if self.active is not want:
             await self._until(lambda m: False, timeout, want)
 
+    async def wait_panel(self, value, timeout=10):
+        if self.panel != value:
+            await self._until(lambda m: self.panel == value, timeout)
+
     async def _until(self, done, timeout, want=None):
         deadline = time.monotonic() + timeout
         while True:
@@ -47,7 +53,11 @@ class Conn:
             if left <= 0:
                 raise RuntimeError("no answer within %s s" % timeout)
             m = msgpack.unpackb(await asyncio.wait_for(self.ws.recv(), left), raw=False)
-            if m.get("t") == "ev" and m.get("ev") == "emergency.changed":
+            if m.get("t") == "ev" and m.get("ev") == "gpio.changed" and m.get("line") == "fire_panel":
+                self.panel = m.get("value")
+                if done(m):
+                    return m
+            elif m.get("t") == "ev" and m.get("ev") == "emergency.changed":
                 self.active = bool(m.get("active"))
                 if want is not None and self.active is want:
                     return m
@@ -66,7 +76,11 @@ async def cycle(c, timeout=10):
     """fire_panel 1 -> the fire playbook is active; fire_panel 0 and emergency.clear -> not."""
     await ok(c, "gpio.sim.set", timeout=timeout, line="fire_panel", value=1)
     await c.wait_active(True, timeout)
+    c.panel = None
     await ok(c, "gpio.sim.set", timeout=timeout, line="fire_panel", value=0)
+    # gpio.sim.set answers once the level is injected; the edge itself is read by the loop
+    # afterwards (as a real one would be), so the clear waits for the input's gpio.changed
+    await c.wait_panel(0, timeout)
     await ok(c, "emergency.clear", timeout=timeout, reason="scripts/bench/emergency")
     await c.wait_active(False, timeout)
 
@@ -82,7 +96,7 @@ async def main():
     a = ap.parse_args()
     ws = await websockets.connect("ws://127.0.0.1:%d/ws" % a.port, subprotocols=["hall.v1"], max_size=1 << 20)
     c = Conn(ws)
-    await ok(c, "hello", token="admin-secret", events=["emergency.changed"])
+    await ok(c, "hello", token="admin-secret", events=["emergency.changed", "gpio.changed"])
     if a.wait_down > 0:
         await cycle(c, timeout=a.wait_down + 10)
         t = time.monotonic()

@@ -4,7 +4,7 @@ set -euo pipefail
 
 BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_SRC/../.." && pwd)
-BUILD=${BENCH_BUILD:-$REPO/build-bench}
+BUILD=${BENCH_BUILD:-$REPO/build-benchrel}
 BIN=$BUILD/bench
 HK=$BUILD/hallkeeper
 BENCH_TMP=$(mktemp -d /tmp/hk-bench.XXXXXX)
@@ -51,13 +51,16 @@ bench_wait_ready() {
     return 1
 }
 
-# bench_start_daemon PORT: a fresh demo hall with its own data dir; sets HK_PID.
+# bench_start_daemon PORT [CONFIG]: a fresh hall (the built-in demo hall, or CONFIG) with its own
+# data dir; sets HK_PID, HK_LOG, HK_DATA (the embedded Redis listens on $HK_DATA/redis.sock).
 bench_start_daemon() {
     local data; data=$(mktemp -d "$BENCH_TMP/hk.XXXXXX")
-    "$HK" --data "$data" --listen "127.0.0.1:$1" >"$data.out" 2>"$data.log" &
+    local cfg=(); if [ -n "${2:-}" ]; then cfg=(--config "$2"); fi
+    "$HK" --data "$data" "${cfg[@]}" --listen "127.0.0.1:$1" >"$data.out" 2>"$data.log" &
     HK_PID=$!
     BENCH_PIDS+=("$HK_PID")
     HK_LOG=$data.log
+    HK_DATA=$data
     bench_wait_ready "$HK_LOG" "$HK_PID"
 }
 

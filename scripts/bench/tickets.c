@@ -1,7 +1,9 @@
 /* tickets.c: durable ticket.issue throughput and reply latency.
  *
- *   tickets --port P [--conns 100] [--depth 1] [--seconds 10] [--warmup 1]
+ *   tickets --port P [--conns 100] [--depth 1] [--seconds 10] [--warmup 1] [--total N]
  *
+ * --total N fills a hall instead of measuring it: exactly N tickets, as fast as the connections
+ * go (no time window), then prints how long it took (scripts/bench/restart uses it).
  * Opens --conns kiosk connections (hello kiosk-1-secret). Each keeps --depth ticket.issue
  * requests outstanding: depth 1 is strict request/reply (send the next one when the reply
  * arrives), depth > 1 pipelines. Categories rotate A, B, C, D. The daemon replies only once the
@@ -47,6 +49,7 @@ static struct {
     int failed, dropped;
     char fail_msg[256];
     int cat;
+    uint64_t total, sent;       /* --total: stop after this many tickets (0 = run by time) */
 } T;
 
 static void fail(const char *msg)
@@ -71,6 +74,7 @@ static void send_issue(kiosk *k)
     k->sent_at[slot] = wsl_now_us();
     k->nout++;
     T.outstanding++;
+    T.sent++;
     if (wsl_send(&k->c, w.p, w.n) < 0) fail("a send failed");
     mpw_free(&w);
 }
@@ -139,7 +143,7 @@ static void k_msg(wsl_conn *c, const uint8_t *p, size_t n)
     T.total_replies++;
     if (now >= T.t_win0 && now < T.t_win1) T.replies_in_window++;
     if (sent >= T.t_win0 && sent < T.t_win1) record(now - sent);
-    if (now < T.t_win1) send_issue(k);
+    if (now < T.t_win1 && (!T.total || T.sent < T.total)) send_issue(k);
     else if (T.outstanding == 0) uv_stop(T.loop);
 }
 
@@ -178,7 +182,7 @@ static void start_load(void)
     T.t_win0 = T.t_start + T.warmup * 1e6;
     T.t_win1 = T.t_win0 + T.seconds * 1e6;
     for (int i = 0; i < T.n; i++)
-        for (int d = 0; d < T.depth; d++) send_issue(&T.k[i]);
+        for (int d = 0; d < T.depth && (!T.total || T.sent < T.total); d++) send_issue(&T.k[i]);
 }
 
 static void connect_more(void)
@@ -217,6 +221,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--depth")) T.depth = atoi(v);
         else if (!strcmp(a, "--seconds")) T.seconds = atof(v);
         else if (!strcmp(a, "--warmup")) T.warmup = atof(v);
+        else if (!strcmp(a, "--total")) T.total = strtoull(v, NULL, 10);
         else goto usage;
         i++;
     }
@@ -234,7 +239,14 @@ int main(int argc, char **argv)
     connect_more();
     uv_run(T.loop, UV_RUN_DEFAULT);
 
-    if (T.failed) {
+    if (!T.failed && T.total) {
+        /* a fill, not a measurement: how many durable tickets, in how long */
+        double secs = (wsl_now_us() - T.t_start) / 1e6;
+        printf("tickets: %llu durable tickets issued in %.2f s (%.0f/s)\n", (unsigned long long)T.total_replies,
+               secs, (double)T.total_replies / secs);
+        if (T.total_replies != T.total) { fprintf(stderr, "tickets: FAILED: %llu of %llu tickets replied\n",
+                                                  (unsigned long long)T.total_replies, (unsigned long long)T.total); T.failed = 1; }
+    } else if (T.failed) {
         fprintf(stderr, "tickets: FAILED: %s (%llu replies so far)\n", T.fail_msg,
                 (unsigned long long)T.total_replies);
     } else {
@@ -259,6 +271,6 @@ int main(int argc, char **argv)
     uv_run(T.loop, UV_RUN_DEFAULT);
     return T.failed ? 1 : 0;
 usage:
-    fprintf(stderr, "usage: tickets --port P [--conns N] [--depth D] [--seconds S] [--warmup S]\n");
+    fprintf(stderr, "usage: tickets --port P [--conns N] [--depth D] [--seconds S] [--warmup S] [--total N]\n");
     return 2;
 }

@@ -186,6 +186,13 @@ async def test_silent_incident_not_public():
             check(st["emergency"].get("active") is not True and "mass_incident" not in repr(st["emergency"]),
                   "%s state shows the silent incident: %r" % (who, st["emergency"]))
         await kiosk.ok("ticket.issue", category="A")       # a silent incident does not freeze
+        # a drill evacuation during the real silent incident still reaches the public screens
+        # (the real incident ranks first, so the event's own fields are the silent one's)
+        await sec.ok("emergency.trigger", playbook="fire", drill=True)
+        ev = await disp.wait_event("emergency.changed", lambda e: e.get("active"))
+        check(ev.get("playbook") == "fire" and ev.get("drill") is True and "mass_incident" not in repr(ev),
+              "display's view of the drill during a silent incident: %r" % ev)
+        await sec.ok("emergency.clear", reason="演练结束", playbook="fire")
         await sec.ok("emergency.clear", reason="已处置")
 
 

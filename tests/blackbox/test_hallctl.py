@@ -220,6 +220,23 @@ async def test_window_commands():
     check(res[2].startswith("error: "), "stderr: %r" % res[2])
 
 
+async def test_rate_reason():
+    """rate CODE SCORE [REASON [TEXT]]: a score of 1 or 2 needs a reason, which the daemon names."""
+    d = await hk.daemon()
+    check("A" in issued, "needs test_ticket_text")
+    first = issued["A"][0]   # finished by test_window_commands
+    res = await ctl("rate", first, "2", url=d.url, token=T["kiosk"])
+    expect(res, 1, "rate 2 without a reason")
+    check(res[2].startswith("error: bad_request: ") and "needs a reason" in res[2] and "办事效率低" in res[2],
+          "stderr: %r" % res[2])
+    res = await ctl("rate", first, "2", "办事效率低", "等了很久", url=d.url, token=T["kiosk"])
+    expect(res, 0, "rate 2 with a reason and a text")
+    check(res[1].startswith(first) and "score 2" in res[1], "rate output: %r" % res[1])
+    res = await ctl("rate", first, "5", "a", "b", "c", url=d.url, token=T["kiosk"])
+    expect(res, 2, "rate with too many words")
+    check("rate CODE SCORE [REASON [TEXT]]" in res[2], "stderr: %r" % res[2])
+
+
 async def test_raw():
     d = await hk.daemon()
     res = await ctl("--json", "raw", "state.get", url=d.url, token=T["admin"])
@@ -313,4 +330,4 @@ async def test_gpio_list():
 
 if __name__ == "__main__":
     hk.run([test_usage_errors, test_bad_url, test_bad_token, test_state_text, test_ticket_text,
-            test_ticket_json, test_call, test_window_commands, test_raw, test_watch, test_gpio_list])
+            test_ticket_json, test_call, test_window_commands, test_rate_reason, test_raw, test_watch, test_gpio_list])

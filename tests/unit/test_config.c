@@ -405,7 +405,7 @@ static const struct bad {
       "  - { id: A, name: 甲 }\n"
       "windows:\n"
       "  - { id: 1, name: W1, categories: [A], colour: red }\n",
-      7, "unknown key 'colour' in window (expected id, name, categories, zone)" },
+      7, "unknown key 'colour' in window (expected id, name, categories, zone, posts)" },
     { BASE "colour: red\n", 8, "unknown key 'colour' in configuration" },
     { BASE "hall: { id: h2 }\n", 8, "duplicate key 'hall'" },
     /* required keys */
@@ -584,7 +584,7 @@ static void test_files(void **state)
     fputs(BASE "  - { id: 2, name: W2, categories: [A], colour: red }\n", f);
     fclose(f);
     assert_int_equal(config_load_file(path, &c, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s:8: unknown key 'colour' in window (expected id, name, categories, zone)", path);
+    snprintf(want, sizeof want, "%s:8: unknown key 'colour' in window (expected id, name, categories, zone, posts)", path);
     assert_string_equal(err, want);
 
     f = fopen(path, "w");

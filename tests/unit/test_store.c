@@ -456,6 +456,38 @@ static void test_urls(void **state)
     assert_int_equal(uv_loop_close(&f.loop), 0);
 }
 
+static void test_sentinel_args(void **state)
+{
+    fx f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(uv_loop_init(&f.loop), 0);
+    char err[256];
+    const char *bad[][1] = {{"sentinel.example:26379"}, {"127.0.0.1"}, {"127.0.0.1:0"}, {"[::1:26379"}, {":26379"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = 0;
+        assert_null(store_new_sentinel(&f.loop, "demo", bad[i], 1, "m", 0, err, sizeof err));
+        assert_non_null(strstr(err, "HOST:PORT"));
+    }
+    const char *one[] = {"127.0.0.1:26379"};
+    assert_null(store_new_sentinel(&f.loop, "demo", one, 0, "m", 0, err, sizeof err));
+    assert_null(store_new_sentinel(&f.loop, "demo", one, 1, "", 0, err, sizeof err));
+    /* no sentinel listens (ports 1 and 2): every round fails, the store keeps asking, never up,
+     * keeps the append, and stops cleanly */
+    const char *none[] = {"127.0.0.1:1", "localhost:2", "[::1]:3"};
+    store *s = store_new_sentinel(&f.loop, "demo", none, 3, "hallmaster", 2, err, sizeof err);
+    assert_non_null(s);
+    f.st = s;
+    store_set_link_cb(s, on_link, &f);
+    assert_int_equal(store_start(s), 0);
+    assert_false(run_until(&f, cond_up, 700));
+    assert_int_equal(f.ups + f.downs, 0);
+    assert_int_equal(store_append(s, 1, "x", 0, (const uint8_t *)"a", 1, NULL, NULL), 0);
+    assert_int_equal(store_pending(s), 1);
+    fx_stop_store(&f, s);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f.loop), 0);
+}
+
 static void test_child(void **state)
 {
     fx f;
@@ -538,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_restore_empty),
         cmocka_unit_test(test_append_restore),
         cmocka_unit_test(test_restore_pages),
+        cmocka_unit_test(test_sentinel_args),
         cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_link_loss),
         cmocka_unit_test(test_stop_with_pending),

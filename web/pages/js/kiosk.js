@@ -1,4 +1,5 @@
-// kiosk.js: the visitor's ticket machine: one button per category, a ticket card after a tap.
+// kiosk.js: the visitor's ticket machine: one button per category, a ticket card after a tap;
+// "我有预约" checks an appointment in (ticket.issue {appointment}) and shows its ticket the same way.
 import { boot, el, errorText, startClock, waitText, categoryName } from "./hall.js";
 
 const CARD_SECONDS = 10;
@@ -31,6 +32,8 @@ function render(state) {
 function setBusy(b) {
   busy = b;
   for (const b2 of grid.querySelectorAll("button")) b2.disabled = b;
+  const a = document.getElementById("appt-btn");
+  if (a) a.disabled = b;
 }
 
 function closeCard() {
@@ -58,24 +61,91 @@ function showCard(card) {
 async function issue(category) {
   if (busy || !client) return;
   setBusy(true);
+  await requestTicket({ category, priority: "normal" }, "您的号码", category);
+}
+
+// Issues (or checks in) and shows the ticket card, or an error card with errText(err).
+async function requestTicket(args, label, category, errText = errorText) {
   try {
-    const r = await client.request("ticket.issue", { category, priority: "normal" });
+    const r = await client.request("ticket.issue", args);
     const t = r.ticket || {};
     const ahead = typeof t.ahead === "number" ? t.ahead : 0;
     showCard(el("div", { class: "ticket-card", id: "ticket-card" },
-      el("div", { class: "t-label" }, "您的号码"),
+      el("div", { class: "t-label" }, label),
       el("div", { class: "t-code", id: "ticket-code" }, t.code || ""),
-      el("div", { class: "t-cat" }, categoryName(client.state, t.category || category)),
+      el("div", { class: "t-cat" }, categoryName(client.state, t.category || category || "")),
       el("div", { class: "t-row" }, "前面还有 ", el("b", {}, ahead), " 人"),
       el("div", { class: "t-row" }, "预计等待 ", el("b", {}, Math.max(0, Math.ceil((t.est_wait_s || 0) / 60))), " 分钟"),
+      // @mobile: the phone link's QR code (docs/mobile.md); an <img> of the SVG the controller drew
+      t.qr_svg ? el("img", { id: "ticket-qr", width: 180, height: 180, alt: "手机扫码查看排队进度",
+        src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(t.qr_svg) }) : null,
+      t.qr_svg ? el("div", { class: "t-hint" }, "手机扫码，随时查看排队进度") : null,
       el("div", { class: "t-hint" }, "请留意大厅显示屏和语音叫号，过号请到服务台咨询")));
   } catch (err) {
     showCard(el("div", { class: "ticket-card error", id: "ticket-card" },
       el("div", { class: "t-code" }, "暂时无法取号"),
-      el("div", { class: "t-msg", id: "ticket-error" }, errorText(err)),
+      el("div", { class: "t-msg", id: "ticket-error" }, errText(err)),
       el("div", { class: "t-hint" }, "如需帮助，请咨询导办人员")));
   }
 }
+
+// ---- appointments (预约签到): the number from the booking, typed or scanned ----
+
+const apptBtn = document.getElementById("appt-btn");
+const APPT_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "-", "0", "⌫"];
+
+// The hall's message for a refused check-in is for operators; the visitor gets it in Chinese.
+function apptErrorText(err) {
+  const msg = (err && err.msg) || "";
+  if (err && err.code === "not_found") return "未找到该预约号，请核对预约短信或凭证上的号码";
+  if (err && err.code === "conflict") {
+    const from = msg.match(/check in from (?:(\d{4}-\d{2}-\d{2}) )?(\d{2}:\d{2})/);
+    if (msg.includes("too early")) return "尚未到签到时间" + (from ? `，请于 ${from[1] ? from[1] + " " : ""}${from[2]} 后签到` : "");
+    const t = msg.match(/already checked in: ticket (\S+)/);
+    if (t) return `该预约已签到，您的号码是 ${t[1]}`;
+    if (msg.includes("cancelled")) return "该预约已取消，请取普通号";
+    if (msg.includes("missed") || msg.includes("released")) return "已超过预约时段，请取普通号";
+  }
+  return errorText(err);
+}
+
+function closeAppt() {
+  const o = document.getElementById("appt-overlay");
+  if (o) o.remove();
+}
+
+function openAppt() {
+  if (busy || !client) return;
+  setBusy(true);
+  apptBtn.disabled = true;
+  const input = el("input", { id: "appt-number", type: "text", inputmode: "text", autocomplete: "off",
+    maxlength: 32, placeholder: "预约号", "aria-label": "预约号 appointment number" });
+  const submit = async () => {
+    const number = input.value.trim();
+    if (!number) { input.focus(); return; }
+    closeAppt();
+    await requestTicket({ appointment: number }, "预约签到成功 · 您的号码", null, apptErrorText);
+  };
+  const cancel = () => { closeAppt(); setBusy(false); apptBtn.disabled = false; };
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter") submit(); });
+  const keys = APPT_KEYS.map((k) => el("button", { class: "btn btn-light", type: "button", "data-key": k,
+    onclick: () => {
+      input.value = k === "⌫" ? input.value.slice(0, -1) : (input.value + k).slice(0, 32);
+      input.focus();
+    } }, k));
+  const sheet = el("div", { class: "appt-sheet", id: "appt-sheet", onclick: (e) => e.stopPropagation() },
+    el("h2", {}, "预约签到 Appointment check-in"),
+    el("div", { class: "hint" }, "请输入预约短信或凭证上的预约号，预约时段开始前即可签到"),
+    input,
+    el("div", { class: "appt-keys" }, ...keys),
+    el("div", { class: "appt-actions" },
+      el("button", { class: "btn btn-grey", id: "appt-cancel", type: "button", onclick: cancel }, "返回"),
+      el("button", { class: "btn btn-primary", id: "appt-submit", type: "button", onclick: submit }, "签到取号")));
+  document.body.append(el("div", { class: "ticket-overlay", id: "appt-overlay", onclick: cancel }, sheet));
+  input.focus();
+}
+
+apptBtn.addEventListener("click", openAppt);
 
 boot("kiosk", {
   onState: (state, c) => { client = c; render(state); },
