@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "utf8.h"
+#include "checkpoint.h"
 
 #define APPT_LIST_MAX 100          /* rows per appointments.list page: a reply stays far below 64 KiB */
 #define APPT_IMPORT_ERRORS_SHOWN 40   /* bad rows spelled out in msg; `errors` holds up to ... */
@@ -800,4 +801,71 @@ void hall_cmd_appointment_import(hk_hall *h, hk_session *s, const hv *req, hk_ti
     free(e.msg);
     free(rows);
     free(text);
+}
+
+/* ---- checkpoint (core/checkpoint.h) ------------------------------------------------------------ */
+
+hv *appt_checkpoint(const hk_hall *h)
+{
+    const hk_appt_book *b = h->appts;
+    hv *m = hv_map();
+    hv_set(m, "pruned_day", hv_int(b->pruned_day));
+    hv *list = hv_arr();
+    for (size_t i = 0; i < b->n; i++) {
+        const hk_appt *a = &b->v[i];
+        hv *x = hv_map();
+        hv_set(x, "number", hv_str(a->number));
+        hv_set(x, "name", hv_str(a->name));
+        hv_set(x, "matter", hv_str(a->matter));
+        hv_set(x, "category", hv_str(h->cfg->categories[a->cat].id));
+        hv_set(x, "day", hv_int(a->day));
+        hv_set(x, "start_min", hv_int(a->start_min));
+        hv_set(x, "end_min", hv_int(a->end_min));
+        hv_set(x, "state", hv_str(appt_state_name(a->state)));
+        hv_set(x, "code", hv_str(a->code));
+        hv_push(list, x);
+    }
+    hv_set(m, "list", list);
+    return m;
+}
+
+int appt_restore(hk_hall *h, const hv *m)
+{
+    hk_appt_book *b = h->appts;
+    int64_t pruned;
+    const hv *list = cp_arr(m, "list");
+    if (cp_int(m, "pruned_day", &pruned) < 0 || !list) return -1;
+    b->pruned_day = (int32_t)pruned;
+    for (size_t i = 0; i < list->u.a.n; i++) {
+        const hv *x = list->u.a.v[i];
+        int64_t day, start, end;
+        const char *number = cp_str(x, "number"), *name = cp_str(x, "name"), *matter = cp_str(x, "matter");
+        const char *state = cp_str(x, "state"), *code = cp_str(x, "code");
+        int st = -1;
+        for (int k = APPT_BOOKED; state && k <= APPT_CANCELLED; k++)
+            if (!strcmp(state, appt_state_name((appt_state)k))) st = k;
+        if (!is_number(number) || !name || !matter || !code || st < 0 || !cp_str(x, "category") ||
+            cp_int(x, "day", &day) < 0 || cp_int(x, "start_min", &start) < 0 || cp_int(x, "end_min", &end) < 0 ||
+            start < 0 || end <= start || end > 1440 || book_index(b, number) >= 0)
+            return -1;
+        int cat = queue_cat_index(&h->q, cp_str(x, "category"));
+        if (cat < 0) continue;   /* a category the configuration no longer has */
+        if (b->n == b->cap) {
+            b->cap = b->cap ? b->cap * 2 : 64;
+            b->v = aalloc(b->v, b->cap * sizeof *b->v);
+        }
+        hk_appt *a = &b->v[b->n];
+        memset(a, 0, sizeof *a);
+        snprintf(a->number, sizeof a->number, "%s", number);
+        snprintf(a->name, sizeof a->name, "%s", name);
+        snprintf(a->matter, sizeof a->matter, "%s", matter);
+        snprintf(a->code, sizeof a->code, "%s", code);
+        a->cat = cat;
+        a->day = (int32_t)day;
+        a->start_min = (int)start;
+        a->end_min = (int)end;
+        a->state = (appt_state)st;
+        strmap_put(&b->by_number, a->number, (int)b->n++);
+    }
+    return 0;
 }

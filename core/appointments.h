@@ -65,6 +65,11 @@ void hall_appointment_checked_in(hk_hall *h, hk_out *out, const char *number, co
 /* Releases booked appointments whose check-in closed (slot end + grace): appointment.released. */
 void hall_appointment_tick(hk_hall *h, hk_time now, hk_out *out);
 
+/* The daily checkpoint (core/checkpoint.h): the book. appt_restore fills a fresh hall's book (its
+ * queue already restored): 0, or -1 if malformed. */
+hv *appt_checkpoint(const hk_hall *h);
+int appt_restore(hk_hall *h, const hv *m);
+
 /* Today's counts for the state snapshot: no names, so every role may see it. */
 hv *hall_view_appointments(const hk_hall *h, hk_time now);
 

@@ -3,6 +3,7 @@
  * progress board (Ankang (八)1 事项办理情况实时滚动公示). Changes only through case.* events. */
 #include "cases.h"
 #include "utf8.h"
+#include "checkpoint.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -607,4 +608,94 @@ void hall_cmd_cases_board(hk_hall *h, hk_session *s, const hv *req, hk_time now,
     hv *r = hall_reply_ok(out, req);
     hv_set(r, "cases", list);
     hv_set(r, "now", hv_int(now.ms));
+}
+
+/* ---- checkpoint (core/checkpoint.h) ------------------------------------------------------------ */
+
+static const char *const case_str_keys[] = {"code", "kind", "matter", "matter_name", "category", "staff",
+                                            "sent_to", "result", "closed_by"};
+static const char *const case_int_keys[] = {"id", "day", "opened_at", "warn_at", "deadline", "legal_deadline",
+                                            "window", "lead_window", "closed_at", "closed_day"};
+static const char *const case_bool_keys[] = {"warned", "overdue", "closed", "on_time"};
+
+hv *cases_checkpoint(const hk_hall *h)
+{
+    const hk_cases *c = h->cases;
+    hv *m = hv_map();
+    hv_set(m, "next_id", hv_int(c->next_id));
+    hv *list = hv_arr();
+    for (size_t i = 0; i < c->n; i++) {
+        const hk_case *k = &c->v[i];
+        const char *strs[] = {k->code, k->kind, k->matter, k->matter_name, k->category, k->staff, k->sent_to,
+                              k->result, k->closed_by};
+        int64_t ints[] = {k->id, k->day, k->opened_at, k->warn_at, k->deadline, k->legal_deadline, k->window,
+                          k->lead_window, k->closed_at, k->closed_day};
+        bool bools[] = {k->warned, k->overdue, k->closed, k->on_time};
+        hv *x = hv_map();
+        for (size_t j = 0; j < sizeof ints / sizeof *ints; j++) hv_set(x, case_int_keys[j], hv_int(ints[j]));
+        for (size_t j = 0; j < sizeof strs / sizeof *strs; j++) hv_set(x, case_str_keys[j], hv_str(strs[j]));
+        for (size_t j = 0; j < sizeof bools / sizeof *bools; j++) hv_set(x, case_bool_keys[j], hv_bool(bools[j]));
+        hv_set(x, "partners", k->partners ? hv_dup(k->partners) : hv_nil());
+        hv_push(list, x);
+    }
+    hv_set(m, "list", list);
+    return m;
+}
+
+int cases_restore(hk_hall *h, const hv *m)
+{
+    hk_cases *c = h->cases;
+    int64_t next_id;
+    const hv *list = cp_arr(m, "list");
+    if (cp_int(m, "next_id", &next_id) < 0 || next_id < 1 || next_id > INT32_MAX || !list) return -1;
+    c->next_id = (int)next_id;
+    for (size_t i = 0; i < list->u.a.n; i++) {
+        const hv *x = list->u.a.v[i];
+        const char *s[9];
+        int64_t v[10];
+        bool b[4];
+        for (size_t j = 0; j < 9; j++)
+            if (!(s[j] = cp_str(x, case_str_keys[j]))) return -1;
+        for (size_t j = 0; j < 10; j++)
+            if (cp_int(x, case_int_keys[j], &v[j]) < 0) return -1;
+        for (size_t j = 0; j < 4; j++)
+            if (cp_bool(x, case_bool_keys[j], &b[j]) < 0) return -1;
+        const hv *partners = hv_get(x, "partners");
+        if (!partners || (partners->t != HV_NIL && partners->t != HV_ARR) || v[0] < 1 || v[0] > INT32_MAX ||
+            case_find(c, v[0]))
+            return -1;
+        if (c->n == c->cap) {
+            c->cap = c->cap ? c->cap * 2 : 16;
+            c->v = realloc(c->v, c->cap * sizeof *c->v);
+            if (!c->v) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+        }
+        hk_case *k = &c->v[c->n++];
+        memset(k, 0, sizeof *k);
+        copy_str(k->code, sizeof k->code, s[0]);
+        copy_str(k->kind, sizeof k->kind, s[1]);
+        copy_str(k->matter, sizeof k->matter, s[2]);
+        copy_str(k->matter_name, sizeof k->matter_name, s[3]);
+        copy_str(k->category, sizeof k->category, s[4]);
+        copy_str(k->staff, sizeof k->staff, s[5]);
+        copy_str(k->sent_to, sizeof k->sent_to, s[6]);
+        copy_str(k->result, sizeof k->result, s[7]);
+        copy_str(k->closed_by, sizeof k->closed_by, s[8]);
+        k->id = (int)v[0];
+        k->day = (int32_t)v[1];
+        k->opened_at = v[2];
+        k->warn_at = v[3];
+        k->deadline = v[4];
+        k->legal_deadline = v[5];
+        k->window = (int)v[6];
+        k->lead_window = (int)v[7];
+        k->closed_at = v[8];
+        k->closed_day = (int32_t)v[9];
+        k->warned = b[0];
+        k->overdue = b[1];
+        k->closed = b[2];
+        k->on_time = b[3];
+        k->partners = partners->t == HV_ARR ? hv_dup(partners) : NULL;
+    }
+    recompute_due(c);
+    return 0;
 }

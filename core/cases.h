@@ -32,6 +32,11 @@ void cases_open(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, const 
 int cases_apply(hk_hall *h, const hv *ev, const char *name);
 /* Emits case.warning and case.overdue when their time has come. */
 void cases_tick(hk_hall *h, hk_time now, hk_out *out);
+/* The daily checkpoint (core/checkpoint.h): every case, open or closed. cases_restore fills a fresh
+ * hall's cases: 0, or -1 if malformed. */
+hv *cases_checkpoint(const hk_hall *h);
+int cases_restore(hk_hall *h, const hv *m);
+
 /* {open, warning, overdue} for the staff/admin snapshot. */
 hv *cases_summary(const hk_hall *h);
 

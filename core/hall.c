@@ -1,6 +1,7 @@
 /* hall.c: the hall's state, its events and their application (see hall.h). Commands live in
  * hall_cmd.c; this file owns what an event does to the state, so replay and live use share it. */
 #include "hall_int.h"
+#include "checkpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ void hall_free(hk_hall *h)
     /* @mobile:free */
     /* @redis:free */
     /* @report:free */
+    hv_free(h->checkpoint_parts);
     queue_free(&h->q);
     emergency_out_free(&h->eo);
     emergency_free(h->em);
@@ -136,7 +138,9 @@ static int apply_day_closed(hk_hall *h, const hv *ev)
 /* At the configured work.rollover time, with the day's summary (posts.c). */
 void hall_roll_day(hk_hall *h, hk_out *out, hk_time now)
 {
+    int32_t before = h->open_day;
     posts_roll_day(h, out, now);
+    if (before && h->open_day != before) hall_checkpoint_emit(h, out, now);   /* day.checkpoint */
 }
 
 static int apply_issued(hk_hall *h, const hv *ev)
@@ -334,6 +338,7 @@ int hall_apply(hk_hall *h, const hv *ev)
     if (!strcmp(name, "emergency.changed")) return hall_apply_emergency(h, ev);
     if (!strcmp(name, "fault")) return apply_fault(h, ev);
     if (!strcmp(name, "day.closed")) return apply_day_closed(h, ev);
+    if (!strncmp(name, "day.checkpoint", 14)) return hall_checkpoint_apply(h, ev, name);
     /* @posts:apply */
     if (!strcmp(name, "staff.checked_in") || !strcmp(name, "staff.checked_out") ||
         !strcmp(name, "alert.raised") || !strcmp(name, "alert.cleared"))
@@ -407,6 +412,7 @@ static const struct { const char *prefix; int roles; } audiences[] = {
     {"queue.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
     {"window.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
     {"day.closed", HK_ROLE_ANY | HK_ROLE_VISITOR},
+    {"day.checkpoint", 0},   /* day.checkpoint(.part): for persistence only, never pushed */
     /* @report:audience */
 };
 
@@ -452,4 +458,104 @@ void hall_tick(hk_hall *h, hk_time now, hk_out *out)
     /* @mobile:tick */
     /* @redis:tick */
     /* @report:tick */
+}
+
+/* ---- checkpoint (checkpoint.h): the hall's own durable fields ------------------------------- */
+
+hv *hall_core_checkpoint(const hk_hall *h)
+{
+    hv *m = hv_map();
+    hv_set(m, "open_day", hv_int(h->open_day));
+    hv *wins = hv_arr();
+    for (size_t i = 0; i < h->nwins; i++) {
+        const hk_win *w = &h->wins[i];
+        hv *x = hv_map();
+        hv_set(x, "id", hv_int(w->cfg->id));
+        hv_set(x, "status", hv_str(hall_window_status_name(w->status)));
+        hv_set(x, "staff", hv_str(w->staff));
+        hv_set(x, "reason", hv_str(w->reason));
+        hv_set(x, "current", hv_int(w->current));   /* an index into the queue's tickets */
+        hv_push(wins, x);
+    }
+    hv_set(m, "windows", wins);
+    hv *recent = hv_arr();
+    for (int i = 0; i < h->nrecent; i++) {
+        const hk_recent *r = &h->recent[i];
+        hv *x = hv_map();
+        hv_set(x, "code", hv_str(r->code));
+        hv_set(x, "window", hv_int(r->window));
+        hv_set(x, "category", hv_str(h->cfg->categories[r->cat].id));
+        hv_set(x, "at", hv_int(r->at));
+        hv_set(x, "recall", hv_bool(r->recall));
+        hv_push(recent, x);
+    }
+    hv_set(m, "recent", recent);
+    hv *faults = hv_arr();
+    for (int i = 0; i < h->nfaults; i++) {
+        const hk_fault *f = &h->faults[i];
+        hv *x = hv_map();
+        hv_set(x, "kind", hv_str(f->kind));
+        hv_set(x, "grade", hv_int(f->grade));
+        hv_set(x, "since", hv_int(f->since));
+        hv_set(x, "detail", hv_str(f->detail));
+        hv_push(faults, x);
+    }
+    hv_set(m, "faults", faults);
+    return m;
+}
+
+/* Windows, categories and tickets the configuration no longer has are left out, as replaying
+ * their events would skip them. */
+int hall_core_restore(hk_hall *h, const hv *m, const int *remap, size_t nremap)
+{
+    int64_t day;
+    const hv *wins = cp_arr(m, "windows"), *recent = cp_arr(m, "recent"), *faults = cp_arr(m, "faults");
+    if (cp_int(m, "open_day", &day) < 0 || !wins || !recent || !faults) return -1;
+    h->open_day = (int32_t)day;
+    for (size_t i = 0; i < wins->u.a.n; i++) {
+        const hv *x = wins->u.a.v[i];
+        int64_t id, cur;
+        const char *staff = cp_str(x, "staff"), *reason = cp_str(x, "reason");
+        int status = window_status_parse(cp_str(x, "status"));
+        if (cp_int(x, "id", &id) < 0 || cp_int(x, "current", &cur) < 0 || status < 0 || !staff || !reason ||
+            cur < -1 || cur >= (int64_t)nremap)
+            return -1;
+        hk_win *w = hall_window(h, (int)id);
+        if (!w) continue;
+        w->status = status;
+        snprintf(w->staff, sizeof w->staff, "%s", staff);
+        snprintf(w->reason, sizeof w->reason, "%s", reason);
+        w->current = cur >= 0 ? remap[cur] : -1;
+    }
+    h->nrecent = 0;
+    for (size_t i = 0; i < recent->u.a.n && h->nrecent < HK_RECENT_CALLS; i++) {
+        const hv *x = recent->u.a.v[i];
+        int64_t window, at;
+        bool recall;
+        const char *code = cp_str(x, "code");
+        if (!code || cp_int(x, "window", &window) < 0 || cp_int(x, "at", &at) < 0 || cp_bool(x, "recall", &recall) < 0 ||
+            !cp_str(x, "category"))
+            return -1;
+        int cat = queue_cat_index(&h->q, cp_str(x, "category"));
+        if (cat < 0) continue;
+        hk_recent *r = &h->recent[h->nrecent++];
+        snprintf(r->code, sizeof r->code, "%s", code);
+        r->window = (int)window;
+        r->cat = cat;
+        r->at = at;
+        r->recall = recall;
+    }
+    h->nfaults = 0;
+    for (size_t i = 0; i < faults->u.a.n && h->nfaults < HK_MAX_FAULTS; i++) {
+        const hv *x = faults->u.a.v[i];
+        int64_t grade, since;
+        const char *kind = cp_str(x, "kind"), *detail = cp_str(x, "detail");
+        if (!kind || !detail || cp_int(x, "grade", &grade) < 0 || cp_int(x, "since", &since) < 0) return -1;
+        hk_fault *f = &h->faults[h->nfaults++];
+        snprintf(f->kind, sizeof f->kind, "%s", kind);
+        f->grade = (int)grade;
+        f->since = since;
+        snprintf(f->detail, sizeof f->detail, "%s", detail);
+    }
+    return 0;
 }

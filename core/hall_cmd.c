@@ -168,7 +168,9 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     hv_set(ev, "est_wait_s", hv_int(est));
     hv_set(ev, "day", hv_int(day));
     hv_set(ev, "by", hv_str(hk_role_name(s->role)));   /* @mobile: the ticket printer prints kiosk tickets */
-    if (appt && appt->t == HV_STR) hv_set(ev, "appointment", hv_dup(appt));
+    /* public: only that it was booked; the booking number, which the booking system can tie to
+     * a person, is in the staff-only appointment.checked_in that follows */
+    if (appt && appt->t == HV_STR) hv_set(ev, "appointment", hv_bool(true));
     hall_emit(h, out, ev, now.ms);
     if (appt_cat >= 0) hall_appointment_checked_in(h, out, appt->u.s.p, code, now);
     queues_changed(h);

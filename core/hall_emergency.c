@@ -2,6 +2,7 @@
  * core/emergency.c; this file turns its changes into emergency.changed events, keeps the
  * outputs (hall_outputs) current, and holds the queue while an incident says so. */
 #include "hall_int.h"
+#include "checkpoint.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -191,3 +192,9 @@ void hall_output_changed(hk_hall *h, const char *line, int value, hk_time now, h
 {
     emit_gpio(h, out, line, value, "out", now.ms);
 }
+
+/* ---- checkpoint (checkpoint.h): the incidents, as emergency.changed carries them ------------- */
+
+hv *hall_emergency_checkpoint(const hk_hall *h) { return emergency_to_hv(h->em); }
+
+int hall_emergency_restore(hk_hall *h, const hv *m) { return hall_apply_emergency(h, m); }

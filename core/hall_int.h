@@ -49,6 +49,7 @@ struct hk_hall {
     hk_token_verifier verify_token;
     bool queues_dirty;       /* a queue.changed is owed at the next tick */
     int32_t open_day;        /* the local day the hall is in (YYYYMMDD), 0 before its first ticket */
+    hv *checkpoint_parts;    /* day.checkpoint.part payloads awaiting their day.checkpoint (hall_checkpoint.c) */
     /* @posts:state */
     struct hk_posts *posts;  /* AB posts, check-ins and alerts (posts.c) */
     /* @appt:state */

@@ -4,6 +4,7 @@
  * there too (those moments are not events of their own), so after a restart those two timers
  * start again from the restart: an alert may come later, never falsely. */
 #include "posts.h"
+#include "checkpoint.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -233,6 +234,8 @@ static int apply_checked_out(hk_hall *h, const hv *ev, int64_t at)
     return 0;
 }
 
+static alert *alert_find(const hk_hall *h, const char *kind, int window, int cat, const char *staff);
+
 static alert *alert_by_id(const hk_hall *h, int64_t id)
 {
     for (size_t i = 0; i < h->posts->nalerts; i++)
@@ -255,6 +258,12 @@ static int apply_alert_raised(hk_hall *h, const hv *ev, int64_t at)
     if (hv_get_int(ev, "id", &id) < 0 || !kind) return -1;
     hv_get_int(ev, "window", &wid);
     hv_get_int(ev, "suggest_window", &sug);
+    /* live, the tick forgets an acknowledged alert once its cause ends, without an event; at
+     * replay it is still here when its cause comes back: the new alert replaces it, or the old
+     * one would stand for the rule and the new one be cleared as an orphan */
+    alert *old = alert_find(h, kind, (int)wid, queue_cat_index(&h->q, hv_get_str(ev, "category")),
+                            hv_get_str(ev, "staff"));
+    if (old && old->acked) alert_remove(p, old);
     if (p->nalerts == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 8;
         p->alerts = xrealloc(p->alerts, p->cap * sizeof *p->alerts);
@@ -759,4 +768,105 @@ void posts_roll_day(hk_hall *h, hk_out *out, hk_time now)
     posts_day_summary(h, ev);
     hall_emit(h, out, ev, now.ms);
     h->queues_dirty = true;
+}
+
+/* ---- checkpoint (core/checkpoint.h) ------------------------------------------------------------ */
+
+hv *posts_checkpoint(const hk_hall *h)
+{
+    const hk_posts *p = h->posts;
+    hv *m = hv_map();
+    hv_set(m, "last_id", hv_int(p->last_id));
+    hv *posts = hv_arr();
+    for (size_t i = 0; i < h->nwins; i++)
+        for (int k = 0; k < 2; k++) {
+            const post_state *ps = &p->wins[i].post[k];
+            if (!ps->staff[0] && !ps->since && !ps->out_at) continue;   /* never used */
+            hv *x = hv_map();
+            hv_set(x, "window", hv_int(h->wins[i].cfg->id));
+            hv_set(x, "post", hv_str(k == POST_A ? "a" : "b"));
+            hv_set(x, "staff", hv_str(ps->staff));
+            hv_set(x, "since", hv_int(ps->since));
+            hv_set(x, "late", hv_bool(ps->late));
+            hv_set(x, "day", hv_int(ps->day));
+            hv_set(x, "out_at", hv_int(ps->out_at));
+            hv_set(x, "out_day", hv_int(ps->out_day));
+            hv_push(posts, x);
+        }
+    hv_set(m, "posts", posts);
+    hv *alerts = hv_arr();
+    for (size_t i = 0; i < p->nalerts; i++) {
+        const alert *a = &p->alerts[i];
+        hv *x = hv_map();
+        hv_set(x, "id", hv_int(a->id));
+        hv_set(x, "kind", hv_str(a->kind));
+        hv_set(x, "window", hv_int(a->window));
+        hv_set(x, "category", a->cat >= 0 ? hv_str(h->cfg->categories[a->cat].id) : hv_nil());
+        hv_set(x, "staff", hv_str(a->staff));
+        hv_set(x, "notify", hv_str(a->notify));
+        hv_set(x, "suggest_window", hv_int(a->suggest));
+        hv_set(x, "msg", hv_str(a->msg));
+        hv_set(x, "at", hv_int(a->at));
+        hv_set(x, "acked", hv_bool(a->acked));
+        hv_push(alerts, x);
+    }
+    hv_set(m, "alerts", alerts);
+    return m;
+}
+
+int posts_restore(hk_hall *h, const hv *m)
+{
+    hk_posts *p = h->posts;
+    int64_t last_id;
+    const hv *posts = cp_arr(m, "posts"), *alerts = cp_arr(m, "alerts");
+    if (cp_int(m, "last_id", &last_id) < 0 || !posts || !alerts) return -1;
+    p->last_id = last_id;
+    for (size_t i = 0; i < posts->u.a.n; i++) {
+        const hv *x = posts->u.a.v[i];
+        int64_t wid, since, day, out_at, out_day;
+        bool late;
+        const char *staff = cp_str(x, "staff");
+        int post = post_parse(cp_str(x, "post"));
+        if (cp_int(x, "window", &wid) < 0 || cp_int(x, "since", &since) < 0 || cp_int(x, "day", &day) < 0 ||
+            cp_int(x, "out_at", &out_at) < 0 || cp_int(x, "out_day", &out_day) < 0 || cp_bool(x, "late", &late) < 0 ||
+            !staff || post < 0)
+            return -1;
+        size_t wi = win_index(h, (int)wid);
+        if (wi == (size_t)-1) continue;   /* a window the configuration no longer has */
+        post_state *ps = &p->wins[wi].post[post];
+        snprintf(ps->staff, sizeof ps->staff, "%s", staff);
+        ps->since = since;
+        ps->late = late;
+        ps->day = (int32_t)day;
+        ps->out_at = out_at;
+        ps->out_day = (int32_t)out_day;
+    }
+    for (size_t i = 0; i < alerts->u.a.n; i++) {
+        const hv *x = alerts->u.a.v[i];
+        int64_t id, wid, sug, at;
+        bool acked;
+        const char *kind = cp_str(x, "kind"), *staff = cp_str(x, "staff"), *notify = cp_str(x, "notify");
+        const char *msg = cp_str(x, "msg");
+        if (cp_int(x, "id", &id) < 0 || cp_int(x, "window", &wid) < 0 || cp_int(x, "suggest_window", &sug) < 0 ||
+            cp_int(x, "at", &at) < 0 || cp_bool(x, "acked", &acked) < 0 || !kind || !staff || !notify || !msg)
+            return -1;
+        if (p->nalerts == p->cap) {
+            p->cap = p->cap ? p->cap * 2 : 8;
+            p->alerts = xrealloc(p->alerts, p->cap * sizeof *p->alerts);
+        }
+        alert *a = &p->alerts[p->nalerts++];
+        memset(a, 0, sizeof *a);
+        a->id = id;
+        snprintf(a->kind, sizeof a->kind, "%s", kind);
+        a->window = (int)wid;
+        a->cat = queue_cat_index(&h->q, cp_str(x, "category"));
+        snprintf(a->staff, sizeof a->staff, "%s", staff);
+        snprintf(a->notify, sizeof a->notify, "%s", notify);
+        snprintf(a->msg, sizeof a->msg, "%s", msg);
+        a->suggest = (int)sug;
+        a->at = at;
+        a->acked = acked;
+        a->seen = true;   /* as at replay: the next tick judges it */
+    }
+    return 0;
 }

@@ -28,6 +28,11 @@ void posts_roll_day(hk_hall *h, hk_out *out, hk_time now);
 /* The day.closed summary fields for the day the hall is in (h->open_day), added to ev. */
 void posts_day_summary(const hk_hall *h, hv *ev);
 
+/* The daily checkpoint (core/checkpoint.h): check-ins and alerts. posts_restore fills a fresh
+ * hall's posts (its queue already restored): 0, or -1 if malformed. */
+hv *posts_checkpoint(const hk_hall *h);
+int posts_restore(hk_hall *h, const hv *m);
+
 /* snapshot part: the active alerts (for staff, security and admin only) */
 hv *posts_view_alerts(const hk_hall *h);
 

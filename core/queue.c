@@ -1,5 +1,6 @@
 /* queue.c: see queue.h. The call policy is documented in docs/queue.md with a worked example. */
 #include "queue.h"
+#include "checkpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,11 @@ void queue_next_code(const hk_queue *q, int cat, int32_t day, char *code, size_t
 {
     const hk_catq *c = &q->cats[cat];
     int n = c->day == day ? c->next_number : 1;
-    snprintf(code, len, "%s%03d", q->cfg->categories[cat].id, n);
+    /* a ticket carried over from an earlier day keeps its code: a new day's numbering steps over
+     * it, so no two tickets in the hall share a code (events and phones name tickets by code) */
+    int idx;
+    do snprintf(code, len, "%s%03d", q->cfg->categories[cat].id, n++);
+    while (strmap_get(&q->by_code, code, &idx) == 0);
 }
 
 static int code_number(const char *code)
@@ -314,4 +319,145 @@ size_t queue_forget_before(hk_queue *q, int32_t day, int *remap)
     strmap_init(&q->by_code);
     for (size_t i = 0; i < q->ntickets; i++) strmap_put(&q->by_code, q->tickets[i].code, (int)i);
     return forgotten;
+}
+
+/* ---- checkpoint ------------------------------------------------------------------------------- */
+
+static const char *const tk_state_names[] = {"waiting", "called", "serving", "done", "noshow"};
+
+hv *queue_checkpoint(const hk_queue *q)
+{
+    hv *m = hv_map();
+    hv_set(m, "next_order", hv_int((int64_t)q->next_order));
+    hv *cats = hv_arr();
+    for (size_t i = 0; i < q->cfg->ncategories; i++) {
+        const hk_catq *c = &q->cats[i];
+        hv *x = hv_map();
+        hv_set(x, "id", hv_str(q->cfg->categories[i].id));
+        hv_set(x, "prio_streak", hv_int(c->prio_streak));
+        hv_set(x, "next_number", hv_int(c->next_number));
+        hv_set(x, "day", hv_int(c->day));
+        hv *svc = hv_arr();
+        for (int k = 0; k < c->nservice; k++) hv_push(svc, hv_int(c->service_ms[k]));
+        hv_set(x, "service_ms", svc);
+        hv_set(x, "service_pos", hv_int(c->service_pos));
+        hv_push(cats, x);
+    }
+    hv_set(m, "cats", cats);
+    hv *tickets = hv_arr();
+    for (size_t i = 0; i < q->ntickets; i++) {
+        const hk_ticket *t = &q->tickets[i];
+        hv *x = hv_map();
+        hv_set(x, "code", hv_str(t->code));
+        hv_set(x, "category", hv_str(q->cfg->categories[t->cat].id));
+        hv_set(x, "priority", hv_bool(t->priority));
+        hv_set(x, "day", hv_int(t->day));
+        hv_set(x, "issued_at", hv_int(t->issued_at));
+        hv_set(x, "called_at", hv_int(t->called_at));
+        hv_set(x, "started_at", hv_int(t->started_at));
+        hv_set(x, "finished_at", hv_int(t->finished_at));
+        hv_set(x, "window", hv_int(t->window));
+        hv_set(x, "target_window", hv_int(t->target_window));
+        hv_set(x, "state", hv_str(tk_state_names[t->state]));
+        hv_set(x, "outcome", hv_str(t->outcome));
+        hv_set(x, "score", hv_int(t->score));
+        hv_set(x, "recalls", hv_int(t->recalls));
+        hv_set(x, "order", hv_int((int64_t)t->order));
+        hv_push(tickets, x);
+    }
+    hv_set(m, "tickets", tickets);
+    return m;
+}
+
+static int restore_cat(hk_queue *q, const hv *x)
+{
+    int64_t streak, next, day, pos;
+    const hv *svc = cp_arr(x, "service_ms");
+    if (cp_int(x, "prio_streak", &streak) < 0 || cp_int(x, "next_number", &next) < 0 || cp_int(x, "day", &day) < 0 ||
+        cp_int(x, "service_pos", &pos) < 0 || !svc || !cp_str(x, "id") || pos < 0 || pos >= HK_SERVICE_SAMPLES ||
+        svc->u.a.n > HK_SERVICE_SAMPLES)
+        return -1;
+    int cat = queue_cat_index(q, cp_str(x, "id"));
+    if (cat < 0) return 0;   /* a category the configuration no longer has */
+    hk_catq *c = &q->cats[cat];
+    c->prio_streak = (int)streak;
+    c->next_number = (int)next;
+    c->day = (int32_t)day;
+    c->service_pos = (int)pos;
+    c->nservice = (int)svc->u.a.n;
+    for (size_t k = 0; k < svc->u.a.n; k++) {
+        const hv *v = svc->u.a.v[k];
+        if (v->t != HV_INT) return -1;
+        c->service_ms[k] = v->u.i;
+    }
+    return 0;
+}
+
+/* One ticket: its index, -2 if malformed, -1 if its category is gone. */
+static int restore_ticket(hk_queue *q, const hv *x)
+{
+    static const char *const keys[] = {"day", "issued_at", "called_at", "started_at", "finished_at", "window",
+                                       "target_window", "score", "recalls", "order"};
+    int64_t v[10];
+    for (size_t k = 0; k < 10; k++)
+        if (cp_int(x, keys[k], &v[k]) < 0) return -2;
+    const char *code = cp_str(x, "code"), *state = cp_str(x, "state"), *outcome = cp_str(x, "outcome");
+    bool priority;
+    int st = -1;
+    for (int k = 0; state && k < 5; k++)
+        if (!strcmp(state, tk_state_names[k])) st = k;
+    if (!code || !*code || strlen(code) >= sizeof q->tickets->code || st < 0 || !outcome ||
+        cp_bool(x, "priority", &priority) < 0 || !cp_str(x, "category"))
+        return -2;
+    int cat = queue_cat_index(q, cp_str(x, "category"));
+    if (cat < 0) return -1;
+    if (q->ntickets == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 256;
+        q->tickets = qalloc(q->tickets, q->cap * sizeof *q->tickets);
+    }
+    int idx = (int)q->ntickets++;
+    hk_ticket *t = &q->tickets[idx];
+    memset(t, 0, sizeof *t);
+    snprintf(t->code, sizeof t->code, "%s", code);
+    snprintf(t->outcome, sizeof t->outcome, "%s", outcome);
+    t->cat = cat;
+    t->priority = priority;
+    t->state = (tk_state)st;
+    t->day = (int32_t)v[0];
+    t->issued_at = v[1];
+    t->called_at = v[2];
+    t->started_at = v[3];
+    t->finished_at = v[4];
+    t->window = (int)v[5];
+    t->target_window = (int)v[6];
+    t->score = (int)v[7];
+    t->recalls = (int)v[8];
+    t->order = (uint64_t)v[9];
+    return idx;
+}
+
+int queue_restore(hk_queue *q, const hv *m, int **remap, size_t *nremap)
+{
+    int64_t next_order;
+    const hv *cats = cp_arr(m, "cats"), *tickets = cp_arr(m, "tickets");
+    *remap = NULL;
+    *nremap = 0;
+    if (cp_int(m, "next_order", &next_order) < 0 || !cats || !tickets) return -1;
+    q->next_order = (uint64_t)next_order;
+    for (size_t i = 0; i < cats->u.a.n; i++)
+        if (restore_cat(q, cats->u.a.v[i]) < 0) return -1;
+    *remap = qalloc(NULL, (tickets->u.a.n ? tickets->u.a.n : 1) * sizeof **remap);
+    *nremap = tickets->u.a.n;
+    for (size_t i = 0; i < tickets->u.a.n; i++) {
+        int idx = restore_ticket(q, tickets->u.a.v[i]);
+        if (idx == -2) return -1;
+        (*remap)[i] = idx;
+    }
+    /* the index and the waiting lines follow from the tickets, as queue_forget_before rebuilds
+     * them: for each code the last ticket that has it; waiting tickets by order */
+    for (size_t i = 0; i < q->ntickets; i++) {
+        strmap_put(&q->by_code, q->tickets[i].code, (int)i);
+        if (q->tickets[i].state == TK_WAITING) queue_requeue(q, (int)i);
+    }
+    return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "strmap.h"
+#include "val.h"
 
 typedef enum { TK_WAITING, TK_CALLED, TK_SERVING, TK_DONE, TK_NOSHOW } tk_state;
 
@@ -92,6 +93,12 @@ int queue_pick(const hk_queue *q, const hk_window_cfg *w, int64_t now_ms);
  * day (extended service). remap[old index] = new index or -1, for the caller's own references
  * (windows); remap must hold q->ntickets ints. Returns how many tickets were forgotten. */
 size_t queue_forget_before(hk_queue *q, int32_t day, int *remap);
+
+/* The daily checkpoint (core/checkpoint.h): tickets, the categories' numbering, fairness and
+ * service-time counters. queue_restore fills a fresh queue: 0, or -1 if malformed; *remap (malloc'd,
+ * *nremap entries) gives the new index of the checkpoint's i-th ticket, -1 for one left out. */
+hv *queue_checkpoint(const hk_queue *q);
+int queue_restore(hk_queue *q, const hv *m, int **remap, size_t *nremap);
 
 void queue_record_service(hk_queue *q, int cat, int64_t ms);
 int64_t queue_avg_service_ms(const hk_queue *q, int cat);   /* default 5 min with no sample */

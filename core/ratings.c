@@ -2,6 +2,7 @@
  * statistics by window, staff, category or day (docs/cases.md). */
 #include "ratings.h"
 #include "cases.h"
+#include "checkpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,16 +183,29 @@ int ratings_record(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, int
 
 /* ---- events --------------------------------------------------------------------------------- */
 
+/* Days since 1970-01-01 of a YYYYMMDD day (H. Hinnant's days_from_civil). */
+static int64_t day_number(int32_t ymd)
+{
+    int64_t y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
 static int apply_invited(hk_ratings *r, const hv *ev)
 {
     const char *code = hv_get_str(ev, "code");
     int64_t day = 0, window = 0;
     if (!code || hv_get_int(ev, "day", &day) < 0) return -1;
     hv_get_int(ev, "window", &window);
-    /* tickets of the days before yesterday are forgotten by the hall and can no longer be rated */
+    /* tickets of the days before yesterday are forgotten by the hall and can no longer be rated
+     * (days counted as days, not as YYYYMMDD numbers: the 30th is the day before the 1st) */
     size_t keep = 0;
+    int64_t today = day_number((int32_t)day);
     for (size_t i = 0; i < r->ninv; i++)
-        if (r->inv[i].day >= day - 1 && day - r->inv[i].day < 100 && strcmp(r->inv[i].code, code) != 0)
+        if (day_number(r->inv[i].day) >= today - 1 && strcmp(r->inv[i].code, code) != 0)
             r->inv[keep++] = r->inv[i];
     r->ninv = keep;
     r->inv = grow(r->inv, &r->capinv, r->ninv, sizeof *r->inv);
@@ -518,4 +532,162 @@ void hall_cmd_followup_close(hk_hall *h, hk_session *s, const hv *req, hk_time n
     hv_set(ev, "by", hv_str(s->role == HK_ROLE_STAFF ? s->staff : hk_role_name(s->role)));
     hall_emit(h, out, ev, now.ms);
     hv_set(hall_reply_ok(out, req), "followup", followup_view(h, f));
+}
+
+/* ---- checkpoint (core/checkpoint.h) ------------------------------------------------------------ */
+
+/* A year of ratings is kept: in the checkpoint, the ratings of a run of one day that agree on
+ * window, category, staff and score become one [day, window, category, staff, score, count]
+ * row, in order of first occurrence. Statistics only count, so the rows give them back exactly. */
+static bool same_id(const char *a, const char *b) { return a && b ? !strcmp(a, b) : a == b; }
+
+static hv *records_checkpoint(const hk_ratings *r)
+{
+    hv *rows = hv_arr();
+    size_t run = 0;   /* first row of the current day */
+    for (size_t i = 0; i < r->nrec; i++) {
+        const rt_record *x = &r->rec[i];
+        hv *row = NULL;
+        if (run < rows->u.a.n && rows->u.a.v[run]->u.a.v[0]->u.i != x->day) run = rows->u.a.n;
+        for (size_t k = run; k < rows->u.a.n && !row; k++) {
+            hv **f = rows->u.a.v[k]->u.a.v;
+            const char *cat = f[2]->t == HV_STR ? f[2]->u.s.p : NULL, *staff = f[3]->t == HV_STR ? f[3]->u.s.p : NULL;
+            const char *xcat = x->cat >= 0 ? r->cfg->categories[x->cat].id : NULL;
+            const char *xstaff = x->staff >= 0 ? r->cfg->staff[x->staff].id : NULL;
+            if (f[1]->u.i == x->window && f[4]->u.i == x->score && same_id(cat, xcat) && same_id(staff, xstaff))
+                row = rows->u.a.v[k];
+        }
+        if (row) {
+            row->u.a.v[5]->u.i++;
+            continue;
+        }
+        row = hv_arr();
+        hv_push(row, hv_int(x->day));
+        hv_push(row, hv_int(x->window));
+        hv_push(row, x->cat >= 0 ? hv_str(r->cfg->categories[x->cat].id) : hv_nil());
+        hv_push(row, x->staff >= 0 ? hv_str(r->cfg->staff[x->staff].id) : hv_nil());
+        hv_push(row, hv_int(x->score));
+        hv_push(row, hv_int(1));
+        hv_push(rows, row);
+    }
+    return rows;
+}
+
+hv *ratings_checkpoint(const hk_hall *h)
+{
+    const hk_ratings *r = h->ratings;
+    hv *m = hv_map();
+    hv_set(m, "next_followup", hv_int(r->next_followup));
+    hv *inv = hv_arr();
+    for (size_t i = 0; i < r->ninv; i++) {
+        hv *x = hv_map();
+        hv_set(x, "code", hv_str(r->inv[i].code));
+        hv_set(x, "day", hv_int(r->inv[i].day));
+        hv_set(x, "window", hv_int(r->inv[i].window));
+        hv_set(x, "staff", hv_str(r->inv[i].staff));
+        hv_push(inv, x);
+    }
+    hv_set(m, "invites", inv);
+    hv_set(m, "records", records_checkpoint(r));
+    hv *fus = hv_arr();
+    for (size_t i = 0; i < r->nfu; i++) {
+        const rt_followup *f = &r->fu[i];
+        hv *x = hv_map();
+        hv_set(x, "id", hv_int(f->id));
+        hv_set(x, "code", hv_str(f->code));
+        hv_set(x, "window", hv_int(f->window));
+        hv_set(x, "staff", hv_str(f->staff));
+        hv_set(x, "category", hv_str(f->category));
+        hv_set(x, "score", hv_int(f->score));
+        hv_set(x, "reason", hv_str(f->reason));
+        hv_set(x, "text", hv_str(f->text));
+        hv_set(x, "day", hv_int(f->day));
+        hv_set(x, "opened_at", hv_int(f->opened_at));
+        hv_set(x, "closed", hv_bool(f->closed));
+        hv_set(x, "resolution", hv_str(f->resolution));
+        hv_set(x, "by", hv_str(f->by));
+        hv_set(x, "closed_at", hv_int(f->closed_at));
+        hv_push(fus, x);
+    }
+    hv_set(m, "followups", fus);
+    return m;
+}
+
+static int restore_records(hk_ratings *r, const hv *rows)
+{
+    for (size_t i = 0; i < rows->u.a.n; i++) {
+        const hv *row = rows->u.a.v[i];
+        if (row->t != HV_ARR || row->u.a.n < 6) return -1;
+        hv **f = row->u.a.v;
+        if (f[0]->t != HV_INT || f[1]->t != HV_INT || f[4]->t != HV_INT || f[5]->t != HV_INT ||
+            (f[2]->t != HV_STR && f[2]->t != HV_NIL) || (f[3]->t != HV_STR && f[3]->t != HV_NIL) ||
+            f[4]->u.i < 1 || f[4]->u.i > 5 || f[5]->u.i < 1 || f[1]->u.i < 0 || f[1]->u.i > INT32_MAX)
+            return -1;
+        int cat = index_of_cat(r->cfg, f[2]->t == HV_STR ? f[2]->u.s.p : NULL);
+        int staff = index_of_staff(r->cfg, f[3]->t == HV_STR ? f[3]->u.s.p : NULL);
+        for (int64_t n = 0; n < f[5]->u.i; n++) {
+            r->rec = grow(r->rec, &r->caprec, r->nrec, sizeof *r->rec);
+            rt_record *x = &r->rec[r->nrec++];
+            x->day = (int32_t)f[0]->u.i;
+            x->window = (int32_t)f[1]->u.i;
+            x->cat = (int16_t)cat;
+            x->staff = (int16_t)staff;
+            x->score = (int8_t)f[4]->u.i;
+        }
+    }
+    return 0;
+}
+
+int ratings_restore(hk_hall *h, const hv *m)
+{
+    hk_ratings *r = h->ratings;
+    int64_t next;
+    const hv *inv = cp_arr(m, "invites"), *rows = cp_arr(m, "records"), *fus = cp_arr(m, "followups");
+    if (cp_int(m, "next_followup", &next) < 0 || next < 1 || next > INT32_MAX || !inv || !rows || !fus) return -1;
+    r->next_followup = (int)next;
+    for (size_t i = 0; i < inv->u.a.n; i++) {
+        const hv *x = inv->u.a.v[i];
+        int64_t day, window;
+        const char *code = cp_str(x, "code"), *staff = cp_str(x, "staff");
+        if (!code || !staff || cp_int(x, "day", &day) < 0 || cp_int(x, "window", &window) < 0) return -1;
+        r->inv = grow(r->inv, &r->capinv, r->ninv, sizeof *r->inv);
+        rt_invite *in = &r->inv[r->ninv++];
+        memset(in, 0, sizeof *in);
+        copy_str(in->code, sizeof in->code, code);
+        copy_str(in->staff, sizeof in->staff, staff);
+        in->day = (int32_t)day;
+        in->window = (int)window;
+    }
+    if (restore_records(r, rows) < 0) return -1;
+    for (size_t i = 0; i < fus->u.a.n; i++) {
+        const hv *x = fus->u.a.v[i];
+        static const char *const sk[] = {"code", "staff", "category", "reason", "text", "resolution", "by"};
+        static const char *const ik[] = {"id", "window", "score", "day", "opened_at", "closed_at"};
+        const char *s[7];
+        int64_t v[6];
+        bool closed;
+        for (size_t j = 0; j < 7; j++)
+            if (!(s[j] = cp_str(x, sk[j]))) return -1;
+        for (size_t j = 0; j < 6; j++)
+            if (cp_int(x, ik[j], &v[j]) < 0) return -1;
+        if (cp_bool(x, "closed", &closed) < 0 || v[0] < 1 || v[0] > INT32_MAX || followup_find(r, v[0])) return -1;
+        r->fu = grow(r->fu, &r->capfu, r->nfu, sizeof *r->fu);
+        rt_followup *f = &r->fu[r->nfu++];
+        memset(f, 0, sizeof *f);
+        f->id = (int)v[0];
+        copy_str(f->code, sizeof f->code, s[0]);
+        copy_str(f->staff, sizeof f->staff, s[1]);
+        copy_str(f->category, sizeof f->category, s[2]);
+        copy_str(f->reason, sizeof f->reason, s[3]);
+        copy_str(f->text, sizeof f->text, s[4]);
+        copy_str(f->resolution, sizeof f->resolution, s[5]);
+        copy_str(f->by, sizeof f->by, s[6]);
+        f->window = (int)v[1];
+        f->score = (int)v[2];
+        f->day = (int32_t)v[3];
+        f->opened_at = v[4];
+        f->closed_at = v[5];
+        f->closed = closed;
+    }
+    return 0;
 }

@@ -28,6 +28,10 @@ const char *ratings_check(const hk_hall *h, int score, const hv *req, char *why,
 int ratings_record(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, int score, const hv *req);
 
 int ratings_apply(hk_hall *h, const hv *ev, const char *name);
+/* The daily checkpoint (core/checkpoint.h): invitations, ratings (grouped per day) and follow-ups.
+ * ratings_restore fills a fresh hall's ratings: 0, or -1 if malformed. */
+hv *ratings_checkpoint(const hk_hall *h);
+int ratings_restore(hk_hall *h, const hv *m);
 int ratings_open_followups(const hk_hall *h);
 
 void hall_cmd_ratings_stats(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);

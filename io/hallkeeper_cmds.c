@@ -1,11 +1,12 @@
 /* hallkeeper_cmds.c: the commands the hall's table leaves to the host (roles are already
  * checked in core/hall_cmd.c), routed by their module: gpio.*, incidents.*, announce, health,
- * stats.get, clock.advance. */
+ * stats.get, clock.advance, report.*. */
 #include <stdio.h>
 #include <string.h>
 
 #include "hallkeeper.h"
 #include "log.h"
+#include "report_host.h"
 
 /* Commands the hall leaves to the host, by their module. */
 void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *out)
@@ -82,10 +83,7 @@ void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *
     /* @mobile:deferred */
     /* @redis:deferred */
     /* @report:deferred */
-    if (!strncmp(out->deferred, "report.", 7)) {
-        /* io/report_host.h (declared here: this anchor is the report's only place in this file) */
-        void report_host_command(const hk_config *cfg, journal *events, store *st, int32_t journal_day,
-                                 int32_t today, const char *cmd, const hv *req, hk_out *out);
+    if (!strncmp(out->deferred, "report.", 7)) {   /* the daily report (io/report_host.c) */
         report_host_command(&d->cfg, d->events, d->st, d->journal_day, hub_now().day, out->deferred, req, out);
         return;
     }

@@ -202,6 +202,7 @@ static void on_event_restored(void *arg, uint64_t seq, const uint8_t *data, size
         log_warn("restore: event seq %llu skipped (it does not fit this configuration)",
                  (unsigned long long)seq);
         d->skipped++;
+        if (ev && hv_get_str(ev, "ev") && !strncmp(hv_get_str(ev, "ev"), "day.checkpoint", 14)) { log_err("restore: the checkpoint at seq %llu is malformed: not starting from a partial hall (docs/redis.md)", (unsigned long long)seq); d->exit_code = 1; d->stopping = 1; uv_stop(&d->loop); }   /* @checkpoint */
     } else {
         d->replayed++;
         const char *name = hv_get_str(ev, "ev");

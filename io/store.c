@@ -114,7 +114,9 @@ struct store {
         int have_cursor;
         uint64_t cur_ms, cur_n; /* last entry delivered */
         uint64_t seq_key, max_seq;
+        uint64_t checkpoint;    /* seq the restore starts at (hall:{ID}:checkpoint), 0 = the first */
     } rs;
+    uint64_t cp_first, cp_next; /* the day.checkpoint.part series being appended (store_append) */
     uintptr_t rs_gen;           /* tags restore replies: a finished restore ignores late ones */
 
     store_link_cb link_cb;
@@ -1015,6 +1017,16 @@ static void store_flush(store *s)
     }
 }
 
+/* hall:{ID}:checkpoint (malloc'd), beside hall:{ID}:seq */
+static char *checkpoint_key(const store *s)
+{
+    size_t n = strlen(s->key_seq) + 16;
+    char *k = malloc(n);
+    if (!k) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    snprintf(k, n, "%.*scheckpoint", (int)(strlen(s->key_seq) - 3), s->key_seq);
+    return k;
+}
+
 int store_append(store *s, uint64_t seq, const char *ev, int64_t at_ms,
                  const uint8_t *data, size_t len, store_done_cb done, void *arg)
 {
@@ -1034,10 +1046,24 @@ int store_append(store *s, uint64_t seq, const char *ev, int64_t at_ms,
         xargv[10] = "";
         xlen[10] = 0;
     }
-    const char *sargv[] = {"SET", s->key_seq, sseq};
-    size_t slen[] = {3, strlen(s->key_seq), strlen(sseq)};
+    /* a day.checkpoint also moves hall:{ID}:checkpoint, in the same transaction (one MSET, so the
+     * EXEC reply keeps its shape), to the first of the day.checkpoint.part events right before it:
+     * a restore reads from there (docs/streams.md). Only a complete checkpoint moves the key. */
+    uint64_t cp = 0;
+    if (!strcmp(ev, "day.checkpoint.part")) {
+        if (!s->cp_first || seq != s->cp_next) s->cp_first = seq;
+        s->cp_next = seq + 1;
+    } else {
+        if (!strcmp(ev, "day.checkpoint")) cp = s->cp_first && seq == s->cp_next ? s->cp_first : seq;
+        s->cp_first = s->cp_next = 0;
+    }
+    char scp[24], *kcp = cp ? checkpoint_key(s) : NULL;
+    snprintf(scp, sizeof scp, "%" PRIu64, cp);
+    const char *sargv[] = {cp ? "MSET" : "SET", s->key_seq, sseq, kcp, scp};
+    size_t slen[] = {cp ? 4 : 3, strlen(s->key_seq), strlen(sseq), kcp ? strlen(kcp) : 0, strlen(scp)};
     op->xadd_len = redisFormatCommandArgv(&op->xadd, 11, xargv, xlen);
-    op->set_len = redisFormatCommandArgv(&op->set, 3, sargv, slen);
+    op->set_len = redisFormatCommandArgv(&op->set, cp ? 5 : 3, sargv, slen);
+    free(kcp);
     if (op->xadd_len < 0 || op->set_len < 0) {
         op_free(op);
         return -ENOMEM;
@@ -1077,6 +1103,18 @@ static int parse_id(const char *id, uint64_t *ms, uint64_t *n)
     return 0;
 }
 
+/* hall:{ID}:checkpoint names an entry the stream does not have (trimmed past it, or deleted):
+ * starting from what is left would give a hall without its earlier state, so the restore fails. */
+static void restore_missing_checkpoint(store *s)
+{
+    char *k = checkpoint_key(s);
+    log_err("redis: %s says the hall restores from entry 0-%" PRIu64 ", which %s does not hold: refusing "
+            "to start from a partial state (restore that entry from an archive, or DEL %s to read the "
+            "stream from its first entry; docs/redis.md)", k, s->rs.checkpoint, s->key_events, k);
+    free(k);
+    restore_finish(s, -ENOENT);
+}
+
 static void on_restore_page(redisAsyncContext *ac, void *r, void *priv)
 {
     store *s = ac->data;
@@ -1097,6 +1135,10 @@ static void on_restore_page(redisAsyncContext *ac, void *r, void *priv)
             e->element[0]->type != REDIS_REPLY_STRING || parse_id(e->element[0]->str, &ms, &n) != 0) {
             log_warn("redis: %s: skipping a malformed entry", s->key_events);
             continue;
+        }
+        if (s->rs.checkpoint && !s->rs.have_cursor && (ms != 0 || n != s->rs.checkpoint)) {
+            restore_missing_checkpoint(s);
+            return;
         }
         s->rs.have_cursor = 1;
         s->rs.cur_ms = ms;
@@ -1126,7 +1168,8 @@ static void on_restore_page(redisAsyncContext *ac, void *r, void *priv)
         if (s->state == ST_STOPPED || !s->rs.active) return;    /* stopped from each() */
     }
     if (reply->elements < STORE_PAGE) {
-        restore_finish(s, 0);
+        if (s->rs.checkpoint && !s->rs.have_cursor) restore_missing_checkpoint(s);
+        else restore_finish(s, 0);
         return;
     }
     char start[48];
@@ -1150,6 +1193,39 @@ static void on_restore_seq(redisAsyncContext *ac, void *r, void *priv)
     }
 }
 
+/* hall:{ID}:checkpoint: the seq of the latest complete day.checkpoint (its first part), where
+ * the first page starts; without it, the stream is read from its first entry. */
+static void on_restore_checkpoint(redisAsyncContext *ac, void *r, void *priv)
+{
+    store *s = ac->data;
+    redisReply *reply = r;
+    if (s->state == ST_STOPPED || ac != s->ac || !reply || !s->rs.active ||
+        (uintptr_t)priv != s->rs_gen)
+        return;
+    char start[48] = "-";
+    s->rs.checkpoint = 0;
+    if (reply->type == REDIS_REPLY_STRING) {
+        char *e;
+        errno = 0;
+        uint64_t cp = strtoull(reply->str, &e, 10);
+        if (e == reply->str || *e || errno || cp == 0) {
+            log_err("redis: the checkpoint key of %s holds \"%s\", not a seq", s->key_events, reply->str);
+            restore_finish(s, -EINVAL);
+            return;
+        }
+        s->rs.checkpoint = cp;
+        snprintf(start, sizeof start, "0-%" PRIu64, cp);
+        log_notice("redis: restoring from the checkpoint at seq %" PRIu64 " (earlier events are not read)", cp);
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        log_err("redis: GET of the checkpoint key failed: %s", reply->str);
+        restore_finish(s, -EIO);
+        return;
+    } else {
+        log_info("redis: no checkpoint yet: restoring %s from its first entry", s->key_events);
+    }
+    redisAsyncCommand(ac, on_restore_page, priv, "XRANGE %s %s + COUNT %d", s->key_events, start, STORE_PAGE);
+}
+
 /* Asks for the seq key and the next page; after a reconnect it resumes after the last entry
  * already delivered, so each() never sees an event twice. */
 static void restore_send(store *s)
@@ -1162,6 +1238,13 @@ static void restore_send(store *s)
     s->rs.inflight = 1;
     void *tag = (void *)s->rs_gen;
     redisAsyncCommand(s->ac, on_restore_seq, tag, "GET %s", s->key_seq);
+    if (!s->rs.have_cursor) {
+        /* the first page starts at the latest checkpoint, once its key is read */
+        char *k = checkpoint_key(s);
+        redisAsyncCommand(s->ac, on_restore_checkpoint, tag, "GET %s", k);
+        free(k);
+        return;
+    }
     redisAsyncCommand(s->ac, on_restore_page, tag, "XRANGE %s %s + COUNT %d", s->key_events, start,
                       STORE_PAGE);
 }

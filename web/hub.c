@@ -170,7 +170,8 @@ static void bcast_one(client *c, void *arg)
 }
 
 /* One command's events to every client that takes them, then its reply. In one server batch:
- * each client's frames of the command leave in one send, written at the end (server.h). */
+ * each client's frames of the command leave in one send, written at the end (server.h), the
+ * reply's client first. */
 static void deliver(hub *hb, pending *p)
 {
     if (hb->srv) server_batch_begin(hb->srv);
@@ -185,7 +186,7 @@ static void deliver(hub *hb, pending *p)
         if (p->reply) client_send(p->to, p->reply);
         if (p->close_status) client_close_after(p->to, p->close_status, "unauthenticated");
     }
-    if (hb->srv) server_batch_end(hb->srv);
+    if (hb->srv) server_batch_end(hb->srv, p->to);
     for (size_t i = 0; i < p->nwatched; i++) hb->delivered(hb->delivered_arg, p->watched[i]);
 }
 

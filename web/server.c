@@ -325,23 +325,29 @@ void server_batch_begin(server *s) { s->batching = 1; }
  * and what the socket does not take lws keeps and sends on its own writeable callback, before
  * any later write of ours (at most SERVER_COALESCE_BYTES per client; past that it waits for the
  * callback as before). */
-void server_batch_end(server *s)
+static void batch_write(client *c)
+{
+    c->batched = 0;
+    if (!c->qlen || c->dropping) return;
+    if (lws_partial_buffered(c->wsi)) {
+        lws_callback_on_writable(c->wsi);
+        return;
+    }
+    if (client_write_queued(c) < 0) {
+        client_drop(c, "its connection failed while sending");
+        return;
+    }
+    if (c->qlen || c->close_status) lws_callback_on_writable(c->wsi);
+}
+
+void server_batch_end(server *s, client *first)
 {
     s->batching = 0;
-    for (size_t i = 0; i < s->nbatch; i++) {
-        client *c = s->batch[i];
-        c->batched = 0;
-        if (!c->qlen || c->dropping) continue;
-        if (lws_partial_buffered(c->wsi)) {
-            lws_callback_on_writable(c->wsi);
-            continue;
-        }
-        if (client_write_queued(c) < 0) {
-            client_drop(c, "its connection failed while sending");
-            continue;
-        }
-        if (c->qlen || c->close_status) lws_callback_on_writable(c->wsi);
-    }
+    /* the one who asked goes first: a staff tablet's call.next is answered before the 1000
+     * displays are told, not after (each client's own frames keep their order either way) */
+    if (first && first->batched) batch_write(first);
+    for (size_t i = 0; i < s->nbatch; i++)
+        if (s->batch[i]->batched) batch_write(s->batch[i]);
     s->nbatch = 0;
 }
 

@@ -44,9 +44,10 @@ void *client_data(const client *c);
 const char *client_peer(const client *c);
 
 /* A broadcast: client_send between these two queues as usual, and server_batch_end writes
- * each client's new frames at once, in one send per client, without a writeable callback. */
+ * each client's new frames at once, in one send per client, without a writeable callback;
+ * `first` (may be NULL: the client that made the change) is written before the others. */
 void server_batch_begin(server *s);
-void server_batch_end(server *s);
+void server_batch_end(server *s, client *first);
 
 /* Calls fn for every open WebSocket client. */
 void server_each(server *s, void (*fn)(client *c, void *arg), void *arg);

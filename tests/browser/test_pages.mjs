@@ -95,7 +95,7 @@ async function main({ base, wsUrl, newPage, daemonPid }) {
     await page.locator("#b-start").click();
     await page.waitForFunction(() => document.getElementById("cur-meta").textContent.includes("办理中"),
       null, { timeout: 5000 });
-    await page.screenshot({ path: path.join(SHOTS, "staff.png") });
+    await page.screenshot({ path: path.join(SHOTS, "staff-serving.png") });
     await page.locator("#b-finish").click();
     await page.locator("#sheet button", { hasText: "即办件" }).click();
     await page.waitForFunction(() => document.getElementById("cur-code").textContent.trim() === "暂无",

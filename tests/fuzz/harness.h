@@ -21,9 +21,20 @@ int fuzz_config(const uint8_t *data, size_t size);
 
 /* data[0] picks the session (admin, staff, kiosk: data[0] % 3), the hall's starting scene
  * ((data[0] / 3) % 4: empty, tickets waiting, a ticket at the staff's window, plus a fire
- * drill) and whether a tick on the next day follows ((data[0] / 12) % 2); the rest is one
- * msgpack request for hall_cmd. Every event emitted, through the codec and hall_replay into
- * a second hall, must rebuild an equal state. */
+ * drill), whether a tick on the next day ends the run ((data[0] / 12) % 2) and the config
+ * ((data[0] / 24) % 2: the demo hall, or the full hall of harness_cmd.c with hours, posts,
+ * queue rules, matters, supervision and rating, where the scenes also book two appointments
+ * and check the staff in). Then one msgpack request for hall_cmd, optionally followed by a
+ * script of further msgpack objects, each one step (at most 48):
+ *   a map            a request, from the current session;
+ *   an integer > 0   the clock advances that many seconds (at most 4 days), hall_tick about
+ *                    once a minute (at most 120 ticks per advance, 1500 per input);
+ *   an integer <= 0  the current session becomes slot -N % 8 (0 the input's, 1 a kiosk, 2 the
+ *                    scene's staff 0001, 3 security (in the drill scene), 4..7 fresh ones);
+ *   a string         hello with that token (visitor keys: "ticket:CODE:good" is right);
+ *   true / false     the fire panel's input line.
+ * Every event emitted, through the codec and hall_replay into a second hall, must rebuild an
+ * equal state. */
 int fuzz_cmd(const uint8_t *data, size_t size);
 
 /* ---- shared checks (harness_check.c) ---- */
