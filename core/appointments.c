@@ -10,6 +10,7 @@
 
 #include "utf8.h"
 #include "checkpoint.h"
+#include "retention.h"
 
 #define APPT_LIST_MAX 100          /* rows per appointments.list page: a reply stays far below 64 KiB */
 #define APPT_IMPORT_ERRORS_SHOWN 40   /* bad rows spelled out in msg; `errors` holds up to ... */
@@ -73,6 +74,25 @@ static void book_prune(hk_appt_book *b, int32_t today)
     size_t kept = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (b->v[i].state != APPT_BOOKED && b->v[i].day < today) continue;
+        if (kept != i) b->v[kept] = b->v[i];
+        kept++;
+    }
+    if (kept == b->n) return;
+    b->n = kept;
+    strmap_free(&b->by_number);
+    strmap_init(&b->by_number);
+    for (size_t i = 0; i < b->n; i++) strmap_put(&b->by_number, b->v[i].number, (int)i);
+}
+
+/* retention.h, at the day rollover: the finished appointments of days before `day`. book_prune
+ * above does the same from the day of the last appointment.added, so this matters for a hall that
+ * stops adding appointments; booked ones wait for the tick to release them (an event). */
+void appt_forget_before(hk_hall *h, int32_t day)
+{
+    hk_appt_book *b = h->appts;
+    size_t kept = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->v[i].state != APPT_BOOKED && b->v[i].day < day) continue;
         if (kept != i) b->v[kept] = b->v[i];
         kept++;
     }

@@ -4,6 +4,7 @@
 #include "cases.h"
 #include "utf8.h"
 #include "checkpoint.h"
+#include "retention.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #define CASE_RESULT_MAX 200
 #define CASE_NAME_MAX 60          /* a partner department, the higher level, a missing material */
 #define CASE_LIST_MAX 10          /* partners, missing materials */
-#define CASES_LIST_LIMIT 1000
+#define CASES_LIST_LIMIT RETENTION_PAGE_MAX   /* rows per cases.list page (retention.h) */
 #define CASES_BOARD_LIMIT 200
 
 typedef struct {
@@ -41,6 +42,7 @@ struct hk_cases {
     size_t n, cap;
     int next_id;
     int64_t next_due;            /* earliest warn_at/deadline of an open case still to report */
+    int32_t kept_from;           /* closed cases of days before this were released; 0 = none ever */
 };
 
 static const char *const case_kinds[] = {"承诺件", "联办件", "上报件"};
@@ -356,6 +358,41 @@ void cases_tick(hk_hall *h, hk_time now, hk_out *out)
     }
 }
 
+/* ---- retention (retention.h) ------------------------------------------------------------------ */
+
+/* Releases the cases closed before `day`; open ones stay however old. Order is kept, so the lists
+ * and the checkpoint come out the same live and at replay. */
+void cases_forget_before(hk_hall *h, int32_t day)
+{
+    hk_cases *c = h->cases;
+    size_t kept = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        hk_case *k = &c->v[i];
+        if (k->closed && k->closed_day < day) {
+            hv_free(k->partners);
+            continue;
+        }
+        if (kept != i) c->v[kept] = *k;
+        kept++;
+    }
+    /* kept_from moves only when something went: it says what was released, not what could have been */
+    if (kept != c->n && day > c->kept_from) c->kept_from = day;
+    c->n = kept;
+    recompute_due(c);
+}
+
+int32_t cases_kept_from(const hk_hall *h) { return h->cases->kept_from; }
+
+/* What a cases reply covers: every open case, and the closed ones from kept_from on (older ones
+ * are in the day archives, docs/reports.md). */
+static void set_coverage(hv *r, const hk_cases *c)
+{
+    hv_set(r, "kept_from", c->kept_from ? hv_int(c->kept_from) : hv_nil());
+    if (c->kept_from)
+        hv_set(r, "note", hv_str("cases closed before kept_from were released from memory (retention.days); "
+                                 "their days are in the daily report archives (hallctl archive)"));
+}
+
 /* ---- views ---------------------------------------------------------------------------------- */
 
 static const char *case_status(const hk_case *k)
@@ -513,21 +550,54 @@ void hall_cmd_cases_list(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
         hall_reply_err(out, req, "bad_request", "limit must be a number from 1 to %d", CASES_LIST_LIMIT);
         return;
     }
+    int64_t after = 0;
+    const hv *av = hv_get(req, "after");
+    if (av && av->t != HV_NIL && (hv_get_int(req, "after", &after) < 0 || after < 1)) {
+        hall_reply_err(out, req, "bad_request", "after must be the case number of the last row of the previous page (its `next`)");
+        return;
+    }
+    if (after && !case_find(h->cases, after)) {
+        hall_reply_err(out, req, "not_found", "case %lld is no longer held (released at the day rollover); list again without after",
+                       (long long)after);
+        return;
+    }
+    /* the page goes on after the cursor's place in the order as it is now; it ends at `limit` rows
+     * or when the reply nears the frame limit, and `next` is the cursor of the page after it */
     const hk_case **v = sorted_cases(h->cases);
     hv *list = hv_arr();
-    int64_t count = 0;
+    int64_t count = 0, next = 0;
+    size_t bytes = 0;
+    bool started = after == 0, full = false;
     for (size_t i = 0; i < h->cases->n; i++) {
         const hk_case *k = v[i];
         const char *st = case_status(k);
         bool want = !strcmp(status, "all") || (!strcmp(status, "active") && !k->closed) || !strcmp(status, st);
+        if (!started) {
+            started = k->id == after;
+            if (want) count++;
+            continue;
+        }
         if (!want) continue;
-        if (count++ < limit) hv_push(list, case_view(h, k));
+        count++;
+        if (full) continue;
+        hv *row = case_view(h, k);
+        size_t sz = retention_size_bound(row);
+        if ((int64_t)list->u.a.n >= limit || (list->u.a.n && bytes + sz > RETENTION_PAGE_BYTES)) {
+            hv_free(row);
+            full = true;
+            continue;
+        }
+        bytes += sz;
+        hv_push(list, row);
+        next = k->id;
     }
     free(v);
     hv *r = hall_reply_ok(out, req);
     hv_set(r, "status", hv_str(status));
     hv_set(r, "count", hv_int(count));
     hv_set(r, "cases", list);
+    hv_set(r, "next", full ? hv_int(next) : hv_nil());
+    set_coverage(r, h->cases);
 }
 
 typedef struct { int64_t total, open, warning, overdue, closed, on_time, late; } case_counts;
@@ -579,6 +649,7 @@ void hall_cmd_cases_stats(hk_hall *h, hk_session *s, const hv *req, hk_time now,
     for (size_t j = 0; j < 3; j++) hv_set(by, case_kinds[j], counts_view(&kinds[j]));
     hv *st = counts_view(&all);
     hv_set(st, "by_kind", by);
+    set_coverage(st, h->cases);
     hv_set(hall_reply_ok(out, req), "stats", st);
 }
 
@@ -623,6 +694,7 @@ hv *cases_checkpoint(const hk_hall *h)
     const hk_cases *c = h->cases;
     hv *m = hv_map();
     hv_set(m, "next_id", hv_int(c->next_id));
+    hv_set(m, "kept_from", hv_int(c->kept_from));
     hv *list = hv_arr();
     for (size_t i = 0; i < c->n; i++) {
         const hk_case *k = &c->v[i];
@@ -649,6 +721,10 @@ int cases_restore(hk_hall *h, const hv *m)
     const hv *list = cp_arr(m, "list");
     if (cp_int(m, "next_id", &next_id) < 0 || next_id < 1 || next_id > INT32_MAX || !list) return -1;
     c->next_id = (int)next_id;
+    int64_t kept_from = 0;   /* absent in checkpoints written before retention */
+    if (hv_has(m, "kept_from") && (cp_int(m, "kept_from", &kept_from) < 0 || kept_from < 0 || kept_from > 99991231))
+        return -1;
+    c->kept_from = (int32_t)kept_from;
     for (size_t i = 0; i < list->u.a.n; i++) {
         const hv *x = list->u.a.v[i];
         const char *s[9];

@@ -145,12 +145,14 @@ typedef struct {
 #define HK_DEFAULT_NORMAL_MAX_WAIT_MIN 40
 #define HK_DEFAULT_APPOINTMENT_EARLY_MIN 30
 #define HK_DEFAULT_APPOINTMENT_GRACE_MIN 15
+#define HK_DEFAULT_PRIORITY_ROLES (HK_ROLE_STAFF | HK_ROLE_ADMIN)   /* the guide is a staff member */
 typedef struct {
     bool set;
     int priority_max_in_row;     /* priority calls of a category in a row while normal ones wait */
     int normal_max_wait_min;     /* a normal ticket waiting this long is called first */
     int appointment_early_min;   /* check-in opens this long before the slot */
     int appointment_grace_min;   /* ... and closes this long after it; then it is released */
+    int priority_roles;          /* @guide: HK_ROLE_* that may ask ticket.issue for priority "priority" */
 } hk_queue_policy_cfg;
 /* @cases:types */
 /* 四件管理 (docs/cases.md): a matter (事项) and its time limits in working days of the hall. */
@@ -163,6 +165,10 @@ typedef struct {
 #define HK_DEFAULT_WARN_FRACTION 0.8
 #define HK_DEFAULT_CASE_DAYS 20        /* a case finished without a matter (行政许可法 §42) */
 #define HK_DEFAULT_RATING_TARGET 0.95
+/* @retention:types */
+#define HK_DEFAULT_RETENTION_DAYS 90   /* retention.days (docs/config.md, core/retention.h) */
+#define HK_MIN_RETENTION_DAYS 31       /* a month's statistics must stay */
+#define HK_MAX_RETENTION_DAYS 3660
 /* @mobile:types */
 /* A phone following its ticket (docs/mobile.md): authenticated by the ticket's own key, not by a
  * configured token. Deliberately not in HK_ROLE_ANY: a visitor runs only what names it. */
@@ -206,6 +212,8 @@ typedef struct hk_config {
     int default_case_days;     /* supervision: limit of a case finished without a matter; 0 = default */
     char **rating_reasons; size_t nrating_reasons;   /* for scores 1-2; none = the defaults */
     double rating_target;      /* satisfaction target shown with the statistics; 0 = default */
+    /* @retention:config */
+    int retention_days;        /* retention.days: closed items older than this are released; 0 = default */
     /* @mobile:config */
     hk_mobile_cfg mobile;
     hk_printer_cfg printer;

@@ -2,6 +2,7 @@
  * hall_cmd.c; this file owns what an event does to the state, so replay and live use share it. */
 #include "hall_int.h"
 #include "checkpoint.h"
+#include "retention.h"   /* @retention: releasing old closed items at day.closed */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,11 @@ static int apply_day_closed(hk_hall *h, const hv *ev)
     for (size_t i = 0; i < h->nwins; i++)
         if (h->wins[i].current >= 0) h->wins[i].current = remap[h->wins[i].current];
     free(remap);
+    /* @retention:day_closed: closed items older than retention.days (core/retention.h) */
+    int32_t keep_from = retention_cutoff(h->cfg, (int32_t)opened);
+    cases_forget_before(h, keep_from);
+    ratings_forget_before(h, keep_from);
+    appt_forget_before(h, keep_from);
     return 0;
 }
 

@@ -38,6 +38,8 @@ typedef struct {
     bool close_after;
     int auth_role;      /* set by a successful hello: the role the connection now has */
     const char *deferred;   /* a command the host runs itself (gpio.*), roles already checked */
+    const hv *req;          /* the request (borrowed, NULL for a tick): the host's hooks may read
+                             * its options, e.g. ticket.issue {qr: true} (io/hallkeeper_printer.c) */
 } hk_out;
 
 typedef struct hk_hall hk_hall;

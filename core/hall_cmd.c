@@ -138,8 +138,42 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
         hall_reply_err(out, req, "bad_request", "priority must be \"normal\" or \"priority\"");
         return;
     }
+    /* @guide: why a visitor is served first: a class of visitor for the report, never a name */
+    static const char *const reasons[] = {"elderly", "disabled", "pregnant", "other"};
+    const char *reason = hv_get_str(req, "priority_reason");
+    bool asks_priority = prio && !strcmp(prio, "priority");
+    if (hv_has(req, "priority_reason")) {
+        size_t r = 0;
+        while (reason && r < sizeof reasons / sizeof *reasons && strcmp(reason, reasons[r]) != 0) r++;
+        if (!reason || r == sizeof reasons / sizeof *reasons) {
+            hall_reply_err(out, req, "bad_request", "priority_reason must be \"elderly\", \"disabled\", \"pregnant\" or \"other\"");
+            return;
+        }
+        if (!asks_priority) {
+            hall_reply_err(out, req, "bad_request", "priority_reason is only for priority \"priority\"");
+            return;
+        }
+    }
+    /* queue.priority_roles (a config built by hand, queue.set false, takes the default) */
+    int proles = h->cfg->queue.set ? h->cfg->queue.priority_roles : HK_DEFAULT_PRIORITY_ROLES;
+    if (asks_priority && !(appt && appt->t == HV_STR) && !(proles & s->role)) {   /* a booking is priority anyway */
+        char who[32] = "";
+        static const int issuers[] = {HK_ROLE_KIOSK, HK_ROLE_STAFF, HK_ROLE_ADMIN};
+        for (size_t i = 0; i < sizeof issuers / sizeof *issuers; i++)
+            if (proles & issuers[i])
+                snprintf(who + strlen(who), sizeof who - strlen(who), "%s%s", who[0] ? ", " : "", hk_role_name(issuers[i]));
+        hall_reply_err(out, req, "forbidden", "role %s may not issue priority tickets: queue.priority_roles allows %s "
+                       "(a guide at the entrance issues them with a staff token)", hk_role_name(s->role),
+                       who[0] ? who : "no role (appointments only)");
+        return;
+    }
     if (appt && appt->t != HV_STR && appt->t != HV_NIL) {
         hall_reply_err(out, req, "bad_request", "appointment must be a string");
+        return;
+    }
+    const hv *qr = hv_get(req, "qr");   /* read by the host (io/hallkeeper_printer.c) */
+    if (qr && qr->t != HV_BOOL) {
+        hall_reply_err(out, req, "bad_request", "qr must be true or false (true: the reply carries the phone link's QR code)");
         return;
     }
     char why[160];
@@ -171,12 +205,14 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     /* public: only that it was booked; the booking number, which the booking system can tie to
      * a person, is in the staff-only appointment.checked_in that follows */
     if (appt && appt->t == HV_STR) hv_set(ev, "appointment", hv_bool(true));
+    if (reason) hv_set(ev, "priority_reason", hv_str(reason));   /* @guide */
     hall_emit(h, out, ev, now.ms);
     if (appt_cat >= 0) hall_appointment_checked_in(h, out, appt->u.s.p, code, now);
     queues_changed(h);
     hk_ticket *t = queue_find(&h->q, code);
     hv *tv = hall_view_ticket_ahead(h, t, ahead);
     hv_set(tv, "est_wait_s", hv_int(est));
+    if (reason) hv_set(tv, "priority_reason", hv_str(reason));   /* @guide */
     hv_set(hall_reply_ok(out, req), "ticket", tv);
 }
 
@@ -516,6 +552,7 @@ void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out
 {
     const char *t = hv_get_str(req, "t");
     const hv *id = hv_get(req, "id");
+    out->req = req;
     if (!t) { hall_reply_err(out, req, "bad_request", "t (the command name, a string) is required"); return; }
     if (!id || id->t != HV_INT || id->u.i < 0) {
         hall_reply_err(out, req, "bad_request", "id (a non-negative integer) is required");

@@ -3,10 +3,13 @@
 #include "ratings.h"
 #include "cases.h"
 #include "checkpoint.h"
+#include "retention.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define FOLLOWUPS_LIST_DEFAULT 200   /* rows of a followups.list page unless `limit` says otherwise */
 
 /* Who served a finished ticket, until it is rated (rating.invited). */
 typedef struct {
@@ -47,6 +50,7 @@ struct hk_ratings {
     rt_record *rec; size_t nrec, caprec;
     rt_followup *fu; size_t nfu, capfu;
     int next_followup;
+    int32_t kept_from;            /* rating rows and closed follow-ups before this day were released; 0 = none */
 };
 
 static const char *const levels[] = {NULL, "非常不满意", "不满意", "基本满意", "满意", "非常满意"};
@@ -314,6 +318,51 @@ int ratings_open_followups(const hk_hall *h)
     return n;
 }
 
+/* ---- retention (retention.h) ------------------------------------------------------------------ */
+
+/* A follow-up event carries no local day of its closing: the latest it can be is the opening day
+ * plus the whole days between opening and closing, plus one (the opening's time of day). */
+static int64_t closed_day_bound(const rt_followup *f)
+{
+    int64_t span = f->closed_at > f->opened_at ? f->closed_at - f->opened_at : 0;
+    return day_number(f->day) + span / 86400000 + 1;
+}
+
+void ratings_forget_before(hk_hall *h, int32_t day)
+{
+    hk_ratings *r = h->ratings;
+    size_t kept = 0;
+    for (size_t i = 0; i < r->nrec; i++)
+        if (r->rec[i].day >= day) r->rec[kept++] = r->rec[i];
+    bool released = kept != r->nrec;
+    r->nrec = kept;
+    int64_t limit = day_number(day);
+    kept = 0;
+    for (size_t i = 0; i < r->nfu; i++) {
+        const rt_followup *f = &r->fu[i];
+        if (f->closed && closed_day_bound(f) < limit) continue;   /* open ones stay however old */
+        if (kept != i) r->fu[kept] = *f;
+        kept++;
+    }
+    released |= kept != r->nfu;
+    r->nfu = kept;
+    /* kept_from moves only when something went: it says what was released, not what could have been */
+    if (released && day > r->kept_from) r->kept_from = day;
+}
+
+int32_t ratings_kept_from(const hk_hall *h) { return h->ratings->kept_from; }
+
+static void set_coverage(hv *m, const hk_ratings *r, const char *what)
+{
+    hv_set(m, "kept_from", r->kept_from ? hv_int(r->kept_from) : hv_nil());
+    if (r->kept_from) {
+        char note[200];
+        snprintf(note, sizeof note, "%s before kept_from were released from memory (retention.days); "
+                 "their days are in the daily report archives (hallctl archive)", what);
+        hv_set(m, "note", hv_str(note));
+    }
+}
+
 /* ---- statistics ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -433,6 +482,16 @@ void hall_cmd_ratings_stats(hk_hall *h, hk_session *s, const hv *req, hk_time no
     for (int sc = 5; sc >= 1; sc--) hv_push(lv, hv_str(levels[sc]));
     hv_set(st, "levels", lv);
     hv_set(st, "groups", groups);
+    /* a range reaching before the kept days counts only what is held: say so, not smaller numbers */
+    hv_set(st, "kept_from", r->kept_from ? hv_int(r->kept_from) : hv_nil());
+    bool partial = r->kept_from && from < r->kept_from;
+    hv_set(st, "partial", hv_bool(partial));
+    if (partial) {
+        char note[200];
+        snprintf(note, sizeof note, "ratings before %08d were released from memory (retention.days); "
+                 "those days are in the daily report archives (hallctl archive)", (int)r->kept_from);
+        hv_set(st, "note", hv_str(note));
+    }
     hv_set(hall_reply_ok(out, req), "stats", st);
 }
 
@@ -497,16 +556,45 @@ void hall_cmd_followups_list(hk_hall *h, hk_session *s, const hv *req, hk_time n
         return;
     }
     if (!status) status = "open";
+    int64_t limit = FOLLOWUPS_LIST_DEFAULT, after = 0;
+    if (hv_has(req, "limit") && (hv_get_int(req, "limit", &limit) < 0 || limit < 1 || limit > RETENTION_PAGE_MAX)) {
+        hall_reply_err(out, req, "bad_request", "limit must be a number from 1 to %d", RETENTION_PAGE_MAX);
+        return;
+    }
+    const hv *av = hv_get(req, "after");
+    if (av && av->t != HV_NIL && (hv_get_int(req, "after", &after) < 0 || after < 0)) {
+        hall_reply_err(out, req, "bad_request", "after must be the follow-up number of the last row of the previous page (its `next`)");
+        return;
+    }
+    /* in the order of their numbers (oldest first); a page ends at `limit` rows or when the
+     * reply nears the frame limit, and `next` is the cursor of the page after it */
     hv *list = hv_arr();
+    int64_t count = 0, next = 0;
+    size_t bytes = 0;
+    bool full = false;
     for (size_t i = 0; i < h->ratings->nfu; i++) {
         const rt_followup *f = &h->ratings->fu[i];
         if (s->role == HK_ROLE_STAFF && strcmp(f->staff, s->staff) != 0) continue;
         if (strcmp(status, "all") && strcmp(status, f->closed ? "closed" : "open")) continue;
-        hv_push(list, followup_view(h, f));
+        count++;
+        if (f->id <= after || full) continue;
+        hv *row = followup_view(h, f);
+        size_t sz = retention_size_bound(row);
+        if ((int64_t)list->u.a.n >= limit || (list->u.a.n && bytes + sz > RETENTION_PAGE_BYTES)) {
+            hv_free(row);
+            full = true;
+            continue;
+        }
+        bytes += sz;
+        hv_push(list, row);
+        next = f->id;
     }
     hv *r = hall_reply_ok(out, req);
     hv_set(r, "status", hv_str(status));
+    hv_set(r, "count", hv_int(count));
     hv_set(r, "followups", list);
+    hv_set(r, "next", full ? hv_int(next) : hv_nil());
+    set_coverage(r, h->ratings, "closed follow-ups");
 }
 
 /* The follow-up is named by `followup`: `id` is the request's own id in hall.v1. */
@@ -578,6 +666,7 @@ hv *ratings_checkpoint(const hk_hall *h)
     const hk_ratings *r = h->ratings;
     hv *m = hv_map();
     hv_set(m, "next_followup", hv_int(r->next_followup));
+    hv_set(m, "kept_from", hv_int(r->kept_from));
     hv *inv = hv_arr();
     for (size_t i = 0; i < r->ninv; i++) {
         hv *x = hv_map();
@@ -645,6 +734,10 @@ int ratings_restore(hk_hall *h, const hv *m)
     const hv *inv = cp_arr(m, "invites"), *rows = cp_arr(m, "records"), *fus = cp_arr(m, "followups");
     if (cp_int(m, "next_followup", &next) < 0 || next < 1 || next > INT32_MAX || !inv || !rows || !fus) return -1;
     r->next_followup = (int)next;
+    int64_t kept_from = 0;   /* absent in checkpoints written before retention */
+    if (hv_has(m, "kept_from") && (cp_int(m, "kept_from", &kept_from) < 0 || kept_from < 0 || kept_from > 99991231))
+        return -1;
+    r->kept_from = (int32_t)kept_from;
     for (size_t i = 0; i < inv->u.a.n; i++) {
         const hv *x = inv->u.a.v[i];
         int64_t day, window;

@@ -1305,7 +1305,7 @@ static int load_work(ld *l, yaml_node_t *n)
 static int load_queue_policy(ld *l, yaml_node_t *n)
 {
     static const char *const keys[] = { "priority_max_in_row", "normal_max_wait_min", "appointment_early_min",
-                                        "appointment_grace_min", NULL };
+                                        "appointment_grace_min", "priority_roles", NULL };
     hk_queue_policy_cfg *q = &l->c->queue;
     mview m;
     q->set = true;
@@ -1313,6 +1313,7 @@ static int load_queue_policy(ld *l, yaml_node_t *n)
     q->normal_max_wait_min = HK_DEFAULT_NORMAL_MAX_WAIT_MIN;
     q->appointment_early_min = HK_DEFAULT_APPOINTMENT_EARLY_MIN;
     q->appointment_grace_min = HK_DEFAULT_APPOINTMENT_GRACE_MIN;
+    q->priority_roles = HK_DEFAULT_PRIORITY_ROLES;
     if (!n || is_null(n))
         return 0;
     if (mv_open(l, &m, n, "queue", keys) ||
@@ -1325,7 +1326,25 @@ static int load_queue_policy(ld *l, yaml_node_t *n)
         want_int(l, &m, "appointment_grace_min", false, HK_DEFAULT_APPOINTMENT_GRACE_MIN, 0, 720,
                  &q->appointment_grace_min))
         return -1;
-    return 0;
+    /* @guide: who may issue priority tickets; [] leaves priority to appointments only */
+    if (!mv_given(&m, "priority_roles"))
+        return 0;
+    char **roles = NULL;
+    size_t nroles = 0;
+    int rc = want_strlist(l, &m, "priority_roles", false, false, &roles, &nroles);
+    q->priority_roles = 0;
+    for (size_t k = 0; rc == 0 && k < nroles; k++) {
+        int r = hk_role_parse(roles[k]);
+        if (r != HK_ROLE_KIOSK && r != HK_ROLE_STAFF && r != HK_ROLE_ADMIN)
+            rc = fail(l, strlist_node(l, &m, "priority_roles", k),
+                      "'priority_roles' in queue: '%s' is not a role that issues tickets (expected kiosk, staff, admin)",
+                      roles[k]);
+        q->priority_roles |= r;
+    }
+    for (size_t k = 0; roles && k < nroles; k++)
+        free(roles[k]);
+    free(roles);
+    return rc ? -1 : 0;
 }
 
 /* @cases:loaders */
@@ -1433,6 +1452,22 @@ static int load_rating(ld *l, yaml_node_t *n)
     }
     return 0;
 }
+/* @retention:loaders */
+/* retention: {days}: how long closed cases, closed follow-ups, rating statistics and finished
+ * appointments stay in memory and in the daily checkpoint (core/retention.h). */
+static int load_retention(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "days", NULL };
+    mview m;
+    l->c->retention_days = HK_DEFAULT_RETENTION_DAYS;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "retention", keys) ||
+        want_int(l, &m, "days", false, HK_DEFAULT_RETENTION_DAYS, HK_MIN_RETENTION_DAYS, HK_MAX_RETENTION_DAYS,
+                 &l->c->retention_days))
+        return -1;
+    return 0;
+}
 /* @mobile:loaders */
 /* mobile: {public_url}: the base of the phone link on tickets (docs/mobile.md). */
 static int load_mobile(ld *l, yaml_node_t *n)
@@ -1528,6 +1563,8 @@ static int load_root(ld *l, yaml_node_t *root)
                                         "queue",
                                         /* @cases:rootkeys */
                                         "matters", "supervision", "rating",
+                                        /* @retention:rootkeys */
+                                        "retention",
                                         /* @mobile:rootkeys */
                                         "mobile", "printer",
                                         /* @redis:rootkeys */
@@ -1555,6 +1592,9 @@ static int load_root(ld *l, yaml_node_t *root)
     /* @cases:rootload */
     if (load_matters(l, root, mv_get(&m, "matters")) || load_supervision(l, mv_get(&m, "supervision")) ||
         load_rating(l, mv_get(&m, "rating")))
+        return -1;
+    /* @retention:rootload */
+    if (load_retention(l, mv_get(&m, "retention")))
         return -1;
     /* @mobile:rootload */
     if (load_mobile(l, mv_get(&m, "mobile")) || load_printer(l, mv_get(&m, "printer")))

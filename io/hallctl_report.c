@@ -304,7 +304,7 @@ static void rx_pad(const char *s, int cols)
 
 static void rx_line(const char *label, const hv *m)
 {
-    char wa[16], w95[16], sa[16], sat[16];
+    char wa[48], w95[48], sa[48], sat[16];   /* room for any int64 minutes:seconds */
     rx_mmss(wa, sizeof wa, m, "wait", "avg_s");
     rx_mmss(w95, sizeof w95, m, "wait", "p95_s");
     rx_mmss(sa, sizeof sa, m, "service", "avg_s");

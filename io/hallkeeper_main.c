@@ -144,6 +144,7 @@ static void print_banner(daemon_t *d)
     printf("  hall display (大屏)   http://%s:%d/display#token=display-secret\n", host, port);
     printf("  window 1 screen       http://%s:%d/display/window/1#token=display-secret\n", host, port);
     printf("  security console      http://%s:%d/security#token=security-secret\n", host, port);
+    printf("  guide's tablet (引导)  http://%s:%d/guide#token=staff-0003-pin\n", host, port);
     printf("  manager dashboard     http://%s:%d/admin#token=admin-secret\n", host, port);
     printf("  rating tablet (评价器) http://%s:%d/rate/1#token=kiosk-1-secret\n", host, port);
     printf("  staff on duty board   http://%s:%d/duty#token=display-secret\n", host, port);
@@ -198,15 +199,26 @@ static void on_event_restored(void *arg, uint64_t seq, const uint8_t *data, size
 {
     daemon_t *d = arg;
     hv *ev = NULL;
+    const char *name = NULL;
     if (codec_decode(data, len, &ev) < 0 || hall_replay(d->hall, ev) < 0) {
-        log_warn("restore: event seq %llu skipped (it does not fit this configuration)",
-                 (unsigned long long)seq);
+        name = ev ? hv_get_str(ev, "ev") : NULL;
+        if (name && !strncmp(name, "day.checkpoint", 14)) {
+            /* the rest of the stream builds on it: a hall half restored must not start */
+            log_err("restore: the checkpoint at seq %llu is malformed: not starting from a partial hall "
+                    "(docs/redis.md)", (unsigned long long)seq);
+            d->exit_code = 1;
+            d->stopping = 1;
+            uv_stop(&d->loop);
+        } else {
+            log_warn("restore: event seq %llu skipped (it does not fit this configuration)",
+                     (unsigned long long)seq);
+        }
         d->skipped++;
-        if (ev && hv_get_str(ev, "ev") && !strncmp(hv_get_str(ev, "ev"), "day.checkpoint", 14)) { log_err("restore: the checkpoint at seq %llu is malformed: not starting from a partial hall (docs/redis.md)", (unsigned long long)seq); d->exit_code = 1; d->stopping = 1; uv_stop(&d->loop); }   /* @checkpoint */
     } else {
         d->replayed++;
-        const char *name = hv_get_str(ev, "ev");
-        if (name && !strcmp(name, "emergency.changed")) d->em_seq = seq;
+        name = hv_get_str(ev, "ev");
+        /* a checkpoint holds every emergency change before it, as an emergency.changed does */
+        if (name && (!strcmp(name, "emergency.changed") || !strcmp(name, "day.checkpoint"))) d->em_seq = seq;
     }
     hv_free(ev);
 }

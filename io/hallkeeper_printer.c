@@ -133,8 +133,10 @@ void daemon_mobile_outputs(daemon_t *d, hk_out *out)
     daemon_mobile_link(d, code, (int32_t)day, false, path, sizeof path);
     hv_set(tk, "url", hv_str(url));
     hv_set(tk, "path", hv_str(path));
-    const char *by = hv_get_str(ev, "by");
-    if (!by || strcmp(by, "kiosk") != 0) return;   /* the QR code is for the kiosk's screen */
+    /* the QR code for a screen is drawn only when asked for (ticket.issue {qr: true}): encoding
+     * it costs more than the rest of issuing a ticket */
+    bool want = false;
+    if (!out->req || hv_get_bool(out->req, "qr", &want) < 0 || !want) return;
     qr_matrix m;
     if (qr_encode(url, &m) < 0) return;
     char *svg = qr_svg(&m);

@@ -119,7 +119,8 @@ int journal_rewrite(journal *j, uint64_t seq, const uint8_t *data, size_t len)
 {
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", j->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    /* read-write like the file it replaces: journal_each reads through this descriptor */
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return -errno;
     ssize_t n = journal_write(fd, seq, data, len);
     if (n < 0 || fsync(fd) < 0 || rename(tmp, j->path) < 0) {

@@ -20,6 +20,7 @@
 #define STORE_CONNECT_MS 2000
 #define STORE_REPLY_MS 5000
 #define STORE_BACKOFF_MIN_MS 100
+#define STORE_LOADING_RETRY_MS 20   /* Redis answered LOADING: probe again this soon */
 #define STORE_BACKOFF_MAX_MS 2000
 #define STORE_PAGE 5000
 /* Sentinel mode: a sentinel gets this long to connect and to answer before the next is asked. */
@@ -115,6 +116,7 @@ struct store {
         uint64_t cur_ms, cur_n; /* last entry delivered */
         uint64_t seq_key, max_seq;
         uint64_t checkpoint;    /* seq the restore starts at (hall:{ID}:checkpoint), 0 = the first */
+        int whole;              /* store_read_all: every entry, whatever the checkpoint */
     } rs;
     uint64_t cp_first, cp_next; /* the day.checkpoint.part series being appended (store_append) */
     uintptr_t rs_gen;           /* tags restore replies: a finished restore ignores late ones */
@@ -493,8 +495,14 @@ static void on_ready(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
     if (s->state != ST_CONNECTING || ac != s->ac || !reply) return;
     if (reply->type == REDIS_REPLY_ERROR) {
-        if (!strncmp(reply->str, "LOADING", 7)) log_info("redis: %s is loading its data; waiting", s->url);
-        else log_err("redis: %s is not usable: %s", s->url, reply->str);
+        if (!strncmp(reply->str, "LOADING", 7)) {
+            /* it is up and will be ready soon: ask again shortly instead of backing off, or a
+             * restart waits up to a whole backoff step after Redis has loaded (docs/performance.md) */
+            log_info("redis: %s is loading its data; waiting", s->url);
+            s->backoff_ms = STORE_LOADING_RETRY_MS;
+        } else {
+            log_err("redis: %s is not usable: %s", s->url, reply->str);
+        }
         store_drop_link(s, ac);
         return;
     }
@@ -1238,7 +1246,7 @@ static void restore_send(store *s)
     s->rs.inflight = 1;
     void *tag = (void *)s->rs_gen;
     redisAsyncCommand(s->ac, on_restore_seq, tag, "GET %s", s->key_seq);
-    if (!s->rs.have_cursor) {
+    if (!s->rs.have_cursor && !s->rs.whole) {
         /* the first page starts at the latest checkpoint, once its key is read */
         char *k = checkpoint_key(s);
         redisAsyncCommand(s->ac, on_restore_checkpoint, tag, "GET %s", k);
@@ -1249,16 +1257,27 @@ static void restore_send(store *s)
                       STORE_PAGE);
 }
 
-int store_restore(store *s, store_event_cb each, store_restored_cb done, void *arg)
+static int restore_start(store *s, store_event_cb each, store_restored_cb done, void *arg, int whole)
 {
     if (s->state == ST_STOPPED) return -ESHUTDOWN;
     if (s->rs.active) return -EBUSY;
     memset(&s->rs, 0, sizeof s->rs);
     s->rs_gen++;
     s->rs.active = 1;
+    s->rs.whole = whole;
     s->rs.each = each;
     s->rs.done = done;
     s->rs.arg = arg;
     if (s->state == ST_READY) restore_send(s);
     return 0;
+}
+
+int store_restore(store *s, store_event_cb each, store_restored_cb done, void *arg)
+{
+    return restore_start(s, each, done, arg, 0);
+}
+
+int store_read_all(store *s, store_event_cb each, store_restored_cb done, void *arg)
+{
+    return restore_start(s, each, done, arg, 1);
 }

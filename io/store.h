@@ -30,9 +30,13 @@ store *store_new_sentinel(uv_loop_t *loop, const char *hall_id, const char *cons
 void store_set_link_cb(store *s, store_link_cb cb, void *arg);
 int store_start(store *s);   /* starts connecting; retries with backoff until store_stop */
 
-/* Reads every event of the hall in seq order (XRANGE in pages), calling each() per event and
- * done() at the end. Waits for the link if it is not up yet. */
+/* Reads the hall's events in seq order (XRANGE in pages), calling each() per event and done() at
+ * the end: from the latest day.checkpoint (hall:{ID}:checkpoint, docs/streams.md) on, or from the
+ * first entry without one. A checkpoint key naming an entry the stream lacks fails it (-ENOENT).
+ * Waits for the link if it is not up yet. */
 int store_restore(store *s, store_event_cb each, store_restored_cb done, void *arg);
+/* The same over every entry the stream holds, whatever the checkpoint (reports of past days). */
+int store_read_all(store *s, store_event_cb each, store_restored_cb done, void *arg);
 
 /* Appends one event (data = its msgpack map). done() is called exactly once, in append order. */
 int store_append(store *s, uint64_t seq, const char *ev, int64_t at_ms,

@@ -149,7 +149,11 @@ async def test_ticket_text():
 
 async def test_ticket_json():
     d = await hk.daemon()
-    res = await ctl("--json", "ticket", "C", "--priority", url=d.url, token=T["kiosk"])
+    # priority tickets come from a guide (a staff token); a kiosk is refused (queue.priority_roles)
+    res = await ctl("ticket", "C", "--priority", url=d.url, token=T["kiosk"])
+    expect(res, 1, "ticket C --priority with a kiosk token")
+    check("queue.priority_roles" in res[2], "stderr: %r" % res[2])
+    res = await ctl("--json", "ticket", "C", "--priority", url=d.url, token=T["staff3"])
     expect(res, 0, "ticket C --priority --json")
     lines = res[1].splitlines()
     check(len(lines) == 1, "expected one JSON line: %r" % res[1])

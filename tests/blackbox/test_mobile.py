@@ -31,13 +31,18 @@ async def test_kiosk_reply_carries_link_and_qr():
     code, key = parse_path(t.get("path"))
     check(code == t["code"], "link names %s, ticket is %s" % (code, t["code"]))
     check(t.get("url", "").endswith(t["path"]) and t["url"].startswith("http"), "url %r" % t.get("url"))
+    check("qr_svg" not in t, "a QR image drawn without qr: true")
+    t = (await kiosk.ok("ticket.issue", category="A", qr=True))["ticket"]
     svg = t.get("qr_svg", "")
     check(svg.startswith("<svg") and "viewBox" in svg and svg.endswith("</svg>"), "qr_svg %r" % svg[:80])
-    # a ticket from the counter (staff) has the link but no QR image (no screen to show it on)
+    # the counter (staff) gets the link, and the image only when it asks for one
     staff = await hk.connect_role(d, "staff")
     s = (await staff.ok("ticket.issue", category="B"))["ticket"]
     parse_path(s.get("path"))
-    check("qr_svg" not in s, "a staff ticket.issue reply carries a QR image")
+    check("qr_svg" not in s, "a staff ticket.issue reply carries a QR image unasked")
+    s = (await staff.ok("ticket.issue", category="B", qr=True))["ticket"]
+    await staff.err("ticket.issue", "bad_request", category="B", qr="yes")
+    check(s.get("qr_svg", "").startswith("<svg"), "a staff ticket.issue with qr: true has no QR image")
 
 
 async def test_visitor_hello_and_wrong_keys():

@@ -78,7 +78,7 @@ async def test_print_fault_and_recovery():
         # the printer goes away: the kiosk still gets its ticket, a fault is raised
         await pr.stop()
         n = len(pr.jobs)
-        t2 = (await kiosk.ok("ticket.issue", category="A"))["ticket"]
+        t2 = (await kiosk.ok("ticket.issue", category="A", qr=True))["ticket"]
         check(t2["code"] and t2.get("qr_svg"), "no ticket for the kiosk while the printer is away")
         ev = await admin.wait_event("fault", lambda e: e.get("kind") == "printer" and e.get("active"), timeout=10)
         check(ev.get("grade") == "III" and "127.0.0.1:%d" % port in ev.get("detail", ""), "fault %r" % ev)

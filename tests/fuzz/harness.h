@@ -28,7 +28,7 @@ int fuzz_config(const uint8_t *data, size_t size);
  * script of further msgpack objects, each one step (at most 48):
  *   a map            a request, from the current session;
  *   an integer > 0   the clock advances that many seconds (at most 4 days), hall_tick about
- *                    once a minute (at most 120 ticks per advance, 1500 per input);
+ *                    once a minute (at most 60 ticks per advance, 400 per input);
  *   an integer <= 0  the current session becomes slot -N % 8 (0 the input's, 1 a kiosk, 2 the
  *                    scene's staff 0001, 3 security (in the drill scene), 4..7 fresh ones);
  *   a string         hello with that token (visitor keys: "ticket:CODE:good" is right);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/hall_mobile.h"
+#include "core/report.h"
 #include "io/config_load.h"
 #include "web/codec.h"
 
@@ -215,8 +216,41 @@ static size_t mp_len(const uint8_t *p, size_t n, int depth)
     return off;
 }
 
+static void local_of(int64_t ms, int32_t *day, int *minute)
+{
+    hk_time t = at_ms(ms);
+    *day = t.day;
+    *minute = t.min;
+}
+
+/* report.day and hallctl fold the persisted events into the daily report (core/report.c): the first
+ * and the last day of the run must fold, and its tree, CSV and HTML must build and be well formed. */
+static void check_report(const hk_config *cfg, const hv *log, int32_t day)
+{
+    report *r = report_new(day, local_of);
+    FUZZ_CHECK(r, "report_new");
+    report_set_hall(r, cfg->hall_id, cfg->hall_name);
+    for (size_t i = 0; i < cfg->ncategories; i++) report_name_category(r, cfg->categories[i].id, cfg->categories[i].name);
+    for (size_t i = 0; i < cfg->nwindows; i++) report_name_window(r, cfg->windows[i].id, cfg->windows[i].name);
+    for (size_t i = 0; i < cfg->nstaff; i++) report_name_staff(r, cfg->staff[i].id, cfg->staff[i].name);
+    for (size_t i = 0; i < log->u.a.n; i++) report_add(r, log->u.a.v[i]);
+    hv *tree = report_tree(r);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    FUZZ_CHECK(tree && codec_encode(tree, 0, &buf, &len) == 0, "report tree of %d does not encode", (int)day);
+    free(buf);
+    hv_free(tree);
+    char *csv = report_csv(r, &len);
+    FUZZ_CHECK(csv && csv[len] == 0 && len > 3, "report CSV of %d", (int)day);
+    free(csv);
+    char *html = report_html(r, &len);
+    FUZZ_CHECK(html && html[len] == 0 && strstr(html, "</html>"), "report HTML of %d", (int)day);
+    free(html);
+    report_free(r);
+}
+
 #define MAX_OPS 48
-#define MAX_TICKS 1500
+#define MAX_TICKS 400
 #define MAX_ADVANCE_S (4 * 86400)
 
 static const char *const role_tokens[] = {"admin-secret", "staff-0001-pin", "kiosk-1-secret"};
@@ -325,7 +359,7 @@ int fuzz_cmd(const uint8_t *data, size_t size)
             /* advance the clock by v seconds, ticking once a minute or so (capped) */
             int64_t adv = v > MAX_ADVANCE_S ? v % MAX_ADVANCE_S + 1 : v;
             int64_t target = ms + adv * 1000;
-            int64_t stride = adv / 120 > 60 ? adv / 120 * 1000 : 60000;
+            int64_t stride = adv / 60 > 60 ? adv / 60 * 1000 : 60000;
             while (ms < target) {
                 ms = ticks < MAX_TICKS && ms + stride < target ? ms + stride : target;
                 ticks++;
@@ -371,6 +405,8 @@ int fuzz_cmd(const uint8_t *data, size_t size)
     fuzz_take(&out, log);
 
     fuzz_replay_check(cfg, h, log, end);
+    check_report(cfg, log, at(0).day);
+    if (end.day != at(0).day) check_report(cfg, log, end.day);
     hv_free(log);
     hall_free(h);
     return 0;

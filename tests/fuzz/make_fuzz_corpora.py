@@ -333,6 +333,8 @@ def cmd_seeds():
     add("issue_next_day", STAFF, TICKETS, {"t": "ticket.issue", "id": 3, "category": "B"}, True)
     add("window_open", STAFF, TICKETS, {"t": "window.open", "id": 4, "window": 2})
     add("window_open_bad", STAFF, EMPTY, {"t": "window.open", "id": 4, "window": 99})
+    add("window_open_huge", STAFF, EMPTY, {"t": "window.open", "id": 4, "window": 4294967297})
+    add("transfer_window_huge", STAFF, AT_WINDOW, {"t": "ticket.transfer", "id": 13, "window": 4294967298})
     add("window_close", STAFF, TICKETS, {"t": "window.close", "id": 5})
     add("window_close_busy", STAFF, AT_WINDOW, {"t": "window.close", "id": 5})
     add("window_pause", STAFF, AT_WINDOW, {"t": "window.pause", "id": 6, "reason": "午休"})
@@ -478,6 +480,26 @@ def cmd_seeds():
     add("rollover_demo", STAFF, TICKETS, {"t": "window.open", "id": 30, "window": 1}, script=[50400, {"t": "call.next", "id": 31}, 86400])
     add("fire_panel", ADMIN, TICKETS, {"t": "state.get", "id": 30}, **F,
         script=[True, 5, False, {"t": "emergency.clear", "id": 31, "reason": "误报"}, 60])
+    # whole days: what a restart from the daily checkpoint must rebuild (cases, follow-ups,
+    # bookings for later days, check-ins and acknowledged alerts carried across the rollover)
+    add("long_day", STAFF, AT_WINDOW, {"t": "ticket.finish", "id": 30, "outcome": "承诺件", "matter": "bdc-first"}, **F,
+        script=[-1, {"t": "ticket.rate", "id": 31, "code": "A001", "score": 1, "reason": "其他", "text": "态度差"},
+                -4, "admin-secret", {"t": "appointment.add", "id": 32, "number": "TMR1", "name": "明天", "category": "A",
+                                     "slot_start": "2025-11-25 09:00", "slot_end": "2025-11-25 09:30"},
+                {"t": "alert.ack", "id": 33, "alert": 1}, 0, {"t": "call.next", "id": 34}, {"t": "ticket.start", "id": 35},
+                {"t": "ticket.finish", "id": 36, "outcome": "联办件", "matter": "bdc-first", "partners": ["税务局"]},
+                {"t": "window.pause", "id": 37, "reason": "午饭"}, 3600, 61000,
+                {"t": "staff.checkin", "id": 38, "window": 1}, {"t": "window.open", "id": 39, "window": 1},
+                -1, {"t": "ticket.issue", "id": 40, "appointment": "TMR1"}, 0, {"t": "call.next", "id": 41},
+                {"t": "ticket.finish", "id": 42, "outcome": "承诺件"}, -4, {"t": "case.close", "id": 43, "case": 1, "result": "办结"},
+                {"t": "followup.close", "id": 44, "followup": 1, "resolution": "已回访"}, 90000])
+    add("long_day_demo", STAFF, AT_WINDOW, {"t": "ticket.finish", "id": 30, "outcome": "上报件", "matter": "qy-license", "sent_to": "市局"},
+        script=[-1, {"t": "ticket.rate", "id": 31, "code": "A001", "score": 2, "reason": "办事效率低"}, 0,
+                {"t": "staff.checkin", "id": 32, "window": 1}, {"t": "call.next", "id": 33}, {"t": "ticket.transfer", "id": 34, "category": "D"},
+                {"t": "call.next", "id": 35}, {"t": "ticket.noshow", "id": 36}, 50000, {"t": "call.next", "id": 37},
+                {"t": "call.recall", "id": 38}, 40000, -3, {"t": "emergency.clear", "id": 39, "reason": "结束"}, 86400])
+    add("drill_over_midnight", ADMIN, DRILL, {"t": "emergency.trigger", "id": 30, "playbook": "mass_incident"}, **F,
+        script=[{"t": "emergency.ack", "id": 31, "step": 1}, 70000, {"t": "state.get", "id": 32}, True, 60, 86400])
     add("weekend", STAFF, TICKETS, {"t": "window.open", "id": 30, "window": 1}, **F,
         script=[4 * 86400, 86400, {"t": "call.next", "id": 31}, 86400])
     return s

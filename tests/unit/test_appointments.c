@@ -464,7 +464,7 @@ static void test_replay(void **state)
     hv *r = run(&kiosk, T(0, 12, 1, 0), "ticket.issue", "category", "s", "D", NULL);
     hv_free(r);
     for (int i = 0; i < 5; i++) {
-        r = run(&kiosk, T(0, 12, 1, 1 + i), "ticket.issue", "category", "s", "D", "priority", "s", "priority", NULL);
+        r = run(&s3, T(0, 12, 1, 1 + i), "ticket.issue", "category", "s", "D", "priority", "s", "priority", NULL);
         hv_free(r);
     }
     r = run(&s3, T(0, 12, 2, 0), "window.open", "window", "i", 4, NULL);
@@ -502,7 +502,7 @@ static void test_fairness_cap(void **state)
     hv *r;
     for (int i = 0; i < 2; i++) { r = run(&kiosk, T(0, 9, 0, i), "ticket.issue", "category", "s", "D", NULL); hv_free(r); }
     for (int i = 0; i < 5; i++) {
-        r = run(&kiosk, T(0, 9, 1, i), "ticket.issue", "category", "s", "D", "priority", "s", "priority", NULL);
+        r = run(&staff, T(0, 9, 1, i), "ticket.issue", "category", "s", "D", "priority", "s", "priority", NULL);
         hv_free(r);
     }
     r = run(&staff, T(0, 9, 2, 0), "window.open", "window", "i", 4, NULL);
@@ -528,9 +528,9 @@ static void test_max_wait(void **state)
     hv_free(r);
     r = run(&kiosk, T(0, 9, 0, 1), "ticket.issue", "category", "s", "D", NULL);
     hv_free(r);
-    r = run(&kiosk, T(0, 9, 39, 0), "ticket.issue", "category", "s", "D", "priority", "s", "priority", NULL);
+    r = run(&staff, T(0, 9, 39, 0), "ticket.issue", "category", "s", "D", "priority", "s", "priority", NULL);
     hv_free(r);
-    r = run(&kiosk, T(0, 9, 39, 1), "ticket.issue", "category", "s", "D", "priority", "s", "priority", NULL);
+    r = run(&staff, T(0, 9, 39, 1), "ticket.issue", "category", "s", "D", "priority", "s", "priority", NULL);
     hv_free(r);
     r = run(&staff, T(0, 9, 39, 30), "window.open", "window", "i", 4, NULL);
     hv_free(r);

@@ -365,7 +365,7 @@ static void test_three_days(void **state)
     OK(&s1, "ticket.finish", "outcome", "s", "即办件");
     OK(&kiosk, "ticket.rate", "code", "s", last_code, "score", "i", 2, "reason", "s", "其他");
     for (int i = 0; i < 4; i++) issue(&kiosk, "A", NULL);            /* a load alert; carried over */
-    issue(&kiosk, "B", "priority");
+    issue(&s2, "B", "priority");                                     /* a guide (staff) issues priority */
     tick_to(at(2025, 11, 24, 16, 0));
     call_next(&s1);
     OK(&s1, "ticket.start");                                         /* served across midnight */
@@ -382,6 +382,8 @@ static void test_three_days(void **state)
     ok(r);
     OK(&adm, "case.close", "case", "i", 1, "result", "s", "已办结");
     OK(&adm, "followup.close", "followup", "i", 1, "resolution", "s", "已回访致歉");
+    call_next(&s1);
+    OK(&s1, "ticket.start");                                         /* served across this night too */
     tick_to(at(2025, 11, 25, 15, 0));
     input("fire_panel", 1);
     tick_to(at(2025, 11, 25, 15, 2));
@@ -395,6 +397,25 @@ static void test_three_days(void **state)
     assert_int_equal(hv_get_bool(em, "latched", &latched), 0);
     assert_true(active && latched);
     hv_free(st);
+    /* the checkpoint really carries the cross-day state (not an empty hall that happens to agree) */
+    const hv *cp = events->u.a.v[last_checkpoint(NULL, NULL)];
+    const hv *cst = hv_get(cp, "state");
+    const hv *tickets = hv_get(hv_get(cst, "queue"), "tickets");
+    int held[5] = {0};
+    for (size_t i = 0; i < tickets->u.a.n; i++) {
+        const char *tst = hv_get_str(tickets->u.a.v[i], "state");
+        static const char *const names[] = {"waiting", "called", "serving", "done", "noshow"};
+        for (int k = 0; k < 5; k++) held[k] += !strcmp(tst, names[k]);
+    }
+    print_message("held at checkpoint 2: %d waiting, %d called, %d serving, %d done\n", held[0], held[1], held[2], held[3]);
+    assert_true(held[0] == 3 && held[1] == 1 && held[2] == 1);
+    assert_true(hv_get(hv_get(cst, "cases"), "list")->u.a.n == 3);
+    assert_true(hv_get(hv_get(cst, "ratings"), "followups")->u.a.n == 2);
+    assert_true(hv_get(hv_get(cst, "appointments"), "list")->u.a.n >= 1);
+    bool em_active = false;
+    assert_int_equal(hv_get_bool(hv_get(cst, "emergency"), "active", &em_active), 0);
+    assert_true(em_active);
+    assert_true(hv_get(hv_get(cst, "hall"), "faults")->u.a.n == 1);
     assert_true(count_events("case.overdue") >= 1);
     assert_true(count_events("alert.raised") >= 1);
     assert_true(count_events("appointment.released") >= 1);
@@ -403,6 +424,7 @@ static void test_three_days(void **state)
     /* Wednesday: the incident is cleared, the day goes on after the checkpoint */
     OK(&sec, "emergency.clear", "reason", "s", "消防确认为误报");
     fault(false);
+    OK(&s1, "ticket.finish", "outcome", "s", "承诺件");
     OK(&s2, "window.resume");
     OK(&s2, "ticket.finish", "outcome", "s", "补正");
     issue(&kiosk, "B", NULL);

@@ -218,7 +218,7 @@ static void test_policy(void **state)
     expect_ok(r);
     hv_free(r);
     hk_session s1 = login("staff-0001-pin");
-    r = run(&kiosk, 404, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL);
+    r = run(&s1, 404, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL);   /* a guide */
     expect_ok(r);
     hv_free(r);
     r = run(&kiosk, 404, "ticket.issue", "category", "s", "A", "priority", "s", "urgent", NULL);
@@ -416,6 +416,157 @@ static void test_day_rollover(void **state)
     hall_free(copy);
 }
 
+/* @guide: priority tickets (docs/queue.md): a reason from a fixed list, only with priority
+ * "priority", recorded in ticket.issued; queue.priority_roles says who may issue them. */
+static const hv *last_issued(void)
+{
+    for (size_t i = log_events->u.a.n; i-- > 0;)
+        if (!strcmp(hv_get_str(log_events->u.a.v[i], "ev"), "ticket.issued")) return log_events->u.a.v[i];
+    return NULL;
+}
+
+static void expect_err_msg(hv *r, const char *code, const char *part)
+{
+    expect_err(r, code);
+    if (!strstr(hv_get_str(r, "msg"), part)) fail_msg("message '%s' lacks '%s'", hv_get_str(r, "msg"), part);
+    hv_free(r);
+}
+
+static void test_priority_rules(void **state)
+{
+    (void)state;
+    hk_session kiosk = login("kiosk-1-secret"), guide = login("staff-0003-pin"), admin = login("admin-secret");
+    size_t before = log_events->u.a.n;
+    /* the default (demo: no priority_roles): staff and admin yes, a kiosk no, normal still fine */
+    expect_err_msg(run(&kiosk, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL),
+                   "forbidden", "queue.priority_roles allows staff, admin");
+    expect_err_msg(run(&kiosk, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority",
+                       "priority_reason", "s", "elderly", NULL), "forbidden", "role kiosk may not issue priority tickets");
+    assert_int_equal(log_events->u.a.n, before);   /* a refused request changes nothing */
+    hv *r = run(&kiosk, 2, "ticket.issue", "category", "s", "A", "priority", "s", "normal", NULL);
+    expect_ok(r);
+    hv_free(r);
+    assert_null(hv_get(last_issued(), "priority_reason"));
+    r = run(&guide, 3, "ticket.issue", "category", "s", "A", "priority", "s", "priority", "priority_reason", "s",
+            "elderly", NULL);
+    expect_ok(r);
+    const hv *t = hv_get(r, "ticket");
+    assert_string_equal(hv_get_str(t, "priority"), "priority");
+    assert_string_equal(hv_get_str(t, "priority_reason"), "elderly");
+    int64_t ahead = -1;
+    assert_int_equal(hv_get_int(t, "ahead", &ahead), 0);
+    assert_int_equal(ahead, 0);   /* the normal A001 waits, but a priority ticket goes before it */
+    hv_free(r);
+    const hv *ev = last_issued();
+    assert_string_equal(hv_get_str(ev, "priority_reason"), "elderly");
+    assert_string_equal(hv_get_str(ev, "by"), "staff");
+    const char *const ok_reasons[] = {"disabled", "pregnant", "other"};
+    for (int i = 0; i < 3; i++) {
+        r = run(i == 2 ? &admin : &guide, 4 + i, "ticket.issue", "category", "s", "B", "priority", "s", "priority",
+                "priority_reason", "s", ok_reasons[i], NULL);
+        expect_ok(r);
+        hv_free(r);
+        assert_string_equal(hv_get_str(last_issued(), "priority_reason"), ok_reasons[i]);
+    }
+    /* a priority ticket without a reason is still fine (the reason is for the report) */
+    r = run(&guide, 8, "ticket.issue", "category", "s", "B", "priority", "s", "priority", NULL);
+    expect_ok(r);
+    hv_free(r);
+    assert_null(hv_get(last_issued(), "priority_reason"));
+    /* bad reasons: not in the list, not a string, without priority "priority" */
+    before = log_events->u.a.n;
+    expect_err_msg(run(&guide, 9, "ticket.issue", "category", "s", "A", "priority", "s", "priority",
+                       "priority_reason", "s", "vip", NULL), "bad_request",
+                   "priority_reason must be \"elderly\", \"disabled\", \"pregnant\" or \"other\"");
+    expect_err_msg(run(&guide, 9, "ticket.issue", "category", "s", "A", "priority", "s", "priority",
+                       "priority_reason", "i", 1, NULL), "bad_request", "priority_reason must be");
+    expect_err_msg(run(&guide, 9, "ticket.issue", "category", "s", "A", "priority_reason", "s", "elderly", NULL),
+                   "bad_request", "priority_reason is only for priority \"priority\"");
+    expect_err_msg(run(&guide, 9, "ticket.issue", "category", "s", "A", "priority", "s", "normal",
+                       "priority_reason", "s", "pregnant", NULL), "bad_request", "only for priority");
+    assert_int_equal(log_events->u.a.n, before);
+    /* the reason changes nothing at replay: the same hall */
+    hk_hall *copy = hall_new(&cfg);
+    for (size_t i = 0; i < log_events->u.a.n; i++) assert_int_equal(hall_replay(copy, log_events->u.a.v[i]), 0);
+    hv *a = hall_state(hall, HK_ROLE_ADMIN, at(10)), *b = hall_state(copy, HK_ROLE_ADMIN, at(10));
+    assert_true(hv_equal(a, b));
+    hv_free(a);
+    hv_free(b);
+    hall_free(copy);
+}
+
+/* The demo hall with queue.priority_roles given (a hall with a self-service priority button). */
+static const char *roles_yaml;
+static int setup_roles(void **state)
+{
+    (void)state;
+    char yaml[8192], err[256];
+    snprintf(yaml, sizeof yaml, "%squeue: { priority_roles: %s }\n", config_demo_yaml, roles_yaml);
+    if (config_load_string(yaml, strlen(yaml), "roles.yaml", &cfg, err, sizeof err) != 0) fail_msg("config: %s", err);
+    hall = hall_new(&cfg);
+    log_events = hv_arr();
+    next_id = 1;
+    return 0;
+}
+static int setup_roles_kiosk(void **state) { roles_yaml = "[kiosk, staff, admin]"; return setup_roles(state); }
+static int setup_roles_none(void **state) { roles_yaml = "[]"; return setup_roles(state); }
+
+static void test_priority_roles_kiosk(void **state)
+{
+    (void)state;
+    hk_session kiosk = login("kiosk-1-secret");
+    hv *r = run(&kiosk, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority",
+                "priority_reason", "s", "disabled", NULL);
+    expect_ok(r);
+    assert_string_equal(hv_get_str(hv_get(r, "ticket"), "priority"), "priority");
+    hv_free(r);
+    assert_string_equal(hv_get_str(last_issued(), "by"), "kiosk");
+    assert_string_equal(hv_get_str(last_issued(), "priority_reason"), "disabled");
+}
+
+static void test_priority_roles_none(void **state)
+{
+    (void)state;
+    hk_session guide = login("staff-0003-pin"), admin = login("admin-secret");
+    expect_err_msg(run(&guide, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL),
+                   "forbidden", "allows no role (appointments only)");
+    expect_err_msg(run(&admin, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL),
+                   "forbidden", "role admin may not");
+    hv *r = run(&guide, 2, "ticket.issue", "category", "s", "A", NULL);
+    expect_ok(r);
+    hv_free(r);
+}
+
+/* queue.priority_roles in the config: roles that issue tickets only, FILE:LINE on a bad one. */
+static void test_priority_roles_config(void **state)
+{
+    (void)state;
+    hk_config c;
+    char yaml[8192], err[512];
+    snprintf(yaml, sizeof yaml, "%squeue: { priority_max_in_row: 2 }\n", config_demo_yaml);
+    assert_int_equal(config_load_string(yaml, strlen(yaml), "q.yaml", &c, err, sizeof err), 0);
+    assert_int_equal(c.queue.priority_roles, HK_ROLE_STAFF | HK_ROLE_ADMIN);   /* the default */
+    hk_config_free(&c);
+    snprintf(yaml, sizeof yaml, "%squeue: { priority_roles: [kiosk, staff] }\n", config_demo_yaml);
+    assert_int_equal(config_load_string(yaml, strlen(yaml), "q.yaml", &c, err, sizeof err), 0);
+    assert_int_equal(c.queue.priority_roles, HK_ROLE_KIOSK | HK_ROLE_STAFF);
+    hk_config_free(&c);
+    const char *bad[] = {"[display]", "[staff, bogus]", "staff", "[security]"};
+    const char *want[] = {"'display' is not a role that issues tickets (expected kiosk, staff, admin)",
+                          "'bogus' is not a role that issues tickets", "'priority_roles' in queue must be",
+                          "'security' is not a role"};
+    int line = 1;
+    for (const char *p = config_demo_yaml; *p; p++) line += *p == '\n';
+    for (int i = 0; i < 4; i++) {
+        snprintf(yaml, sizeof yaml, "%squeue: { priority_roles: %s }\n", config_demo_yaml, bad[i]);
+        assert_int_not_equal(config_load_string(yaml, strlen(yaml), "q.yaml", &c, err, sizeof err), 0);
+        if (!strstr(err, want[i])) fail_msg("%s: error '%s' lacks '%s'", bad[i], err, want[i]);
+        char at_line[32];
+        snprintf(at_line, sizeof at_line, "q.yaml:%d:", line);
+        if (!strstr(err, at_line)) fail_msg("%s: error '%s' lacks '%s'", bad[i], err, at_line);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +577,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_day_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_day_rollover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_priority_rules, setup, teardown),   /* @guide */
+        cmocka_unit_test_setup_teardown(test_priority_roles_kiosk, setup_roles_kiosk, teardown),
+        cmocka_unit_test_setup_teardown(test_priority_roles_none, setup_roles_none, teardown),
+        cmocka_unit_test(test_priority_roles_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,7 +67,8 @@ async function issue(category) {
 // Issues (or checks in) and shows the ticket card, or an error card with errText(err).
 async function requestTicket(args, label, category, errText = errorText) {
   try {
-    const r = await client.request("ticket.issue", args);
+    // qr: the controller draws the phone link's QR code only for screens that ask for it
+    const r = await client.request("ticket.issue", Object.assign({ qr: true }, args));
     const t = r.ticket || {};
     const ahead = typeof t.ahead === "number" ? t.ahead : 0;
     showCard(el("div", { class: "ticket-card", id: "ticket-card" },
