@@ -186,7 +186,7 @@ const char *cases_check_finish(hk_hall *h, const char *outcome, const hv *req, c
     if (hv_has(req, "lead_window")) {
         int64_t lw;
         if (hv_get_int(req, "lead_window", &lw) < 0) { snprintf(why, len, "lead_window must be a window number"); return "bad_request"; }
-        if (lw < 1 || lw > 1000000 || !hall_window(h, (int)lw)) { snprintf(why, len, "no window %lld", (long long)lw); return "not_found"; }
+        if (lw < 1 || lw > 1000000 || !hall_window(h, lw)) { snprintf(why, len, "no window %lld", (long long)lw); return "not_found"; }
     }
     if (hv_has(req, "partners") && check_list(hv_get(req, "partners"), "partners", why, len) < 0) return "bad_request";
     if (hv_has(req, "missing") && check_list(hv_get(req, "missing"), "missing", why, len) < 0) return "bad_request";

@@ -70,7 +70,7 @@ void hall_set_token_verifier(hk_hall *h, hk_token_verifier fn) { h->verify_token
 void hall_set_seq(hk_hall *h, uint64_t seq) { if (seq > h->seq) h->seq = seq; }
 const hk_config *hall_config(const hk_hall *h) { return h->cfg; }
 
-hk_win *hall_window(hk_hall *h, int id)
+hk_win *hall_window(hk_hall *h, int64_t id)
 {
     for (size_t i = 0; i < h->nwins; i++)
         if (h->wins[i].cfg->id == id) return &h->wins[i];
@@ -169,7 +169,7 @@ static int apply_called(hk_hall *h, const hv *ev, int64_t at)
     bool recall = false;
     hv_get_int(ev, "window", &wid);
     hv_get_bool(ev, "recall", &recall);
-    hk_win *w = hall_window(h, (int)wid);
+    hk_win *w = hall_window(h, wid);
     if (!t || !w) return -1;
     int idx = queue_ticket_index(&h->q, t);
     if (recall) {
@@ -250,7 +250,7 @@ static int apply_window(hk_hall *h, const hv *ev)
     const hv *wv = hv_get(ev, "window");
     int64_t id = 0;
     if (!wv || hv_get_int(wv, "id", &id) < 0) return -1;
-    hk_win *w = hall_window(h, (int)id);
+    hk_win *w = hall_window(h, id);
     int status = window_status_parse(hv_get_str(wv, "status"));
     if (!w || status < 0) return -1;
     w->status = status;
@@ -526,7 +526,7 @@ int hall_core_restore(hk_hall *h, const hv *m, const int *remap, size_t nremap)
         if (cp_int(x, "id", &id) < 0 || cp_int(x, "current", &cur) < 0 || status < 0 || !staff || !reason ||
             cur < -1 || cur >= (int64_t)nremap)
             return -1;
-        hk_win *w = hall_window(h, (int)id);
+        hk_win *w = hall_window(h, id);
         if (!w) continue;
         w->status = status;
         snprintf(w->staff, sizeof w->staff, "%s", staff);

@@ -220,7 +220,7 @@ static void cmd_window_open(hk_hall *h, hk_session *s, const hv *req, hk_time no
 {
     int64_t id;
     if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, "bad_request", "window (a number) is required"); return; }
-    hk_win *w = hall_window(h, (int)id);
+    hk_win *w = hall_window(h, id);
     if (!w) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)id); return; }
     if (w->status != HK_WIN_CLOSED && strcmp(w->staff, s->staff) != 0) {
         hall_reply_err(out, req, "conflict", "window %d is open for staff %s", w->cfg->id, w->staff);
@@ -383,7 +383,7 @@ static void cmd_ticket_transfer(hk_hall *h, hk_session *s, const hv *req, hk_tim
     if (!catid && !has_win) { hall_reply_err(out, req, "bad_request", "transfer needs a category or a window"); return; }
     if (hv_has(req, "category") && !catid) { hall_reply_err(out, req, "bad_request", "category must be a string"); return; }
     hk_win *tw = NULL;
-    if (has_win && !(tw = hall_window(h, (int)target))) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)target); return; }
+    if (has_win && !(tw = hall_window(h, target))) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)target); return; }
     int cat = catid ? queue_cat_index(&h->q, catid) : -1;
     if (catid && cat < 0) { hall_reply_err(out, req, "not_found", "no category '%s'", catid); return; }
     hk_win *w = session_window(h, s, req, out);

@@ -65,7 +65,9 @@ struct hk_hall {
     /* @report:state */
 };
 
-hk_win *hall_window(hk_hall *h, int id);
+/* The window with that id, or NULL; takes the id as sent (any 64-bit number), so a huge id is
+ * not cut down to a small one that exists. */
+hk_win *hall_window(hk_hall *h, int64_t id);
 /* Closes the previous day when `now` is in a later one: emits day.closed (hall.c). */
 void hall_roll_day(hk_hall *h, hk_out *out, hk_time now);
 const char *hall_window_status_name(int status);

@@ -624,7 +624,7 @@ void hall_cmd_followup_close(hk_hall *h, hk_session *s, const hv *req, hk_time n
 
 /* ---- checkpoint (core/checkpoint.h) ------------------------------------------------------------ */
 
-/* A year of ratings is kept: in the checkpoint, the ratings of a run of one day that agree on
+/* Ratings of the kept days (retention.days, docs/retention.md) are held: in the checkpoint, the ratings of a run of one day that agree on
  * window, category, staff and score become one [day, window, category, staff, score, count]
  * row, in order of first occurrence. Statistics only count, so the rows give them back exactly. */
 static bool same_id(const char *a, const char *b) { return a && b ? !strcmp(a, b) : a == b; }

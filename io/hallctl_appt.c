@@ -2,6 +2,7 @@
  * (see hallctl_appt.h and docs/appointments.md). Arguments and the file are checked before
  * connecting, so a usage error never touches the hall. */
 #include "hallctl_appt.h"
+#include "hv_json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -78,45 +79,6 @@ static int request(appt_conn *c, const char *t, const hv *args, hv **reply)
 
 /* ---- output ---- */
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p == '\n') fputs("\\n", stdout);
-        else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
-}
-
-static void json(const hv *v)
-{
-    if (!v) { fputs("null", stdout); return; }
-    switch (v->t) {
-    case HV_NIL: fputs("null", stdout); break;
-    case HV_BOOL: fputs(v->u.b ? "true" : "false", stdout); break;
-    case HV_INT: printf("%" PRId64, v->u.i); break;
-    case HV_FLOAT: printf("%.17g", v->u.f); break;
-    case HV_STR: json_str(v->u.s.p); break;
-    case HV_ARR:
-        putchar('[');
-        for (size_t i = 0; i < v->u.a.n; i++) { if (i) putchar(','); json(v->u.a.v[i]); }
-        putchar(']');
-        break;
-    case HV_MAP:
-        putchar('{');
-        for (size_t i = 0; i < v->u.m.n; i++) {
-            if (i) putchar(',');
-            json_str(v->u.m.v[i].key);
-            putchar(':');
-            json(v->u.m.v[i].val);
-        }
-        putchar('}');
-        break;
-    }
-}
-
 static const char *s_or(const hv *m, const char *k, const char *d)
 {
     const char *s = hv_get_str(m, k);
@@ -125,7 +87,7 @@ static const char *s_or(const hv *m, const char *k, const char *d)
 
 static void print_err(bool as_json, const hv *reply)
 {
-    if (as_json) { json(reply); putchar('\n'); }
+    if (as_json) { hv_json(stdout, reply); putchar('\n'); }
     fprintf(stderr, "error: %s: %s\n", s_or(reply, "code", "?"), s_or(reply, "msg", ""));
 }
 
@@ -176,7 +138,7 @@ static int run_list(appt_conn *c, bool as_json, const char *date)
         size_t n = list && list->t == HV_ARR ? list->u.a.n : 0;
         if (offset == 0 && !as_json) printf("appointments for %s:\n", s_or(reply, "date", "?"));
         for (size_t i = 0; i < n; i++) {
-            if (as_json) { json(list->u.a.v[i]); putchar('\n'); }
+            if (as_json) { hv_json(stdout, list->u.a.v[i]); putchar('\n'); }
             else print_row(list->u.a.v[i]);
         }
         shown += (int64_t)n;
@@ -243,7 +205,7 @@ int hallctl_appt_main(const char *url, const char *token, bool as_json, int time
     if (rc == AX_ERR) print_err(as_json, reply);
     if (rc) goto done;
     if (as_json) {
-        json(reply);
+        hv_json(stdout, reply);
         putchar('\n');
     } else if (!strcmp(t, "appointment.import")) {
         int64_t n = 0;

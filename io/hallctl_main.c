@@ -20,6 +20,7 @@
 #include "hallctl_appt.h"
 #include "hallctl_city.h"
 #include "hallctl_report.h"
+#include "hv_json.h"
 #include "token.h"
 #include "wsclient.h"
 
@@ -440,66 +441,9 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
 
 /* ---- JSON output ------------------------------------------------------------------------------ */
 
-
-/* A JSON string: UTF-8 passes through, invalid bytes become U+FFFD so the line stays valid JSON. */
-static void ctl_json_str(FILE *f, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); i++; }
-        else if (c == '\n') { fputs("\\n", f); i++; }
-        else if (c == '\r') { fputs("\\r", f); i++; }
-        else if (c == '\t') { fputs("\\t", f); i++; }
-        else if (c == '\b') { fputs("\\b", f); i++; }
-        else if (c == '\f') { fputs("\\f", f); i++; }
-        else if (c < 0x20) { fprintf(f, "\\u%04x", c); i++; }
-        else {
-            size_t l = utf8_seq_len(p + i, n - i);
-            if (l == 0) { fputs("\\ufffd", f); i++; }
-            else { fwrite(p + i, 1, l, f); i += l; }
-        }
-    }
-    fputc('"', f);
-}
-
-static void ctl_json(FILE *f, const hv *v)
-{
-    if (!v) { fputs("null", f); return; }
-    switch (v->t) {
-    case HV_NIL: fputs("null", f); break;
-    case HV_BOOL: fputs(v->u.b ? "true" : "false", f); break;
-    case HV_INT: fprintf(f, "%" PRId64, v->u.i); break;
-    case HV_FLOAT:
-        if (isfinite(v->u.f)) fprintf(f, "%.17g", v->u.f);
-        else fputs("null", f);   /* JSON has no NaN or infinity */
-        break;
-    case HV_STR: ctl_json_str(f, v->u.s.p, v->u.s.n); break;
-    case HV_ARR:
-        fputc('[', f);
-        for (size_t i = 0; i < v->u.a.n; i++) {
-            if (i) fputc(',', f);
-            ctl_json(f, v->u.a.v[i]);
-        }
-        fputc(']', f);
-        break;
-    case HV_MAP:
-        fputc('{', f);
-        for (size_t i = 0; i < v->u.m.n; i++) {
-            if (i) fputc(',', f);
-            ctl_json_str(f, v->u.m.v[i].key, strlen(v->u.m.v[i].key));
-            fputc(':', f);
-            ctl_json(f, v->u.m.v[i].val);
-        }
-        fputc('}', f);
-        break;
-    }
-}
-
 static void ctl_json_line(const hv *v)
 {
-    ctl_json(stdout, v);
+    hv_json(stdout, v);
     fputc('\n', stdout);
     fflush(stdout);
 }
@@ -584,7 +528,7 @@ static void ctl_text_value(const hv *v)
 {
     if (!v || v->t == HV_NIL) fputs("-", stdout);
     else if (v->t == HV_STR && strlen(v->u.s.p) == v->u.s.n && !ctl_has_control(v->u.s.p)) fputs(v->u.s.p, stdout);
-    else ctl_json(stdout, v);   /* quoted, so a newline in a value cannot break the layout */
+    else hv_json(stdout, v);   /* quoted, so a newline in a value cannot break the layout */
 }
 
 /* A YAML-like indented dump of any value, for `raw`. */

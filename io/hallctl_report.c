@@ -20,6 +20,7 @@
 #include "../core/report.h"
 #include "../core/utf8.h"
 #include "../web/codec.h"
+#include "hv_json.h"
 #include "wsclient.h"
 
 enum { RX_OK = 0, RX_ERR = 1, RX_USAGE = 2, RX_CONN = 3 };
@@ -94,59 +95,6 @@ static int rx_parse(rx_opts *o, int n, char **a)
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
-
-static void js_str(FILE *f, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); i++; }
-        else if (c == '\n') { fputs("\\n", f); i++; }
-        else if (c == '\r') { fputs("\\r", f); i++; }
-        else if (c == '\t') { fputs("\\t", f); i++; }
-        else if (c < 0x20 || c == 0x7f) { fprintf(f, "\\u%04x", c); i++; }
-        else {
-            size_t l = utf8_seq_len(p + i, n - i);
-            if (!l) { fputs("\\ufffd", f); i++; }
-            else { fwrite(p + i, 1, l, f); i += l; }
-        }
-    }
-    fputc('"', f);
-}
-
-static void js(FILE *f, const hv *v)
-{
-    if (!v) { fputs("null", f); return; }
-    switch (v->t) {
-    case HV_NIL: fputs("null", f); break;
-    case HV_BOOL: fputs(v->u.b ? "true" : "false", f); break;
-    case HV_INT: fprintf(f, "%" PRId64, v->u.i); break;
-    case HV_FLOAT:
-        if (isfinite(v->u.f)) fprintf(f, "%.17g", v->u.f);
-        else fputs("null", f);
-        break;
-    case HV_STR: js_str(f, v->u.s.p, v->u.s.n); break;
-    case HV_ARR:
-        fputc('[', f);
-        for (size_t i = 0; i < v->u.a.n; i++) {
-            if (i) fputc(',', f);
-            js(f, v->u.a.v[i]);
-        }
-        fputc(']', f);
-        break;
-    case HV_MAP:
-        fputc('{', f);
-        for (size_t i = 0; i < v->u.m.n; i++) {
-            if (i) fputc(',', f);
-            js_str(f, v->u.m.v[i].key, strlen(v->u.m.v[i].key));
-            fputc(':', f);
-            js(f, v->u.m.v[i].val);
-        }
-        fputc('}', f);
-        break;
-    }
-}
 
 /* ---- the conversation ---------------------------------------------------------------------- */
 
@@ -393,14 +341,14 @@ static void fill_events(FILE *f, const void *arg)
 {
     const hv *events = arg;
     for (size_t i = 0; i < events->u.a.n; i++) {
-        js(f, events->u.a.v[i]);
+        hv_json(f, events->u.a.v[i]);
         fputc('\n', f);
     }
 }
 
 static void fill_json(FILE *f, const void *arg)
 {
-    js(f, arg);
+    hv_json(f, arg);
     fputc('\n', f);
 }
 
@@ -460,7 +408,7 @@ static int rx_archive(const rx_opts *o, const hv *events, report *r)
     if (rx_write(o->out, "MANIFEST.sha256", man, off, &mf) < 0) return RX_ERR;
     if (o->json) {
         printf("{\"day\":%d,\"dir\":", o->day);
-        js_str(stdout, o->out, strlen(o->out));
+        hv_json_str(stdout, o->out, strlen(o->out));
         printf(",\"events\":%zu,\"files\":%d}\n", events->u.a.n, nf + 1);
     } else {
         printf("archived day %d: %zu events in %s (", o->day, events->u.a.n, o->out);

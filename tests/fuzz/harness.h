@@ -26,7 +26,7 @@ int fuzz_config(const uint8_t *data, size_t size);
  * queue rules, matters, supervision and rating, where the scenes also book two appointments
  * and check the staff in). Then one msgpack request for hall_cmd, optionally followed by a
  * script of further msgpack objects, each one step (at most 48):
- *   a map            a request, from the current session;
+ *   a map            a request, from the current session (given an id if it has none);
  *   an integer > 0   the clock advances that many seconds (at most 4 days), hall_tick about
  *                    once a minute (at most 60 ticks per advance, 400 per input);
  *   an integer <= 0  the current session becomes slot -N % 8 (0 the input's, 1 a kiosk, 2 the

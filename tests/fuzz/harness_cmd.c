@@ -165,7 +165,7 @@ static void run_request(hk_hall *h, hk_session *s, const hv *req, hk_time now, h
     if (out.reply && id && id->t == HV_INT && id->u.i >= 0 && hv_get_str(req, "t"))
         FUZZ_CHECK(rid && hv_equal(id, rid), "reply id differs from the request's");
     if (out.deferred) FUZZ_CHECK(!strcmp(out.deferred, hv_get_str(req, "t")), "deferred names another command");
-#ifdef FUZZ_TRACE   /* to see what a seed does: build with -DFUZZ_TRACE (tests/fuzz/README) */
+#ifdef FUZZ_TRACE   /* to see what an input does (docs/reliability.md, "Files") */
     fuzz_dump("request", req);
     fuzz_dump(out.deferred ? "deferred" : "reply", out.reply);
     for (size_t i = 0; i < out.nevents; i++) fuzz_dump("  event", out.events[i]);
@@ -393,6 +393,8 @@ int fuzz_cmd(const uint8_t *data, size_t size)
             hv_set(obj, "token", hv_str(tok));
         } else if (codec_decode(p, l, &obj)) {
             continue;   /* not a map: the hub would refuse it (covered by the first request) */
+        } else if (!hv_has(obj, "id")) {
+            hv_set(obj, "id", hv_int(next_id++));   /* the first request covers a missing id */
         }
         run_request(h, cur, obj, at_ms(ms), log);
         hv_free(obj);

@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "core/hall_int.h"
+#include "core/checkpoint.h"
+#include "core/retention.h"
 #include "io/config_load.h"
 
 /* Mon-Fri 09:00-12:00 and 13:00-17:00; window 2 serves C and A. */
@@ -693,6 +695,78 @@ static void test_replay_equal(void **state)
 }
 
 /* The loader refuses mistakes in the three sections with the line and a clear reason. */
+/* Retention (core/retention.h): closed cases and follow-ups of released days go, open ones stay,
+ * and the replies say from which day they cover. */
+static void test_forget_before(void **state)
+{
+    (void)state;
+    hk_session kiosk = login("kiosk-secret-1"), staff = login("staff-0001-pin"), admin = login("admin-secret-1");
+    for (int i = 0; i < 3; i++) {
+        hv *r = serve(&kiosk, &staff, 1, "A", "承诺件", "matter", "s", "M2", NULL);
+        expect_ok(r);
+        hv_free(r);
+        r = RUN(&kiosk, "ticket.rate", "code", "s", issued_code, "score", "i", 1, "reason", "s", "其他");
+        expect_ok(r);
+        hv_free(r);
+    }
+    for (int id = 1; id <= 2; id++) {
+        hv *r = RUN(&admin, "case.close", "case", "i", id, "result", "s", "准予许可");
+        expect_ok(r);
+        hv_free(r);
+        r = RUN(&admin, "followup.close", "followup", "i", id, "resolution", "s", "已回访");
+        expect_ok(r);
+        hv_free(r);
+    }
+    hv *r = RUN(&admin, "cases.stats");
+    assert_true(hv_get(hv_get(r, "stats"), "kept_from")->t == HV_NIL);
+    hv_free(r);
+    cases_forget_before(hall, 20251124);       /* closed today: kept */
+    ratings_forget_before(hall, 20251124);
+    assert_int_equal(cases_kept_from(hall), 0);
+    r = RUN(&admin, "cases.list", "status", "s", "all");
+    assert_int_equal(hv_get(r, "cases")->u.a.n, 3);
+    hv_free(r);
+    cases_forget_before(hall, 20251126);       /* two days later: the closed ones go */
+    ratings_forget_before(hall, 20251126);
+    r = RUN(&admin, "cases.list", "status", "s", "all");
+    assert_int_equal(hv_get(r, "cases")->u.a.n, 1);
+    assert_int_equal(hv_get(hv_get(r, "cases")->u.a.v[0], "case")->u.i, 3);
+    assert_int_equal(hv_get(r, "kept_from")->u.i, 20251126);
+    assert_non_null(strstr(hv_get_str(r, "note"), "hallctl archive"));
+    hv_free(r);
+    r = RUN(&admin, "followups.list", "status", "s", "all");
+    assert_int_equal(hv_get(r, "followups")->u.a.n, 1);
+    assert_int_equal(hv_get(hv_get(r, "followups")->u.a.v[0], "id")->u.i, 3);
+    hv_free(r);
+    r = RUN(&admin, "cases.stats");
+    int64_t total = 0, open = 0;
+    hv_get_int(hv_get(r, "stats"), "total", &total);
+    hv_get_int(hv_get(r, "stats"), "open", &open);
+    assert_true(total == 1 && open == 1);
+    assert_int_equal(hv_get(hv_get(r, "stats"), "kept_from")->u.i, 20251126);
+    hv_free(r);
+    r = RUN(&admin, "ratings.stats", "from", "i", 20251101);
+    bool partial = false;
+    assert_int_equal(hv_get_bool(hv_get(r, "stats"), "partial", &partial), 0);
+    assert_true(partial);
+    assert_int_equal(hv_get(hv_get(r, "stats"), "n")->u.i, 0);
+    hv_free(r);
+    r = RUN(&admin, "case.close", "case", "i", 1, "result", "s", "x");
+    expect_err(r, "not_found");                /* released: gone, not reopened */
+    hv_free(r);
+    /* the checkpoint carries kept_from, so a restored hall answers the same */
+    hv *st = hall_checkpoint_state(hall);
+    hk_hall *back = hall_new(&cfg);
+    assert_int_equal(hall_checkpoint_restore_state(back, st), 0);
+    assert_int_equal(cases_kept_from(back), 20251126);
+    assert_int_equal(ratings_kept_from(back), 20251126);
+    hv *st2 = hall_checkpoint_state(back);
+    assert_true(hv_equal(st, st2));
+    hv_free(st);
+    hv_free(st2);
+    hall_free(back);
+}
+
 static void test_config_errors(void **state)
 {
     (void)state;
@@ -743,6 +817,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_board_privacy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ratings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_equal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forget_before, setup, teardown),
         cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

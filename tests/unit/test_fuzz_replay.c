@@ -101,6 +101,17 @@ static void test_known_good(void **state)
     req[0] = 2;   /* kiosk, empty hall */
     memcpy(req + 1, frame, sizeof frame);
     assert_int_equal(fuzz_cmd(req, sizeof req), 0);
+    /* a script on the full hall (harness.h): issue, two hours later check in as staff */
+    static const uint8_t script[] = {
+        2 + 24,                                                                 /* kiosk, empty, full hall */
+        0x83, 0xa1, 't', 0xac, 't', 'i', 'c', 'k', 'e', 't', '.', 'i', 's', 's', 'u', 'e', 0xa2, 'i', 'd', 0x01,
+        0xa8, 'c', 'a', 't', 'e', 'g', 'o', 'r', 'y', 0xa1, 'A',               /* {t: ticket.issue, id: 1, category: A} */
+        0xcd, 0x1c, 0x20,                                                       /* 7200 s */
+        0xfc, 0xae, 's', 't', 'a', 'f', 'f', '-', '0', '0', '0', '1', '-', 'p', 'i', 'n',   /* session 4: hello */
+        0x82, 0xa1, 't', 0xad, 's', 't', 'a', 'f', 'f', '.', 'c', 'h', 'e', 'c', 'k', 'i', 'n',
+        0xa6, 'w', 'i', 'n', 'd', 'o', 'w', 0x01,                               /* {t: staff.checkin, window: 1}: id added */
+    };
+    assert_int_equal(fuzz_cmd(script, sizeof script), 0);
     static const char yaml[] = "hall: { id: h, name: H }\ncategories: [ { id: A, name: a } ]\n"
                                "windows: [ { id: 1, name: w, categories: [A] } ]\n";
     assert_int_equal(fuzz_config((const uint8_t *)yaml, sizeof yaml - 1), 0);

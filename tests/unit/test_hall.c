@@ -54,6 +54,7 @@ static hv *run(hk_session *s, int64_t t, const char *cmd, ...)
     while ((k = va_arg(ap, const char *))) {
         const char *kind = va_arg(ap, const char *);
         if (!strcmp(kind, "s")) hv_set(req, k, hv_str(va_arg(ap, const char *)));
+        else if (!strcmp(kind, "I")) hv_set(req, k, hv_int(va_arg(ap, int64_t)));
         else hv_set(req, k, hv_int(va_arg(ap, int)));
     }
     va_end(ap);
@@ -135,6 +136,10 @@ static void test_flow(void **state)
 
     r = run(&staff, 2, "call.next", NULL);
     expect_err(r, "conflict");      /* no window open yet */
+    hv_free(r);
+    /* a window id beyond 32 bits is not window 1 cut down (2^32 + 1) */
+    r = run(&staff, 2, "window.open", "window", "I", (int64_t)4294967297LL, NULL);
+    expect_err(r, "not_found");
     hv_free(r);
     r = run(&staff, 2, "window.open", "window", "i", 1, NULL);
     expect_ok(r);

@@ -1,7 +1,7 @@
-/* test_review.c: defects found by the cross-module review of the hall workflow (posts, queue,
- * appointments, cases, ratings), each shown by a test that failed before its fix: ticket codes
- * reused while a ticket of the same code carries over, acknowledged alerts replayed differently
- * from live, ... Time is passed in: Monday 2025-11-24 (local = UTC in these tests). */
+/* test_days.c: rules that span business days across modules (posts, queue, appointments,
+ * cases, ratings): no ticket code is reused while a ticket of the same code carries over,
+ * acknowledged alerts replay as they ran live, a rating keeps its staff member across a month
+ * end. Each failed before its fix. Time is passed in: Monday 2025-11-24 (local = UTC here). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
