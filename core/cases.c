@@ -564,10 +564,10 @@ void hall_cmd_cases_list(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
     /* the page goes on after the cursor's place in the order as it is now; it ends at `limit` rows
      * or when the reply nears the frame limit, and `next` is the cursor of the page after it */
     const hk_case **v = sorted_cases(h->cases);
-    hv *list = hv_arr();
-    int64_t count = 0, next = 0;
-    size_t bytes = 0;
-    bool started = after == 0, full = false;
+    retention_page pg;
+    retention_page_init(&pg, limit);
+    int64_t count = 0;
+    bool started = after == 0;
     for (size_t i = 0; i < h->cases->n; i++) {
         const hk_case *k = v[i];
         const char *st = case_status(k);
@@ -579,24 +579,14 @@ void hall_cmd_cases_list(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
         }
         if (!want) continue;
         count++;
-        if (full) continue;
-        hv *row = case_view(h, k);
-        size_t sz = retention_size_bound(row);
-        if ((int64_t)list->u.a.n >= limit || (list->u.a.n && bytes + sz > RETENTION_PAGE_BYTES)) {
-            hv_free(row);
-            full = true;
-            continue;
-        }
-        bytes += sz;
-        hv_push(list, row);
-        next = k->id;
+        if (!pg.full) retention_page_add(&pg, case_view(h, k), k->id);
     }
     free(v);
     hv *r = hall_reply_ok(out, req);
     hv_set(r, "status", hv_str(status));
     hv_set(r, "count", hv_int(count));
-    hv_set(r, "cases", list);
-    hv_set(r, "next", full ? hv_int(next) : hv_nil());
+    hv_set(r, "cases", pg.list);
+    hv_set(r, "next", pg.full ? hv_int(pg.next) : hv_nil());
     set_coverage(r, h->cases);
 }
 

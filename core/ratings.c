@@ -568,32 +568,21 @@ void hall_cmd_followups_list(hk_hall *h, hk_session *s, const hv *req, hk_time n
     }
     /* in the order of their numbers (oldest first); a page ends at `limit` rows or when the
      * reply nears the frame limit, and `next` is the cursor of the page after it */
-    hv *list = hv_arr();
-    int64_t count = 0, next = 0;
-    size_t bytes = 0;
-    bool full = false;
+    retention_page pg;
+    retention_page_init(&pg, limit);
+    int64_t count = 0;
     for (size_t i = 0; i < h->ratings->nfu; i++) {
         const rt_followup *f = &h->ratings->fu[i];
         if (s->role == HK_ROLE_STAFF && strcmp(f->staff, s->staff) != 0) continue;
         if (strcmp(status, "all") && strcmp(status, f->closed ? "closed" : "open")) continue;
         count++;
-        if (f->id <= after || full) continue;
-        hv *row = followup_view(h, f);
-        size_t sz = retention_size_bound(row);
-        if ((int64_t)list->u.a.n >= limit || (list->u.a.n && bytes + sz > RETENTION_PAGE_BYTES)) {
-            hv_free(row);
-            full = true;
-            continue;
-        }
-        bytes += sz;
-        hv_push(list, row);
-        next = f->id;
+        if (f->id > after && !pg.full) retention_page_add(&pg, followup_view(h, f), f->id);
     }
     hv *r = hall_reply_ok(out, req);
     hv_set(r, "status", hv_str(status));
     hv_set(r, "count", hv_int(count));
-    hv_set(r, "followups", list);
-    hv_set(r, "next", full ? hv_int(next) : hv_nil());
+    hv_set(r, "followups", pg.list);
+    hv_set(r, "next", pg.full ? hv_int(pg.next) : hv_nil());
     set_coverage(r, h->ratings, "closed follow-ups");
 }
 

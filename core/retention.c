@@ -59,3 +59,21 @@ size_t retention_size_bound(const hv *v)
     default: return 9;
     }
 }
+
+void retention_page_init(retention_page *p, int64_t limit)
+{
+    *p = (retention_page){.list = hv_arr(), .limit = limit};
+}
+
+void retention_page_add(retention_page *p, hv *row, int64_t id)
+{
+    size_t sz = retention_size_bound(row);
+    if (p->full || (int64_t)p->list->u.a.n >= p->limit || (p->list->u.a.n && p->bytes + sz > RETENTION_PAGE_BYTES)) {
+        hv_free(row);
+        p->full = true;
+        return;
+    }
+    p->bytes += sz;
+    hv_push(p->list, row);
+    p->next = id;
+}

@@ -6,6 +6,7 @@
 #ifndef HK_RETENTION_H
 #define HK_RETENTION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,18 @@ int32_t ratings_kept_from(const hk_hall *h);
 /* What a list command may put into one reply: well below the 64 KiB frame with its envelope. */
 #define RETENTION_PAGE_BYTES (40 * 1024)
 #define RETENTION_PAGE_MAX 500
+
+/* One page of a paged list reply (cases.list, followups.list): rows are added until `limit` rows
+ * or RETENTION_PAGE_BYTES; `next` is then the cursor (id of the last row) of the page after. */
+typedef struct {
+    hv *list;          /* the rows, an array the caller puts into its reply */
+    int64_t limit, next;
+    size_t bytes;
+    bool full;         /* a row did not fit: there is a next page */
+} retention_page;
+
+void retention_page_init(retention_page *p, int64_t limit);
+/* Adds row (consumed) whose cursor is id, unless the page is full already or it does not fit. */
+void retention_page_add(retention_page *p, hv *row, int64_t id);
 
 #endif
