@@ -116,6 +116,9 @@ void hk_config_free(hk_config *c)
     free(c->printer.device);
     free(c->printer.tcp);
     /* @redis:free */
+    free(c->redis_password);
+    free(c->redis_username);
+    free(c->redis_sentinel_password);
     free_strv(c->redis_sentinels, c->nredis_sentinels);
     free(c->redis_master);
     /* @report:free */

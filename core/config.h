@@ -218,6 +218,9 @@ typedef struct hk_config {
     hk_mobile_cfg mobile;
     hk_printer_cfg printer;
     /* @redis:config */
+    char *redis_password;      /* with sentinels: AUTH on the master (its requirepass, or the ACL user's) */
+    char *redis_username;      /* with sentinels: the ACL user for that AUTH; NULL = the default user */
+    char *redis_sentinel_password; /* with sentinels: AUTH on every sentinel (their requirepass) */
     char **redis_sentinels; size_t nredis_sentinels; /* "HOST:PORT" of Redis Sentinels (instead of redis_url) */
     char *redis_master;        /* with sentinels: the master's name they monitor */
     int redis_db;              /* with sentinels: the database (SELECT) on the master */

@@ -518,7 +518,9 @@ static bool is_sentinel_addr(const char *s)
  * master the store asks the sentinels for (docs/redis.md). */
 static int load_redis(ld *l, yaml_node_t *n)
 {
-    static const char *const keys[] = { "url", "sentinels", "master", "db", NULL };
+    static const char *const keys[] = { "url", "sentinels", "master", "db", "password", "username",
+                                        "sentinel_password", NULL };
+    static const char *const auth[] = { "password", "username", "sentinel_password", NULL };
     hk_config *c = l->c;
     mview m;
     if (!n || is_null(n))
@@ -526,7 +528,10 @@ static int load_redis(ld *l, yaml_node_t *n)
     if (mv_open(l, &m, n, "redis", keys) || want_str(l, &m, "url", false, NULL, &c->redis_url) ||
         want_strlist(l, &m, "sentinels", false, false, &c->redis_sentinels, &c->nredis_sentinels) ||
         want_str(l, &m, "master", false, NULL, &c->redis_master) ||
-        want_int(l, &m, "db", false, 0, 0, 1000000, &c->redis_db))
+        want_int(l, &m, "db", false, 0, 0, 1000000, &c->redis_db) ||
+        want_str(l, &m, "password", false, NULL, &c->redis_password) ||
+        want_str(l, &m, "username", false, NULL, &c->redis_username) ||
+        want_str(l, &m, "sentinel_password", false, NULL, &c->redis_sentinel_password))
         return -1;
     if (c->redis_url && mv_given(&m, "sentinels"))
         return fail(l, mv_get(&m, "sentinels"),
@@ -543,8 +548,21 @@ static int load_redis(ld *l, yaml_node_t *n)
             return fail(l, mv_get(&m, "db"),
                         "'db' in redis goes with 'sentinels'; with 'url' the database is part of the URL "
                         "(redis://HOST:PORT/DB)");
+        /* a URL carries its own credentials; the embedded redis-server listens on a private unix
+         * socket only and takes none */
+        for (int i = 0; auth[i]; i++)
+            if (mv_given(&m, auth[i]))
+                return fail(l, mv_get(&m, auth[i]),
+                            c->redis_url ? "'%s' in redis goes with 'sentinels'; with 'url' the credentials are part "
+                                           "of the URL (redis://:PASSWORD@HOST:PORT/DB or "
+                                           "redis://USER:PASSWORD@HOST:PORT/DB)"
+                                         : "'%s' in redis goes with 'sentinels' (the embedded redis-server takes "
+                                           "no password: it listens on a unix socket only the daemon can open)",
+                            auth[i]);
         return 0;
     }
+    if (c->redis_username && !c->redis_password)
+        return fail(l, mv_get(&m, "username"), "'username' in redis needs 'password' (the ACL user's password)");
     if (c->nredis_sentinels == 0)
         return fail(l, mv_get(&m, "sentinels"), "'sentinels' in redis must list at least one HOST:PORT");
     for (size_t i = 0; i < c->nredis_sentinels; i++) {

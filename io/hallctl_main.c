@@ -61,6 +61,7 @@ static const char ctl_usage_text[] =
     "  appointments import FILE.csv | list | add ... | cancel NUMBER   预约 (docs/appointments.md)\n"
     "  cases [active|overdue|all|stats|board] | case close CASE RESULT   四件管理 (docs/cases.md)\n"
     "  followups [open|closed|all] | followup close ID RESOLUTION | ratings [window|staff|category|day]\n"
+    "                                     (the lists fetch every page; --limit N sets the page size)\n"
     "  report [DAY] [--csv|--html]        the day's report (admin; docs/reports.md)\n"
     "  archive DAY --out DIR              a day's events, report and SHA-256 manifest (admin)\n"
     "  city --redis URL HALL [HALL ...]   several halls' streams through a consumer group (no daemon;\n"
@@ -100,6 +101,8 @@ typedef struct {
     int nreq;
     ctl_out out;
     bool empty_ok;       /* call.next: queue_empty is an answer, not a failure */
+    const char *pages;   /* cases/followups lists: the reply's array, fetched page by page */
+    int limit;           /* --limit: the page size for those lists (0 = 500, the most a page holds) */
 } ctl_opts;
 
 static volatile sig_atomic_t ctl_interrupted;
@@ -184,6 +187,10 @@ static int ctl_plan(ctl_opts *o)
         return ctl_usage_error("%s", "--since is only for incidents (the timeline)");
     if (o->playbook && !(strcmp(cmd, "incidents") == 0 && o->npos > 1 && strcmp(a[1], "report") == 0))
         return ctl_usage_error("%s", "--playbook is only for incidents report");
+    if (o->limit && !((strcmp(cmd, "cases") == 0 && !(o->npos > 1 && (strcmp(a[1], "stats") == 0 ||
+                                                                     strcmp(a[1], "board") == 0))) ||
+                      strcmp(cmd, "followups") == 0))
+        return ctl_usage_error("%s", "--limit is only for the cases and followups lists");
 
     if (strcmp(cmd, "state") == 0) {
         if ((r = ctl_nargs(o, 0, 0, "state"))) return r;
@@ -318,7 +325,10 @@ static int ctl_plan(ctl_opts *o)
         const char *sub = o->npos > 1 ? a[1] : "active";
         if (strcmp(sub, "stats") == 0) ctl_add_req(o, "cases.stats", NULL);
         else if (strcmp(sub, "board") == 0) ctl_add_req(o, "cases.board", NULL);
-        else ctl_add_req(o, "cases.list", hv_set(hv_map(), "status", hv_str(sub)));
+        else {
+            ctl_add_req(o, "cases.list", hv_set(hv_map(), "status", hv_str(sub)));
+            o->pages = "cases";   /* every page, not only the first (ctl_request_pages) */
+        }
         o->out = OUT_RAW;
     } else if (strcmp(cmd, "case") == 0 || strcmp(cmd, "followup") == 0) {
         bool is_case = cmd[0] == 'c';
@@ -334,6 +344,7 @@ static int ctl_plan(ctl_opts *o)
     } else if (strcmp(cmd, "followups") == 0) {
         if ((r = ctl_nargs(o, 0, 1, "followups [open|closed|all]"))) return r;
         ctl_add_req(o, "followups.list", hv_set(hv_map(), "status", hv_str(o->npos > 1 ? a[1] : "open")));
+        o->pages = "followups";
         o->out = OUT_RAW;
     } else if (strcmp(cmd, "ratings") == 0) {
         if ((r = ctl_nargs(o, 0, 1, "ratings [window|staff|category|day]"))) return r;
@@ -393,7 +404,8 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
         name[nl] = '\0';
         bool takes = strcmp(name, "--url") == 0 || strcmp(name, "--redis") == 0 || strcmp(name, "--token") == 0 ||
                      strcmp(name, "--timeout") == 0 || strcmp(name, "--count") == 0 ||
-                     strcmp(name, "--since") == 0 || strcmp(name, "--playbook") == 0 || strcmp(name, "--file") == 0;
+                     strcmp(name, "--since") == 0 || strcmp(name, "--playbook") == 0 || strcmp(name, "--file") == 0 ||
+                     strcmp(name, "--limit") == 0;
         if (takes) {
             if (eq) val = eq + 1;
             else if (i + 1 < argc) val = argv[++i];
@@ -422,6 +434,10 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
             if (n < 0) return ctl_usage_error("bad --since \"%s\" (a record number)", val);
             o->since = n;
             o->since_given = true;
+        } else if (strcmp(name, "--limit") == 0) {
+            int n = ctl_parse_uint(val, 500);
+            if (n < 1) return ctl_usage_error("bad --limit \"%s\" (a page size from 1 to 500)", val);
+            o->limit = n;
         } else if (strcmp(name, "--playbook") == 0) {
             o->playbook = val;
         } else if (strcmp(name, "--file") == 0) {
@@ -1325,6 +1341,43 @@ done:
     return rc;
 }
 
+/* A paged list (cases.list, followups.list: limit, after, reply next): requests page after page
+ * until next is nil, gathering the items into the first reply, which is then the whole list.
+ * Returns like ctl_request; *reply is the merged reply, or the err reply of a failed page. */
+static int ctl_request_pages(ctl_conn *c, const ctl_req *q, const char *key, hv **reply)
+{
+    hv *all = NULL, *after = NULL;
+    int rc;
+    for (;;) {
+        hv *args = hv_set(hv_dup(q->args), "limit", hv_int(c->o->limit ? c->o->limit : 500)), *page = NULL;
+        if (after) hv_set(args, "after", after);   /* the map takes it */
+        after = NULL;
+        rc = ctl_request(c, q->t, args, &page);
+        hv_free(args);
+        if (rc) {
+            hv_free(all);
+            *reply = page;
+            return rc;
+        }
+        const hv *next = hv_get(page, "next");
+        const hv *items = ctl_typed(page, key, HV_ARR);
+        size_t got = items ? items->u.a.n : 0;
+        /* a page without items cannot move the cursor on: stop rather than ask for it forever */
+        if (next && next->t != HV_NIL && got > 0) after = hv_dup(next);
+        if (!all) {
+            all = page;
+        } else {
+            hv *into = hv_get(all, key);
+            for (size_t i = 0; into && into->t == HV_ARR && i < got; i++) hv_push(into, hv_dup(items->u.a.v[i]));
+            hv_free(page);
+        }
+        if (!after) break;
+    }
+    hv_set(all, "next", hv_nil());   /* the merged reply is the last page too */
+    *reply = all;
+    return 0;
+}
+
 static int ctl_run(ctl_opts *o)
 {
     ctl_conn c = {.o = o, .next_id = 1};
@@ -1358,7 +1411,8 @@ static int ctl_run(ctl_opts *o)
     }
     for (int i = 0; i < o->nreq; i++) {
         hv_free(reply);
-        rc = ctl_request(&c, o->req[i].t, o->req[i].args, &reply);
+        if (o->pages && i == o->nreq - 1) rc = ctl_request_pages(&c, &o->req[i], o->pages, &reply);
+        else rc = ctl_request(&c, o->req[i].t, o->req[i].args, &reply);
         if (rc == CTL_EXIT_ERR && o->empty_ok && i == o->nreq - 1 &&
             strcmp(ctl_s(reply, "code", ""), "queue_empty") == 0) {
             if (o->json) ctl_json_line(reply);

@@ -405,9 +405,16 @@ int main(int argc, char **argv)
         url = redis_child_url(d.rc);
         log_info("embedded redis-server on %s", url);
     }
-    d.st = url ? store_new(&d.loop, d.cfg.hall_id, url, err, sizeof err) : store_new_sentinel(&d.loop, d.cfg.hall_id, (const char *const *)d.cfg.redis_sentinels, d.cfg.nredis_sentinels, d.cfg.redis_master, d.cfg.redis_db, err, sizeof err);
+    d.st = url ? store_new(&d.loop, d.cfg.hall_id, url, err, sizeof err)
+               : store_new_sentinel(&d.loop, d.cfg.hall_id, (const char *const *)d.cfg.redis_sentinels,
+                                    d.cfg.nredis_sentinels, d.cfg.redis_master, d.cfg.redis_db, err, sizeof err);
     if (!d.st) { fprintf(stderr, "hallkeeper: %s\n", err); return 1; }
     store_set_link_cb(d.st, on_link, &d);
+    /* Sentinel mode: the passwords of the sentinels and of the master (a URL carries its own) */
+    if (!url && store_set_auth(d.st, d.cfg.redis_username, d.cfg.redis_password, d.cfg.redis_sentinel_password) != 0) {
+        fprintf(stderr, "hallkeeper: out of memory\n");
+        return 1;
+    }
     char jpath[1100];
     snprintf(jpath, sizeof jpath, "%s/events.journal", d.data_dir);
     d.events = journal_open(&d.loop, jpath, err, sizeof err);

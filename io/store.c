@@ -22,6 +22,13 @@
 #define STORE_BACKOFF_MIN_MS 100
 #define STORE_LOADING_RETRY_MS 20   /* Redis answered LOADING: probe again this soon */
 #define STORE_BACKOFF_MAX_MS 2000
+/* A unix socket that is not there yet at start-up is, in practice, the embedded redis-server
+ * still starting (it binds its socket some tens of ms after the spawn): for the first second of a
+ * store that has never been up, a failed unix connect is tried again this soon instead of after
+ * the 100/200 ms backoff, so an empty hall is ready as soon as Redis is, not up to 200 ms later.
+ * A unix connect is one cheap, non-blocking syscall (ENOENT or ECONNREFUSED at once). */
+#define STORE_START_POLL_MS 10
+#define STORE_START_POLL_FOR_MS 1000
 #define STORE_PAGE 5000
 /* Sentinel mode: a sentinel gets this long to connect and to answer before the next is asked. */
 #define STORE_SENTINEL_MS 1000
@@ -78,6 +85,7 @@ struct store {
     struct { char host[INET6_ADDRSTRLEN]; int port; } *sents;
     size_t nsents, sent_next, sent_tried;
     char *master_name;
+    char *sent_password;        /* AUTH on every sentinel connection (their requirepass), or NULL */
     redisAsyncContext *sac;     /* the sentinel being asked, or NULL */
     char sent_why[128];         /* why the last sentinel failed, for the round's summary */
     int have_master;            /* host/port hold an answer from a sentinel */
@@ -100,6 +108,8 @@ struct store {
     uv_timer_t timer;           /* backoff */
     unsigned backoff_ms;
     uint64_t fail_since;        /* first connect failure of the current streak, 0 = none */
+    uint64_t started_at;        /* store_start, for the start-up poll of a unix socket */
+    int ever_up;                /* the link has been ready at least once */
     int warned;                 /* this streak was reported */
     int open_handles;           /* timer + live adapters, for store_stop's close_cb */
 
@@ -319,6 +329,26 @@ store *store_new_sentinel(uv_loop_t *loop, const char *hall_id, const char *cons
     return s;
 }
 
+int store_set_auth(store *s, const char *user, const char *password, const char *sentinel_password)
+{
+    if (!s->sentinel || s->state != ST_IDLE || (user && !password)) return -EINVAL;
+    char *u = user ? strdup(user) : NULL, *p = password ? strdup(password) : NULL;
+    char *sp = sentinel_password ? strdup(sentinel_password) : NULL;
+    if ((user && !u) || (password && !p) || (sentinel_password && !sp)) {
+        free(u);
+        free(p);
+        free(sp);
+        return -ENOMEM;
+    }
+    free(s->user);
+    free(s->password);
+    free(s->sent_password);
+    s->user = u;
+    s->password = p;
+    s->sent_password = sp;
+    return 0;
+}
+
 void store_set_link_cb(store *s, store_link_cb cb, void *arg)
 {
     s->link_cb = cb;
@@ -328,6 +358,7 @@ void store_set_link_cb(store *s, store_link_cb cb, void *arg)
 int store_start(store *s)
 {
     if (s->state != ST_IDLE) return -EALREADY;
+    s->started_at = uv_now(s->loop);
     store_connect(s);
     return 0;
 }
@@ -424,6 +455,7 @@ void store_free(store *s)
     free(s->path);
     free(s->user);
     free(s->password);
+    free(s->sent_password);
     free(s->sents);
     free(s->master_name);
     free(s);
@@ -440,6 +472,11 @@ static void on_backoff(uv_timer_t *t)
 static void store_backoff(store *s)
 {
     s->state = ST_BACKOFF;
+    if (s->is_unix && !s->ever_up && uv_now(s->loop) - s->started_at < STORE_START_POLL_FOR_MS &&
+        s->backoff_ms == STORE_BACKOFF_MIN_MS) {
+        uv_timer_start(&s->timer, on_backoff, STORE_START_POLL_MS, 0);   /* see STORE_START_POLL_MS */
+        return;
+    }
     uv_timer_start(&s->timer, on_backoff, s->backoff_ms, 0);
     s->backoff_ms = s->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ? STORE_BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
@@ -480,7 +517,11 @@ static void on_selected(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
     if (s->state != ST_CONNECTING || ac != s->ac || !reply) return;
     if (reply->type == REDIS_REPLY_ERROR) {
-        log_err("redis: SELECT %d on %s failed: %s", s->db, s->url, reply->str);
+        log_err("redis: SELECT %d on %s failed: %s%s", s->db, s->url, reply->str,
+                !strncmp(reply->str, "NOAUTH", 6)
+                    ? (s->sentinel ? " (it wants a password: set password in redis)"
+                                   : " (it wants a password: redis://:PASSWORD@HOST:PORT/DB)")
+                    : "");
         store_drop_link(s, ac);
         return;
     }
@@ -507,6 +548,7 @@ static void on_ready(redisAsyncContext *ac, void *r, void *priv)
         return;
     }
     s->state = ST_READY;
+    s->ever_up = 1;
     s->asked = 0;
     s->probe_port = 0;
     s->backoff_ms = STORE_BACKOFF_MIN_MS;
@@ -532,7 +574,8 @@ static void on_auth(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
     if (s->state != ST_CONNECTING || ac != s->ac || !reply) return;
     if (reply->type == REDIS_REPLY_ERROR) {
-        log_err("redis: AUTH on %s failed: %s", s->url, reply->str);
+        log_err("redis: AUTH on %s failed (check the password%s): %s", s->url,
+                s->sentinel ? " and username in redis" : " in redis.url", reply->str);
         store_drop_link(s, ac);
     }
 }
@@ -688,7 +731,9 @@ static void on_sentinel_reply(redisAsyncContext *ac, void *r, void *priv)
         reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
         reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_STRING) {
         char why[160];
-        if (reply->type == REDIS_REPLY_ERROR) snprintf(why, sizeof why, "%s", reply->str);
+        if (reply->type == REDIS_REPLY_ERROR)
+            snprintf(why, sizeof why, "%s%s", reply->str,
+                     !strncmp(reply->str, "NOAUTH", 6) ? " (the sentinels want a password: set sentinel_password in redis)" : "");
         else if (reply->type == REDIS_REPLY_NIL) snprintf(why, sizeof why, "it does not monitor a master of that name");
         else snprintf(why, sizeof why, "unexpected reply");
         sentinel_drop(s, ac);
@@ -733,6 +778,20 @@ static void on_sentinel_reply(redisAsyncContext *ac, void *r, void *priv)
     store_connect_master(s);
 }
 
+/* A sentinel refused our AUTH (wrong sentinel_password, or none set on it): it cannot be asked. */
+static void on_sentinel_auth(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)priv;
+    store *s = ac->data;
+    redisReply *reply = r;
+    if (s->state == ST_STOPPED || ac != s->sac || !reply || reply->type != REDIS_REPLY_ERROR) return;
+    char why[200];
+    snprintf(why, sizeof why, "AUTH refused (check sentinel_password): %s", reply->str);
+    sentinel_drop(s, ac);   /* the SENTINEL command queued behind it then gets NULL and is ignored */
+    if (s->probing) probe_failed(s, why);
+    else sentinel_failed(s, why);
+}
+
 static void on_sentinel_connect(const redisAsyncContext *cac, int status)
 {
     redisAsyncContext *ac = (redisAsyncContext *)cac;
@@ -744,6 +803,7 @@ static void on_sentinel_connect(const redisAsyncContext *cac, int status)
         else sentinel_failed(s, ac->errstr[0] ? ac->errstr : "cannot connect");
         return;
     }
+    if (s->sent_password) redisAsyncCommand(ac, on_sentinel_auth, NULL, "AUTH %s", s->sent_password);
     redisAsyncCommand(ac, on_sentinel_reply, NULL, "SENTINEL get-master-addr-by-name %s", s->master_name);
 }
 

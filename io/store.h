@@ -27,6 +27,10 @@ store *store_new(uv_loop_t *loop, const char *hall_id, const char *url, char *er
  * known to have yet (WAIT), then unconfirmed ones, are sent to the new master in order. */
 store *store_new_sentinel(uv_loop_t *loop, const char *hall_id, const char *const *sentinels, size_t n,
                           const char *master, int db, char *err, size_t errlen);
+/* Sentinel mode, before store_start: AUTH [user] password on the master (its requirepass, or an
+ * ACL user), AUTH sentinel_password on every sentinel. Any may be NULL (no AUTH there); user needs
+ * password. 0, -EINVAL (not a Sentinel store, already started, user without password), -ENOMEM. */
+int store_set_auth(store *s, const char *user, const char *password, const char *sentinel_password);
 void store_set_link_cb(store *s, store_link_cb cb, void *arg);
 int store_start(store *s);   /* starts connecting; retries with backoff until store_stop */
 

@@ -5,6 +5,7 @@ and kiosk connections never do (they get the codes-only board); the cases surviv
 exactly. A bad rating needs a reason and opens a follow-up that an admin closes; the
 satisfaction statistics count it."""
 import asyncio
+import json
 
 import hk
 from hk import check
@@ -204,6 +205,25 @@ async def test_hallctl_cases():
         check(rc != 0 and "usage" in err, "hallctl case open: %s %r %r" % (rc, out, err))
         rc, out, err = await ctl("cases", "stats", token="display-secret")
         check(rc != 0 and "forbidden" in (out + err), "hallctl cases stats as display: %s %r %r" % (rc, out, err))
+
+        # the lists come in pages (cases.list, followups.list: limit, after, next): hallctl follows
+        # next to the end, so a small page size still gives every case and follow-up, each once
+        codes = [code]
+        for _ in range(4):
+            c2, _ = await serve(kiosk, staff, "D", "承诺件")
+            codes.append(c2)
+        for c2 in codes[1:]:
+            await kiosk.ok("ticket.rate", code=c2, score=1, reason="服务态度不好")
+        for what, key, want in (("cases", "case", codes), ("followups", "id", codes[1:])):
+            rc, out, err = await ctl("--json", what, "all", "--limit", "2")
+            check(rc == 0, "hallctl %s all --limit 2: %s %r %r" % (what, rc, out, err))
+            r = json.loads(out)
+            items = r[what]
+            check(sorted(i["code"] for i in items) == sorted(want) and len({i[key] for i in items}) == len(want)
+                  and r["count"] == len(want) and r.get("next") is None,
+                  "hallctl %s all --limit 2 gave %r" % (what, r))
+        rc, out, err = await ctl("cases", "stats", "--limit", "2")
+        check(rc == 2 and "--limit is only for" in err, "hallctl cases stats --limit: %s %r %r" % (rc, out, err))
 
 
 hk.run([test_case_warning_overdue_and_restart, test_bad_rating_followup, test_hallctl_cases])
