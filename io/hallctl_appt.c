@@ -2,6 +2,7 @@
  * (see hallctl_appt.h and docs/appointments.md). Arguments and the file are checked before
  * connecting, so a usage error never touches the hall. */
 #include "hallctl_appt.h"
+#include "ctl_client.h"
 #include "hv_json.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "../web/codec.h"
 #include "wsclient.h"
 
+/* exit statuses, the same numbers as CTL_CLIENT_* (io/ctl_client.h) */
 enum { AX_OK = 0, AX_ERR = 1, AX_USAGE = 2, AX_CONN = 3 };
 
 static const char appt_usage[] =
@@ -31,51 +33,6 @@ static int usage(const char *what)
 }
 
 /* ---- the conversation ---- */
-
-typedef struct {
-    wsclient *ws;
-    const char *url;
-    int timeout_ms;
-    int64_t next_id;
-} appt_conn;
-
-/* Sends {t, id, ...args} and waits for its reply, skipping pushed events. 0 = ok reply,
- * AX_ERR = err reply (*reply set either way), AX_CONN = the connection failed. */
-static int request(appt_conn *c, const char *t, const hv *args, hv **reply)
-{
-    *reply = NULL;
-    int64_t id = c->next_id++;
-    hv *req = hv_set(hv_set(hv_map(), "t", hv_str(t)), "id", hv_int(id));
-    for (size_t i = 0; args && i < args->u.m.n; i++) hv_set(req, args->u.m.v[i].key, hv_dup(args->u.m.v[i].val));
-    uint8_t *buf;
-    size_t len;
-    int e = codec_encode(req, 0, &buf, &len);
-    hv_free(req);
-    if (e) { fprintf(stderr, "hallctl: cannot encode the request\n"); return AX_ERR; }
-    int r = wsclient_send(c->ws, buf, len, c->timeout_ms);
-    free(buf);
-    for (;;) {
-        if (r) {
-            fprintf(stderr, "hallctl: %s: %s\n", c->url,
-                    r == WSC_ETIMEOUT ? "timed out waiting for the daemon" : wsclient_errmsg(c->ws));
-            return AX_CONN;
-        }
-        uint8_t *msg;
-        int is_text;
-        r = wsclient_recv(c->ws, &msg, &len, &is_text, c->timeout_ms);
-        if (r) continue;
-        hv *m = NULL;
-        int d = is_text ? CODEC_ETYPE : codec_decode(msg, len, &m);
-        free(msg);
-        if (d != CODEC_OK) continue;   /* not ours to read: hall.v1 replies are msgpack maps */
-        const char *mt = hv_get_str(m, "t");
-        int64_t mid = -1;
-        hv_get_int(m, "id", &mid);
-        if (!mt || !strcmp(mt, "ev") || (mid != id && !(mid < 0 && !strcmp(mt, "err")))) { hv_free(m); continue; }
-        *reply = m;
-        return !strcmp(mt, "ok") ? AX_OK : AX_ERR;
-    }
-}
 
 /* ---- output ---- */
 
@@ -124,13 +81,13 @@ static int read_csv(const char *path, char **out)
     return AX_OK;
 }
 
-static int run_list(appt_conn *c, bool as_json, const char *date)
+static int run_list(ctl_client *c, bool as_json, const char *date)
 {
     int64_t offset = 0, shown = 0;
     for (;;) {
         hv *args = hv_set(hv_map(), "offset", hv_int(offset)), *reply;
         if (date) hv_set(args, "date", hv_str(date));
-        int rc = request(c, "appointments.list", args, &reply);
+        int rc = ctl_client_request(c, "appointments.list", args, &reply);
         hv_free(args);
         if (rc == AX_ERR) print_err(as_json, reply);
         if (rc) { hv_free(reply); return rc; }
@@ -182,7 +139,7 @@ int hallctl_appt_main(const char *url, const char *token, bool as_json, int time
     }
     if (!token || !*token) { hv_free(args); return usage("no token: pass --token TOKEN or set HALL_TOKEN"); }
 
-    appt_conn c = {.url = url, .timeout_ms = timeout_ms, .next_id = 1};
+    ctl_client c = {.url = url, .timeout_ms = timeout_ms, .next_id = 1};
     char err[256];
     int r = wsclient_connect(url, "hall.v1", timeout_ms, &c.ws, err, sizeof err);
     if (r) {
@@ -191,7 +148,7 @@ int hallctl_appt_main(const char *url, const char *token, bool as_json, int time
         return r == WSC_EURL ? AX_USAGE : AX_CONN;
     }
     hv *reply = NULL, *hello = hv_set(hv_map(), "token", hv_str(token));
-    rc = request(&c, "hello", hello, &reply);
+    rc = ctl_client_request(&c, "hello", hello, &reply);
     hv_free(hello);
     if (rc == AX_ERR) print_err(as_json, reply);
     hv_free(reply);
@@ -201,7 +158,7 @@ int hallctl_appt_main(const char *url, const char *token, bool as_json, int time
         rc = run_list(&c, as_json, argc > 1 ? argv[1] : NULL);
         goto done;
     }
-    rc = request(&c, t, args, &reply);
+    rc = ctl_client_request(&c, t, args, &reply);
     if (rc == AX_ERR) print_err(as_json, reply);
     if (rc) goto done;
     if (as_json) {

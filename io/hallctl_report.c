@@ -20,6 +20,7 @@
 #include "../core/report.h"
 #include "../core/utf8.h"
 #include "../web/codec.h"
+#include "ctl_client.h"
 #include "hv_json.h"
 #include "wsclient.h"
 
@@ -100,8 +101,7 @@ static int rx_parse(rx_opts *o, int n, char **a)
 
 typedef struct {
     const rx_opts *o;
-    wsclient *ws;
-    int64_t next_id;
+    ctl_client cc;       /* the hall.v1 exchanges (io/ctl_client.c) */
 } rx_conn;
 
 static int64_t rx_ms(void)
@@ -111,48 +111,16 @@ static int64_t rx_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Sends {t, id, ...args} and waits for its reply, skipping pushed events. RX_OK with *reply, RX_ERR
- * (an err reply, printed), or RX_CONN. */
+/* One exchange (io/ctl_client.c); an err reply is printed here. RX_OK with *reply, RX_ERR or
+ * RX_CONN (the same numbers as CTL_CLIENT_*). */
 static int rx_request(rx_conn *c, const char *t, const hv *args, hv **reply)
 {
-    *reply = NULL;
-    int64_t id = c->next_id++;
-    hv *req = hv_set(hv_set(hv_map(), "t", hv_str(t)), "id", hv_int(id));
-    for (size_t i = 0; args && i < args->u.m.n; i++) hv_set(req, args->u.m.v[i].key, hv_dup(args->u.m.v[i].val));
-    uint8_t *buf;
-    size_t len;
-    int e = codec_encode(req, 0, &buf, &len);
-    hv_free(req);
-    if (e) { fprintf(stderr, "hallctl: cannot encode the request\n"); return RX_ERR; }
-    int r = wsclient_send(c->ws, buf, len, c->o->timeout_ms);
-    free(buf);
-    int64_t until = rx_ms() + c->o->timeout_ms;
-    while (!r) {
-        int64_t left = until - rx_ms();
-        uint8_t *msg;
-        int is_text;
-        if (left <= 0) { r = WSC_ETIMEOUT; break; }
-        if ((r = wsclient_recv(c->ws, &msg, &len, &is_text, (int)left))) break;
-        hv *m = NULL;
-        int d = is_text ? -1 : codec_decode(msg, len, &m);
-        free(msg);
-        if (d != CODEC_OK) { hv_free(m); continue; }
-        const char *mt = hv_get_str(m, "t");
-        int64_t mid = -1;
-        hv_get_int(m, "id", &mid);
-        if (!mt || !strcmp(mt, "ev") || (mid != id && !(mid < 0 && !strcmp(mt, "err")))) {
-            hv_free(m);
-            continue;
-        }
-        *reply = m;
-        if (!strcmp(mt, "ok")) return RX_OK;
-        const char *code = hv_get_str(m, "code"), *why = hv_get_str(m, "msg");
+    int rc = ctl_client_request(&c->cc, t, args, reply);
+    if (rc == CTL_CLIENT_ERR) {
+        const char *code = hv_get_str(*reply, "code"), *why = hv_get_str(*reply, "msg");
         fprintf(stderr, "error: %s: %s\n", code ? code : "?", why ? why : "");
-        return RX_ERR;
     }
-    fprintf(stderr, "hallctl: %s: %s\n", c->o->url, r == WSC_ETIMEOUT ? "timed out waiting for the daemon"
-                                                                   : wsclient_errmsg(c->ws));
-    return RX_CONN;
+    return rc;
 }
 
 /* Every event of the day, in seq order, into *events (an array). Waits while the daemon reads an
@@ -423,9 +391,9 @@ static int rx_archive(const rx_opts *o, const hv *events, report *r)
 static int rx_run(rx_opts *o)
 {
     if (!o->token || !*o->token) return rx_usage_error("%s", "no token: pass --token TOKEN or set HALL_TOKEN");
-    rx_conn c = {.o = o, .next_id = 1};
+    rx_conn c = {.o = o, .cc = {.url = o->url, .timeout_ms = o->timeout_ms, .next_id = 1}};
     char err[256];
-    int r = wsclient_connect(o->url, "hall.v1", o->timeout_ms, &c.ws, err, sizeof err);
+    int r = wsclient_connect(o->url, "hall.v1", o->timeout_ms, &c.cc.ws, err, sizeof err);
     if (r == WSC_EURL) return rx_usage_error("bad --url: %s", err);
     if (r) { fprintf(stderr, "cannot connect to %s: %s\n", o->url, err); return RX_CONN; }
     hv *hello = NULL, *events = hv_arr();
@@ -455,7 +423,7 @@ static int rx_run(rx_opts *o)
     }
     hv_free(hello);
     hv_free(events);
-    wsclient_close(c.ws, 1000);
+    wsclient_close(c.cc.ws, 1000);
     return rc;
 }
 
