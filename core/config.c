@@ -94,15 +94,12 @@ void hk_config_free(hk_config *c)
         free(c->windows[i].zone);
     }
     free(c->windows);
-    /* @posts:free */
     for (size_t i = 0; c->work.posts && i < c->nwindows; i++) {
         free(c->work.posts[i].a);
         free(c->work.posts[i].b);
     }
     free(c->work.posts);
     free(c->work.cat_alerts);
-    /* @appt:free */
-    /* @cases:free */
     for (size_t i = 0; c->matters && i < c->nmatters; i++) {
         free(c->matters[i].id);
         free(c->matters[i].name);
@@ -111,17 +108,14 @@ void hk_config_free(hk_config *c)
     free(c->matters);
     for (size_t i = 0; c->rating_reasons && i < c->nrating_reasons; i++) free(c->rating_reasons[i]);
     free(c->rating_reasons);
-    /* @mobile:free */
     free(c->mobile.public_url);
     free(c->printer.device);
     free(c->printer.tcp);
-    /* @redis:free */
     free(c->redis_password);
     free(c->redis_username);
     free(c->redis_sentinel_password);
     free_strv(c->redis_sentinels, c->nredis_sentinels);
     free(c->redis_master);
-    /* @report:free */
     free(c->gpio_backend);
     for (size_t i = 0; c->gpio_lines && i < c->ngpio_lines; i++) {
         free(c->gpio_lines[i].name);

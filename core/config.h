@@ -121,7 +121,6 @@ typedef struct {
 #define HK_DEFAULT_RATE_PER_CONNECTION 2000
 #define HK_DEFAULT_RATE_PER_TOKEN 50000
 
-/* @posts:types */
 /* AB posts and work rules (core/posts.c, docs/config.md "work"). Arrays run parallel to
  * windows[] and categories[]; NULL when the loader did not fill them (no posts, no alerts). */
 typedef struct { char *a, *b; } hk_window_posts_cfg;     /* staff ids of posts A and B, NULL = none */
@@ -137,7 +136,6 @@ typedef struct {
     hk_window_posts_cfg *posts;          /* [nwindows] */
     hk_category_alert_cfg *cat_alerts;   /* [ncategories] */
 } hk_work_cfg;
-/* @appt:types */
 /* The call policy's fairness rules and the appointment windows (config `queue:`, docs/queue.md).
  * set = false (no `queue:` section, or a config built by hand): every field takes its default
  * (queue_policy() in core/queue.h applies them). */
@@ -152,9 +150,8 @@ typedef struct {
     int normal_max_wait_min;     /* a normal ticket waiting this long is called first */
     int appointment_early_min;   /* check-in opens this long before the slot */
     int appointment_grace_min;   /* ... and closes this long after it; then it is released */
-    int priority_roles;          /* @guide: HK_ROLE_* that may ask ticket.issue for priority "priority" */
+    int priority_roles;          /* HK_ROLE_* that may ask ticket.issue for priority "priority" */
 } hk_queue_policy_cfg;
-/* @cases:types */
 /* 四件管理 (docs/cases.md): a matter (事项) and its time limits in working days of the hall. */
 typedef struct {
     char *id, *name;
@@ -165,11 +162,9 @@ typedef struct {
 #define HK_DEFAULT_WARN_FRACTION 0.8
 #define HK_DEFAULT_CASE_DAYS 20        /* a case finished without a matter (行政许可法 §42) */
 #define HK_DEFAULT_RATING_TARGET 0.95
-/* @retention:types */
 #define HK_DEFAULT_RETENTION_DAYS 90   /* retention.days (docs/config.md, core/retention.h) */
 #define HK_MIN_RETENTION_DAYS 31       /* a month's statistics must stay */
 #define HK_MAX_RETENTION_DAYS 3660
-/* @mobile:types */
 /* A phone following its ticket (docs/mobile.md): authenticated by the ticket's own key, not by a
  * configured token. Deliberately not in HK_ROLE_ANY: a visitor runs only what names it. */
 #define HK_ROLE_VISITOR (1 << 8)
@@ -182,8 +177,6 @@ typedef struct {
     int width_mm;      /* 58 or 80; 0 = no printer configured */
     int timeout_ms;    /* a ticket not printed within this is dropped and a fault raised */
 } hk_printer_cfg;
-/* @redis:types */
-/* @report:types */
 
 typedef struct hk_config {
     char *hall_id, *hall_name;
@@ -202,29 +195,22 @@ typedef struct hk_config {
     hk_gpio_line_cfg *gpio_lines; size_t ngpio_lines;
     hk_audio_cfg audio;
     hk_playbook_cfg *playbooks; size_t nplaybooks;
-    /* @posts:config */
     hk_work_cfg work;
-    /* @appt:config */
     hk_queue_policy_cfg queue;
-    /* @cases:config */
     hk_matter_cfg *matters; size_t nmatters;
     double warn_fraction;      /* supervision: warn at this part of a case's limit; 0 = default */
     int default_case_days;     /* supervision: limit of a case finished without a matter; 0 = default */
     char **rating_reasons; size_t nrating_reasons;   /* for scores 1-2; none = the defaults */
     double rating_target;      /* satisfaction target shown with the statistics; 0 = default */
-    /* @retention:config */
     int retention_days;        /* retention.days: closed items older than this are released; 0 = default */
-    /* @mobile:config */
     hk_mobile_cfg mobile;
     hk_printer_cfg printer;
-    /* @redis:config */
     char *redis_password;      /* with sentinels: AUTH on the master (its requirepass, or the ACL user's) */
     char *redis_username;      /* with sentinels: the ACL user for that AUTH; NULL = the default user */
     char *redis_sentinel_password; /* with sentinels: AUTH on every sentinel (their requirepass) */
     char **redis_sentinels; size_t nredis_sentinels; /* "HOST:PORT" of Redis Sentinels (instead of redis_url) */
     char *redis_master;        /* with sentinels: the master's name they monitor */
     int redis_db;              /* with sentinels: the database (SELECT) on the master */
-    /* @report:config */
 } hk_config;
 
 void hk_config_free(hk_config *c);

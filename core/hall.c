@@ -2,7 +2,7 @@
  * hall_cmd.c; this file owns what an event does to the state, so replay and live use share it. */
 #include "hall_int.h"
 #include "checkpoint.h"
-#include "retention.h"   /* @retention: releasing old closed items at day.closed */
+#include "retention.h"   /* releasing old closed items at day.closed */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,32 +31,20 @@ hk_hall *hall_new(const hk_config *cfg)
         h->wins[i].status = HK_WIN_CLOSED;
         h->wins[i].current = -1;
     }
-    /* @posts:new */
     if (!(h->posts = posts_new(h))) { hall_free(h); return NULL; }
-    /* @appt:new */
     h->appts = appt_book_new();
-    /* @cases:new */
     h->cases = cases_new();
     h->ratings = ratings_new(cfg);
-    /* @mobile:new */
-    /* @redis:new */
-    /* @report:new */
     return h;
 }
 
 void hall_free(hk_hall *h)
 {
     if (!h) return;
-    /* @posts:free */
     posts_free(h->posts);
-    /* @appt:free */
     appt_book_free(h->appts);
-    /* @cases:free */
     cases_free(h->cases);
     ratings_free(h->ratings);
-    /* @mobile:free */
-    /* @redis:free */
-    /* @report:free */
     hv_free(h->checkpoint_parts);
     queue_free(&h->q);
     emergency_out_free(&h->eo);
@@ -133,7 +121,7 @@ static int apply_day_closed(hk_hall *h, const hv *ev)
     for (size_t i = 0; i < h->nwins; i++)
         if (h->wins[i].current >= 0) h->wins[i].current = remap[h->wins[i].current];
     free(remap);
-    /* @retention:day_closed: closed items older than retention.days (core/retention.h) */
+    /* closed items older than retention.days (core/retention.h) */
     int32_t keep_from = retention_cutoff(h->cfg, (int32_t)opened);
     cases_forget_before(h, keep_from);
     ratings_forget_before(h, keep_from);
@@ -345,18 +333,12 @@ int hall_apply(hk_hall *h, const hv *ev)
     if (!strcmp(name, "fault")) return apply_fault(h, ev);
     if (!strcmp(name, "day.closed")) return apply_day_closed(h, ev);
     if (!strncmp(name, "day.checkpoint", 14)) return hall_checkpoint_apply(h, ev, name);
-    /* @posts:apply */
     if (!strcmp(name, "staff.checked_in") || !strcmp(name, "staff.checked_out") ||
         !strcmp(name, "alert.raised") || !strcmp(name, "alert.cleared"))
         return posts_apply(h, ev);
-    /* @appt:apply */
     if (!strncmp(name, "appointment.", 12)) return hall_apply_appointment(h, ev);
-    /* @cases:apply */
     if (!strncmp(name, "case.", 5)) return cases_apply(h, ev, name);
     if (!strncmp(name, "rating.", 7) || !strncmp(name, "followup.", 9)) return ratings_apply(h, ev, name);
-    /* @mobile:apply */
-    /* @redis:apply */
-    /* @report:apply */
     return 0;   /* derived or informational events (queue.changed, ...) change nothing */
 }
 
@@ -400,11 +382,7 @@ static const struct { const char *prefix; int roles; } audiences[] = {
     {"followup.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
     {"appointment.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
     {"staff.", HK_ROLE_PEOPLE},
-    /* @posts:audience */
-    /* @appt:audience */
-    /* @cases:audience */
     {"rating.recorded", HK_ROLE_STAFF | HK_ROLE_ADMIN},   /* a rating's reason and free text */
-    /* @mobile:audience */
     /* an evacuation reaches the phones at once; silent incidents are filtered out by the hub for
      * every public role (HUB_PUBLIC_ROLES), visitors included */
     {"emergency.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
@@ -419,7 +397,6 @@ static const struct { const char *prefix; int roles; } audiences[] = {
     {"window.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
     {"day.closed", HK_ROLE_ANY | HK_ROLE_VISITOR},
     {"day.checkpoint", 0},   /* day.checkpoint(.part): for persistence only, never pushed */
-    /* @report:audience */
 };
 
 int hall_event_audience(const hv *event)
@@ -455,15 +432,9 @@ void hall_tick(hk_hall *h, hk_time now, hk_out *out)
         hv_set(ev, "queues", hall_view_queues(h));
         hall_emit(h, out, ev, now.ms);
     }
-    /* @posts:tick */
     posts_tick(h, now, out);
-    /* @appt:tick */
     hall_appointment_tick(h, now, out);
-    /* @cases:tick */
     cases_tick(h, now, out);
-    /* @mobile:tick */
-    /* @redis:tick */
-    /* @report:tick */
 }
 
 /* ---- checkpoint (checkpoint.h): the hall's own durable fields ------------------------------- */

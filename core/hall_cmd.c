@@ -138,7 +138,7 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
         hall_reply_err(out, req, "bad_request", "priority must be \"normal\" or \"priority\"");
         return;
     }
-    /* @guide: why a visitor is served first: a class of visitor for the report, never a name */
+    /* why a visitor is served first: a class of visitor for the report, never a name */
     static const char *const reasons[] = {"elderly", "disabled", "pregnant", "other"};
     const char *reason = hv_get_str(req, "priority_reason");
     bool asks_priority = prio && !strcmp(prio, "priority");
@@ -201,18 +201,18 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     hv_set(ev, "ahead", hv_int(ahead));
     hv_set(ev, "est_wait_s", hv_int(est));
     hv_set(ev, "day", hv_int(day));
-    hv_set(ev, "by", hv_str(hk_role_name(s->role)));   /* @mobile: the ticket printer prints kiosk tickets */
+    hv_set(ev, "by", hv_str(hk_role_name(s->role)));   /* the ticket printer prints the kiosk's tickets */
     /* public: only that it was booked; the booking number, which the booking system can tie to
      * a person, is in the staff-only appointment.checked_in that follows */
     if (appt && appt->t == HV_STR) hv_set(ev, "appointment", hv_bool(true));
-    if (reason) hv_set(ev, "priority_reason", hv_str(reason));   /* @guide */
+    if (reason) hv_set(ev, "priority_reason", hv_str(reason));
     hall_emit(h, out, ev, now.ms);
     if (appt_cat >= 0) hall_appointment_checked_in(h, out, appt->u.s.p, code, now);
     queues_changed(h);
     hk_ticket *t = queue_find(&h->q, code);
     hv *tv = hall_view_ticket_ahead(h, t, ahead);
     hv_set(tv, "est_wait_s", hv_int(est));
-    if (reason) hv_set(tv, "priority_reason", hv_str(reason));   /* @guide */
+    if (reason) hv_set(tv, "priority_reason", hv_str(reason));
     hv_set(hall_reply_ok(out, req), "ticket", tv);
 }
 
@@ -465,7 +465,7 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
     /* every token is tried, so the time taken does not say which one matched */
     for (size_t i = 0; token && i < h->cfg->ntokens; i++)
         if (verify(h->cfg->tokens[i].token, token) && !found) found = &h->cfg->tokens[i];
-    if (!found && hall_hello_visitor(h, s, req, token, now, out)) return;   /* @mobile: a phone's ticket link */
+    if (!found && hall_hello_visitor(h, s, req, token, now, out)) return;   /* a phone's ticket link (hall_mobile.c) */
     if (!found) {
         hall_reply_err(out, req, "unauthenticated", token ? "unknown token" : "token (a string) is required");
         out->close_after = true;
@@ -519,18 +519,15 @@ static const struct {
     {"health", HK_ROLE_ANY, NULL},
     {"clock.advance", HK_ROLE_ADMIN, NULL},   /* only with hallkeeper --test-clock */
     {"announce", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},   /* the speakers (io/audio.c) */
-    /* @posts:cmds */
     {"staff.checkin", STAFF, posts_cmd_checkin},
     {"staff.checkout", STAFF, posts_cmd_checkout},
     {"alerts.list", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, posts_cmd_alerts_list},
     {"alert.ack", HK_ROLE_STAFF | HK_ROLE_ADMIN, posts_cmd_alert_ack},
     {"duty.get", HK_ROLE_ANY, posts_cmd_duty_get},
-    /* @appt:cmds */
     {"appointment.add", HK_ROLE_ADMIN, hall_cmd_appointment_add},
     {"appointment.import", HK_ROLE_ADMIN, hall_cmd_appointment_import},
     {"appointment.cancel", HK_ROLE_ADMIN, hall_cmd_appointment_cancel},
     {"appointments.list", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_appointments_list},
-    /* @cases:cmds */
     {"matters.list", HK_ROLE_ANY, hall_cmd_matters_list},
     {"case.close", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_case_close},
     {"cases.list", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_cases_list},
@@ -540,10 +537,7 @@ static const struct {
     {"ratings.reasons", HK_ROLE_ANY, hall_cmd_ratings_reasons},   /* the rating device's list */
     {"followups.list", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_followups_list},
     {"followup.close", HK_ROLE_ADMIN, hall_cmd_followup_close},
-    /* @mobile:cmds */
     {"ticket.get", HK_ROLE_VISITOR | HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_ticket_get},   /* own ticket only for visitors */
-    /* @redis:cmds */
-    /* @report:cmds */
     {"report.day", HK_ROLE_ADMIN, NULL},      /* the daily report: io/report_host.c reads the events */
     {"report.events", HK_ROLE_ADMIN, NULL},   /* a day's events page by page (hallctl archive) */
 };

@@ -50,19 +50,13 @@ struct hk_hall {
     bool queues_dirty;       /* a queue.changed is owed at the next tick */
     int32_t open_day;        /* the local day the hall is in (YYYYMMDD), 0 before its first ticket */
     hv *checkpoint_parts;    /* day.checkpoint.part payloads awaiting their day.checkpoint (hall_checkpoint.c) */
-    /* @posts:state */
     struct hk_posts *posts;  /* AB posts, check-ins and alerts (posts.c) */
-    /* @appt:state */
     struct hk_appt_book *appts;   /* appointments (core/appointments.c) */
-    /* @cases:state */
     struct hk_cases *cases;      /* 四件管理 (cases.c) */
     struct hk_ratings *ratings;  /* 好差评 (ratings.c) */
-    /* @mobile:state */
     /* hall_mobile.c: the host's check of a phone's key (an hk_ticket_verifier, hall_mobile.h) */
     bool (*verify_ticket)(void *ctx, const char *hall_id, int32_t day, const char *code, const char *key);
     void *verify_ticket_ctx;
-    /* @redis:state */
-    /* @report:state */
 };
 
 /* The window with that id, or NULL; takes the id as sent (any 64-bit number), so a huge id is
@@ -87,21 +81,15 @@ void hall_cmd_emergency_ack(hk_hall *h, hk_session *s, const hv *req, hk_time no
 void hall_cmd_emergency_clear(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_emergency_playbooks(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 
-/* @posts:decls */
 #include "posts.h"
-/* @appt:decls */
 #include "appointments.h"
-/* @cases:decls */
 #include "cases.h"
 #include "ratings.h"
-/* @mobile:decls */
 /* phones (hall_mobile.c): hello with "ticket:CODE:KEY". false if the token is not of that form
  * (cmd_hello goes on); true once the reply (ok as visitor, or unauthenticated) is in out. */
 bool hall_hello_visitor(hk_hall *h, hk_session *s, const hv *req, const char *token, hk_time now,
                         hk_out *out);
 void hall_cmd_ticket_get(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
-/* @redis:decls */
-/* @report:decls */
 
 /* Replies, for every command handler of core/: {t: ok, id} (returned, to add fields to) and
  * {t: err, id, code, msg} with a printf-style message. Both replace any reply already set. */

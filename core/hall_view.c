@@ -197,19 +197,13 @@ hv *hall_state(const hk_hall *h, int role, hk_time now)
     }
     hv_set(s, "recent_calls", rc);
     hv_set(s, "emergency", hall_view_emergency(h, role));
-    /* @posts:view */
     if (role & (HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN)) hv_set(s, "alerts", posts_view_alerts(h));
-    /* @appt:view */
     hv_set(s, "appointments", hall_view_appointments(h, now));
-    /* @cases:view */
     if (role & (HK_ROLE_STAFF | HK_ROLE_ADMIN)) {
         hv *cs = cases_summary(h);
         hv_set(cs, "followups_open", hv_int(ratings_open_followups(h)));
         hv_set(s, "supervision", cs);
     }
-    /* @mobile:view */
-    /* @redis:view */
-    /* @report:view */
     hv *faults = hv_arr();
     for (int i = 0; i < h->nfaults; i++) {
         const hk_fault *f = &h->faults[i];

@@ -14,7 +14,7 @@
 #include <yaml.h>
 
 #define CONFIG_MAX_BYTES (4u << 20)   /* a hall's config is a few KiB; refuse anything absurd */
-#define MV_MAX_KEYS 32   /* root keys: 11 of the contract + the sections of issue 6 (raised by @mobile) */
+#define MV_MAX_KEYS 32   /* the most keys of one mapping: the root has 11 of the contract + the workflow sections */
 
 const char config_demo_yaml[] =
     "# The built-in demo hall: what hallkeeper runs with no --config.\n"
@@ -1293,7 +1293,6 @@ static int load_emergency(ld *l, yaml_node_t *n)
     return 0;
 }
 
-/* @posts:loaders */
 /* work: the working day (core/posts.c). Every key is optional. */
 static int load_work(ld *l, yaml_node_t *n)
 {
@@ -1317,7 +1316,6 @@ static int load_work(ld *l, yaml_node_t *n)
            want_int(l, &m, "away_alert_min", false, 10, 1, 240, &wk->away_alert_min) ||
            want_int(l, &m, "empty_alert_min", false, 5, 1, 240, &wk->empty_alert_min) ? -1 : 0;
 }
-/* @appt:loaders */
 /* queue: the call policy's fairness rules and the appointment windows (docs/queue.md). Every key
  * is optional; an absent one takes its default. */
 static int load_queue_policy(ld *l, yaml_node_t *n)
@@ -1344,7 +1342,7 @@ static int load_queue_policy(ld *l, yaml_node_t *n)
         want_int(l, &m, "appointment_grace_min", false, HK_DEFAULT_APPOINTMENT_GRACE_MIN, 0, 720,
                  &q->appointment_grace_min))
         return -1;
-    /* @guide: who may issue priority tickets; [] leaves priority to appointments only */
+    /* who may issue priority tickets; [] leaves priority to appointments only */
     if (!mv_given(&m, "priority_roles"))
         return 0;
     char **roles = NULL;
@@ -1365,7 +1363,6 @@ static int load_queue_policy(ld *l, yaml_node_t *n)
     return rc ? -1 : 0;
 }
 
-/* @cases:loaders */
 /* 四件管理 and 好差评 (docs/cases.md). A number in (lo, hi]: fractions and rates. */
 static int cases_want_fraction(ld *l, const mview *m, const char *key, double lo, double hi, double def,
                                double *out)
@@ -1470,7 +1467,6 @@ static int load_rating(ld *l, yaml_node_t *n)
     }
     return 0;
 }
-/* @retention:loaders */
 /* retention: {days}: how long closed cases, closed follow-ups, rating statistics and finished
  * appointments stay in memory and in the daily checkpoint (core/retention.h). */
 static int load_retention(ld *l, yaml_node_t *n)
@@ -1486,7 +1482,6 @@ static int load_retention(ld *l, yaml_node_t *n)
         return -1;
     return 0;
 }
-/* @mobile:loaders */
 /* mobile: {public_url}: the base of the phone link on tickets (docs/mobile.md). */
 static int load_mobile(ld *l, yaml_node_t *n)
 {
@@ -1566,8 +1561,6 @@ static int load_printer(ld *l, yaml_node_t *n)
         return fail(l, mv_get(&m, "device"), "'device' in printer must be an absolute path, got '%s'", p->device);
     return 0;
 }
-/* @redis:loaders */
-/* @report:loaders */
 
 /* Sections in dependency order: staff before tokens, categories before windows, gpio before
  * playbooks, so references can be checked as they are read. */
@@ -1575,18 +1568,11 @@ static int load_root(ld *l, yaml_node_t *root)
 {
     static const char *const keys[] = { "hall", "http", "redis", "hours", "tokens", "staff", "categories",
                                         "windows", "gpio", "audio", "emergency",
-                                        /* @posts:rootkeys */
                                         "work",
-                                        /* @appt:rootkeys */
                                         "queue",
-                                        /* @cases:rootkeys */
                                         "matters", "supervision", "rating",
-                                        /* @retention:rootkeys */
                                         "retention",
-                                        /* @mobile:rootkeys */
                                         "mobile", "printer",
-                                        /* @redis:rootkeys */
-                                        /* @report:rootkeys */
                                         NULL };
     mview m;
     if (root->type != YAML_MAPPING_NODE)
@@ -1601,24 +1587,17 @@ static int load_root(ld *l, yaml_node_t *root)
         load_gpio(l, mv_get(&m, "gpio")) || load_audio(l, mv_get(&m, "audio")) ||
         load_emergency(l, mv_get(&m, "emergency")))
         return -1;
-    /* @posts:rootload */
     if (load_work(l, mv_get(&m, "work")))
         return -1;
-    /* @appt:rootload */
     if (load_queue_policy(l, mv_get(&m, "queue")))
         return -1;
-    /* @cases:rootload */
     if (load_matters(l, root, mv_get(&m, "matters")) || load_supervision(l, mv_get(&m, "supervision")) ||
         load_rating(l, mv_get(&m, "rating")))
         return -1;
-    /* @retention:rootload */
     if (load_retention(l, mv_get(&m, "retention")))
         return -1;
-    /* @mobile:rootload */
     if (load_mobile(l, mv_get(&m, "mobile")) || load_printer(l, mv_get(&m, "printer")))
         return -1;
-    /* @redis:rootload */
-    /* @report:rootload */
 
     return 0;
 }

@@ -301,7 +301,6 @@ static int ctl_plan(ctl_opts *o)
     } else if (strcmp(cmd, "watch") == 0) {
         if ((r = ctl_nargs(o, 0, 0, "watch [--count N]"))) return r;
         o->out = OUT_WATCH;
-    /* @posts:hallctl */
     } else if (strcmp(cmd, "checkin") == 0) {          /* staff posts (core/posts.c) */
         if ((r = ctl_nargs(o, 1, 1, "checkin WINDOW"))) return r;
         int w = ctl_parse_uint(a[1], INT_MAX);
@@ -318,8 +317,6 @@ static int ctl_plan(ctl_opts *o)
         if (strcmp(a[1], "ack") != 0 || id < 1) return ctl_usage_error("%s", "usage: hallctl alert ack ID");
         ctl_add_req(o, "alert.ack", hv_set(hv_map(), "alert", hv_int(id)));
         o->out = OUT_RAW;
-    /* @appt:hallctl */
-    /* @cases:hallctl */
     } else if (strcmp(cmd, "cases") == 0) {            /* 四件管理 (docs/cases.md) */
         if ((r = ctl_nargs(o, 0, 1, "cases [active|open|warning|overdue|closed|all|stats|board]"))) return r;
         const char *sub = o->npos > 1 ? a[1] : "active";
@@ -350,9 +347,6 @@ static int ctl_plan(ctl_opts *o)
         if ((r = ctl_nargs(o, 0, 1, "ratings [window|staff|category|day]"))) return r;
         ctl_add_req(o, "ratings.stats", o->npos > 1 ? hv_set(hv_map(), "by", hv_str(a[1])) : NULL);
         o->out = OUT_RAW;
-    /* @mobile:hallctl */
-    /* @redis:hallctl */
-    /* @report:hallctl */
     } else if (strcmp(cmd, "raw") == 0) {
         if (o->npos < 2) return ctl_usage_error("%s", "usage: hallctl raw COMMAND [KEY=VALUE ...]");
         hv *args = hv_map();

@@ -77,12 +77,6 @@ void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *
         out->reply = r;
         return;
     }
-    /* @posts:deferred */
-    /* @appt:deferred */
-    /* @cases:deferred */
-    /* @mobile:deferred */
-    /* @redis:deferred */
-    /* @report:deferred */
     if (!strncmp(out->deferred, "report.", 7)) {   /* the daily report (io/report_host.c) */
         report_host_command(&d->cfg, d->events, d->st, d->journal_day, hub_now().day, out->deferred, req, out);
         return;

@@ -17,7 +17,7 @@
 #include "../web/codec.h"
 #include "config_load.h"
 #include "hallkeeper.h"
-#include "hallkeeper_printer.h"   /* @mobile */
+#include "hallkeeper_printer.h"
 #include "log.h"
 #include "token.h"
 
@@ -167,7 +167,7 @@ static void on_outputs(void *arg, hk_out *out)
     lines_apply(d->lines, out);
     if (d->speakers) audio_emergency(d->speakers, hall_outputs(d->hall));
     incidents_observe(d->incidents, out);
-    daemon_mobile_outputs(d, out);   /* @mobile: the phone link in ticket.issue replies */
+    daemon_mobile_outputs(d, out);   /* the phone link in ticket.issue replies */
 }
 
 static void start_serving(daemon_t *d)
@@ -176,8 +176,8 @@ static void start_serving(daemon_t *d)
     d->hb = hub_new(&d->loop, d->hall, d->st, d->events);
     hub_set_outputs(d->hb, on_outputs, d);
     hub_set_deferred(d->hb, daemon_run_deferred, d);
-    static const char *const spoken[] = {"ticket.called", "ticket.issued", NULL};   /* @mobile: + printer */
-    hub_set_delivered(d->hb, spoken, daemon_mobile_delivered, d);   /* @mobile: calls go on to daemon_on_delivered */
+    static const char *const spoken[] = {"ticket.called", "ticket.issued", NULL};   /* speakers + printer */
+    hub_set_delivered(d->hb, spoken, daemon_mobile_delivered, d);   /* calls go on to daemon_on_delivered */
     lines_attach(d->lines, d->hb);
     server_options so = {d->listen, d->pages, d->cfg.tls_cert, d->cfg.tls_key};
     d->srv = server_new(&d->loop, &so, hub_handlers(), d->hb, err, sizeof err);
@@ -357,7 +357,7 @@ int main(int argc, char **argv)
     d.hall = hall_new(&d.cfg);
     if (!d.hall) { fprintf(stderr, "hallkeeper: out of memory\n"); return 1; }
     hall_set_token_verifier(d.hall, token_verify);
-    if (daemon_mobile_open(&d, err, sizeof err) < 0) { fprintf(stderr, "hallkeeper: %s\n", err); return 1; }   /* @mobile */
+    if (daemon_mobile_open(&d, err, sizeof err) < 0) { fprintf(stderr, "hallkeeper: %s\n", err); return 1; }
     d.lines = lines_open(&d.loop, &d.cfg, d.hall, err, sizeof err);
     if (!d.lines) {
         fprintf(stderr, "hallkeeper: gpio: %s\n", err);
@@ -436,7 +436,7 @@ int main(int argc, char **argv)
     lines_close(d.lines);
     incidents_close(d.incidents);   /* freed once its last fdatasync is done, in the runs below */
     if (d.speakers) audio_close(d.speakers, NULL, NULL);
-    daemon_mobile_close(&d);   /* @mobile */
+    daemon_mobile_close(&d);
     if (d.hb) hub_stop(d.hb);
     store_stop(d.st, on_closed_noop, NULL);
     if (d.rc) redis_child_stop(d.rc, on_closed_noop, NULL);

@@ -179,7 +179,7 @@ static const raw_list *day_events(journal *events, store *st, int32_t journal_da
         list_clear(&rh.evs);
         rh.evs.day = day;
         rh.ready = rh.failed = 0;
-        int rc = store_read_all(st, list_take, on_redis_read, &rh.evs);   /* @checkpoint: past days are before the checkpoint */
+        int rc = store_read_all(st, list_take, on_redis_read, &rh.evs);   /* past days lie before the checkpoint */
         if (rc < 0) {
             reply_err(out, req, "unavailable", "cannot read day %d from Redis now (%s): try again",
                       day, rc == -EBUSY ? "the stream is being read" : strerror(-rc));

@@ -85,14 +85,8 @@ static int page_file(const server *s, const char *url, char *out, size_t len)
     if (url[0] != '/' || strstr(url, "..") || strchr(url, '\\')) return -1;
     if (!strcmp(url, "/")) url = "/index.html";
     if (!strncmp(url, "/display/window/", 16)) url = "/window.html";
-    /* @posts:routes */
-    /* @appt:routes */
-    /* @cases:routes */
     if (!strncmp(url, "/rate/", 6)) url = "/rate.html";   /* the rating device of window N */
-    /* @mobile:routes */
     if (!strncmp(url, "/t/", 3)) url = "/ticket.html";   /* a ticket's phone page, /t/CODE?k=KEY (docs/mobile.md) */
-    /* @redis:routes */
-    /* @report:routes */
     snprintf(out, len, "%s%s", s->pages, url);
     if (is_file(out)) return 0;
     if (!strchr(url + 1, '.') && !strchr(url + 1, '/')) {
