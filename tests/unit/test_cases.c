@@ -13,6 +13,7 @@
 #include "core/checkpoint.h"
 #include "core/retention.h"
 #include "io/config_load.h"
+#include "tests/unit/req_args.h"
 
 /* Mon-Fri 09:00-12:00 and 13:00-17:00; window 2 serves C and A. */
 static const char yaml[] =
@@ -116,13 +117,7 @@ static hv *run(hk_hall *hh, hk_session *s, const char *cmd, ...)
     hv_set(req, "id", hv_int(next_id++));
     va_list ap;
     va_start(ap, cmd);
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *kind = va_arg(ap, const char *);
-        if (!strcmp(kind, "s")) hv_set(req, k, hv_str(va_arg(ap, const char *)));
-        else if (!strcmp(kind, "v")) hv_set(req, k, va_arg(ap, hv *));
-        else hv_set(req, k, hv_int(va_arg(ap, int)));
-    }
+    test_req_args(req, ap);
     va_end(ap);
     hk_out out;
     hk_out_init(&out);
@@ -214,13 +209,7 @@ static hv *serve(hk_session *kiosk, hk_session *staff, int w, const char *cat, c
     hv_set(req, "outcome", hv_str(outcome));
     va_list ap;
     va_start(ap, outcome);
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *kind = va_arg(ap, const char *);
-        if (!strcmp(kind, "s")) hv_set(req, k, hv_str(va_arg(ap, const char *)));
-        else if (!strcmp(kind, "v")) hv_set(req, k, va_arg(ap, hv *));
-        else hv_set(req, k, hv_int(va_arg(ap, int)));
-    }
+    test_req_args(req, ap);
     va_end(ap);
     hk_out out;
     hk_out_init(&out);

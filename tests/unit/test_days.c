@@ -12,6 +12,7 @@
 
 #include "core/hall_int.h"
 #include "io/config_load.h"
+#include "tests/unit/req_args.h"
 
 static const char yaml[] =
     "hall: { id: review, name: 测试中心 }\n"
@@ -94,12 +95,7 @@ static hv *run(hk_session *s, hk_time t, const char *cmd, ...)
     hv_set(req, "id", hv_int(next_id++));
     va_list ap;
     va_start(ap, cmd);
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *kind = va_arg(ap, const char *);
-        if (!strcmp(kind, "s")) hv_set(req, k, hv_str(va_arg(ap, const char *)));
-        else hv_set(req, k, hv_int(va_arg(ap, int)));
-    }
+    test_req_args(req, ap);
     va_end(ap);
     hk_out out;
     hk_out_init(&out);

@@ -10,6 +10,7 @@
 
 #include "core/hall.h"
 #include "io/config_load.h"
+#include "tests/unit/req_args.h"
 
 static hk_config cfg;
 static hk_hall *hall;
@@ -50,13 +51,7 @@ static hv *run(hk_session *s, int64_t t, const char *cmd, ...)
     hv_set(req, "id", hv_int(next_id++));
     va_list ap;
     va_start(ap, cmd);
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *kind = va_arg(ap, const char *);
-        if (!strcmp(kind, "s")) hv_set(req, k, hv_str(va_arg(ap, const char *)));
-        else if (!strcmp(kind, "I")) hv_set(req, k, hv_int(va_arg(ap, int64_t)));
-        else hv_set(req, k, hv_int(va_arg(ap, int)));
-    }
+    test_req_args(req, ap);
     va_end(ap);
     hk_out out;
     hk_out_init(&out);

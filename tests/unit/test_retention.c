@@ -18,6 +18,7 @@
 #include "core/retention.h"
 #include "io/config_load.h"
 #include "web/codec.h"
+#include "tests/unit/req_args.h"
 
 #define KEEP 31
 #define DAYS 200
@@ -94,12 +95,7 @@ static hv *vreq(const char *cmd, va_list ap)
     hv *req = hv_map();
     hv_set(req, "t", hv_str(cmd));
     hv_set(req, "id", hv_int(next_id++));
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *kind = va_arg(ap, const char *);
-        if (!strcmp(kind, "s")) hv_set(req, k, hv_str(va_arg(ap, const char *)));
-        else hv_set(req, k, hv_int(va_arg(ap, int)));
-    }
+    test_req_args(req, ap);
     return req;
 }
 
