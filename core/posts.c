@@ -250,6 +250,29 @@ static void alert_remove(hk_posts *p, alert *a)
     p->nalerts--;
 }
 
+/* Appends an alert (an alert.raised applied, or one a checkpoint holds); NULL strings are "". */
+static alert *alert_add(hk_hall *h, int64_t id, const char *kind, int64_t wid, const char *category,
+                        const char *staff, const char *notify, const char *msg, int64_t suggest, int64_t at)
+{
+    hk_posts *p = h->posts;
+    if (p->nalerts == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 8;
+        p->alerts = xrealloc(p->alerts, p->cap * sizeof *p->alerts);
+    }
+    alert *a = &p->alerts[p->nalerts++];
+    memset(a, 0, sizeof *a);
+    a->id = id;
+    snprintf(a->kind, sizeof a->kind, "%s", kind);
+    a->window = (int)wid;
+    a->cat = queue_cat_index(&h->q, category);
+    snprintf(a->staff, sizeof a->staff, "%s", staff ? staff : "");
+    snprintf(a->notify, sizeof a->notify, "%s", notify ? notify : "");
+    snprintf(a->msg, sizeof a->msg, "%s", msg ? msg : "");
+    a->suggest = (int)suggest;
+    a->at = at;
+    return a;
+}
+
 static int apply_alert_raised(hk_hall *h, const hv *ev, int64_t at)
 {
     hk_posts *p = h->posts;
@@ -264,22 +287,8 @@ static int apply_alert_raised(hk_hall *h, const hv *ev, int64_t at)
     alert *old = alert_find(h, kind, (int)wid, queue_cat_index(&h->q, hv_get_str(ev, "category")),
                             hv_get_str(ev, "staff"));
     if (old && old->acked) alert_remove(p, old);
-    if (p->nalerts == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 8;
-        p->alerts = xrealloc(p->alerts, p->cap * sizeof *p->alerts);
-    }
-    alert *a = &p->alerts[p->nalerts++];
-    memset(a, 0, sizeof *a);
-    a->id = id;
-    snprintf(a->kind, sizeof a->kind, "%s", kind);
-    a->window = (int)wid;
-    a->cat = queue_cat_index(&h->q, hv_get_str(ev, "category"));
-    const char *staff = hv_get_str(ev, "staff"), *notify = hv_get_str(ev, "notify"), *msg = hv_get_str(ev, "msg");
-    snprintf(a->staff, sizeof a->staff, "%s", staff ? staff : "");
-    snprintf(a->notify, sizeof a->notify, "%s", notify ? notify : "");
-    snprintf(a->msg, sizeof a->msg, "%s", msg ? msg : "");
-    a->suggest = (int)sug;
-    a->at = at;
+    alert *a = alert_add(h, id, kind, wid, hv_get_str(ev, "category"), hv_get_str(ev, "staff"),
+                         hv_get_str(ev, "notify"), hv_get_str(ev, "msg"), sug, at);
     a->seen = true;          /* raised by this tick's rules (or replayed: the next tick judges it) */
     if (id > p->last_id) p->last_id = id;
     return 0;
@@ -850,21 +859,7 @@ int posts_restore(hk_hall *h, const hv *m)
         if (cp_int(x, "id", &id) < 0 || cp_int(x, "window", &wid) < 0 || cp_int(x, "suggest_window", &sug) < 0 ||
             cp_int(x, "at", &at) < 0 || cp_bool(x, "acked", &acked) < 0 || !kind || !staff || !notify || !msg)
             return -1;
-        if (p->nalerts == p->cap) {
-            p->cap = p->cap ? p->cap * 2 : 8;
-            p->alerts = xrealloc(p->alerts, p->cap * sizeof *p->alerts);
-        }
-        alert *a = &p->alerts[p->nalerts++];
-        memset(a, 0, sizeof *a);
-        a->id = id;
-        snprintf(a->kind, sizeof a->kind, "%s", kind);
-        a->window = (int)wid;
-        a->cat = queue_cat_index(&h->q, cp_str(x, "category"));
-        snprintf(a->staff, sizeof a->staff, "%s", staff);
-        snprintf(a->notify, sizeof a->notify, "%s", notify);
-        snprintf(a->msg, sizeof a->msg, "%s", msg);
-        a->suggest = (int)sug;
-        a->at = at;
+        alert *a = alert_add(h, id, kind, wid, cp_str(x, "category"), staff, notify, msg, sug, at);
         a->acked = acked;
         a->seen = true;   /* as at replay: the next tick judges it */
     }
