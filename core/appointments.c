@@ -11,6 +11,7 @@
 #include "utf8.h"
 #include "checkpoint.h"
 #include "retention.h"
+#include "days.h"
 
 #define APPT_LIST_MAX 100          /* rows per appointments.list page: a reply stays far below 64 KiB */
 #define APPT_IMPORT_ERRORS_SHOWN 40   /* bad rows spelled out in msg; `errors` holds up to ... */
@@ -195,30 +196,14 @@ typedef struct {
 } appt_row;
 
 /* Minutes since 1970-01-01 00:00 local time of minute `min` of day YYYYMMDD (days from the civil
- * date as in H. Hinnant's days_from_civil), so windows may cross midnight. */
-static int64_t abs_min(int32_t day, int min)
-{
-    int64_t y = day / 10000, m = day / 100 % 100, d = day % 100;
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (era * 146097 + doe - 719468) * 1440 + min;
-}
+ * date, days.h), so windows may cross midnight. */
+static int64_t abs_min(int32_t day, int min) { return hk_day_number(day) * 1440 + min; }
 
 /* The day and minute of an absolute minute (for messages). */
 static void from_abs(int64_t am, int32_t *day, int *min)
 {
-    int64_t z = am / 1440 + 719468;
     *min = (int)(am % 1440);
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
-    *day = (int32_t)(y * 10000 + m * 100 + d);
+    *day = hk_day_of(am / 1440);
 }
 
 static int64_t close_abs(const hk_hall *h, int32_t day, int end_min)

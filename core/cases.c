@@ -5,6 +5,7 @@
 #include "utf8.h"
 #include "checkpoint.h"
 #include "retention.h"
+#include "days.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,19 +84,6 @@ int cases_text_arg(const hv *v, size_t max, const char *what, char *why, size_t 
 
 /* ---- time limits ------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int64_t)era * 146097 + doe - 719468;
-}
-
-static int wday_of(int64_t days) { return (int)(((days % 7) + 7 + 3) % 7); }   /* 0 = Monday */
-
 /* When the hall closes on a weekday (minutes of the day), or -1 if it does not open then. */
 static int close_min_of(const hk_config *cfg, int wday)
 {
@@ -112,16 +100,16 @@ static int close_min_of(const hk_config *cfg, int wday)
 
 int64_t cases_deadline(const hk_config *cfg, hk_time opened, int days)
 {
-    int64_t today = days_from_civil(opened.day / 10000, opened.day / 100 % 100, opened.day % 100);
+    int64_t today = hk_day_number(opened.day);
     int64_t sec = ((opened.ms % 60000) + 60000) % 60000;
     int64_t offset = today * 86400000LL + (int64_t)opened.min * 60000 + sec - opened.ms;   /* local - UTC */
     int64_t d = today;
     /* a hall open on at least one weekday finds `days` of them within days * 7 calendar days */
     for (int left = days, guard = 0; left > 0 && guard < 7 * 366 + 7; guard++) {
         d++;
-        if (close_min_of(cfg, wday_of(d)) >= 0) left--;
+        if (close_min_of(cfg, hk_day_wday(d)) >= 0) left--;
     }
-    int close = close_min_of(cfg, wday_of(d));
+    int close = close_min_of(cfg, hk_day_wday(d));
     if (close < 0) close = 24 * 60;
     return d * 86400000LL + (int64_t)close * 60000 - offset;
 }

@@ -5,6 +5,7 @@
  * start again from the restart: an alert may come later, never falsely. */
 #include "posts.h"
 #include "checkpoint.h"
+#include "days.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,42 +106,12 @@ static bool window_manned(const hk_hall *h, size_t i)
 
 /* ---- days and opening hours -------------------------------------------------------------- */
 
-/* days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms) */
-static int64_t days_from_ymd(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int32_t ymd_from_days(int64_t z)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int64_t y = yoe + era * 400 + (m <= 2);
-    return (int32_t)(y * 10000 + m * 100 + d);
-}
-
-static int32_t day_add(int32_t ymd, int delta)
-{
-    return ymd_from_days(days_from_ymd(ymd / 10000, ymd / 100 % 100, ymd % 100) + delta);
-}
-
 int32_t posts_business_day(const hk_config *cfg, hk_time now)
 {
     int r = cfg->work.rollover_min;
     if (r <= 0) return now.day;
-    if (r < 12 * 60) return now.min >= r ? now.day : day_add(now.day, -1);
-    return now.min >= r ? day_add(now.day, 1) : now.day;
+    if (r < 12 * 60) return now.min >= r ? now.day : hk_day_add(now.day, -1);
+    return now.min >= r ? hk_day_add(now.day, 1) : now.day;
 }
 
 /* The opening span `now` is in, or the next one today: open/close minutes, false if none.

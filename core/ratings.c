@@ -4,6 +4,7 @@
 #include "cases.h"
 #include "checkpoint.h"
 #include "retention.h"
+#include "days.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,17 +188,6 @@ int ratings_record(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, int
 
 /* ---- events --------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a YYYYMMDD day (H. Hinnant's days_from_civil). */
-static int64_t day_number(int32_t ymd)
-{
-    int64_t y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 static int apply_invited(hk_ratings *r, const hv *ev)
 {
     const char *code = hv_get_str(ev, "code");
@@ -207,9 +197,9 @@ static int apply_invited(hk_ratings *r, const hv *ev)
     /* tickets of the days before yesterday are forgotten by the hall and can no longer be rated
      * (days counted as days, not as YYYYMMDD numbers: the 30th is the day before the 1st) */
     size_t keep = 0;
-    int64_t today = day_number((int32_t)day);
+    int64_t today = hk_day_number((int32_t)day);
     for (size_t i = 0; i < r->ninv; i++)
-        if (day_number(r->inv[i].day) >= today - 1 && strcmp(r->inv[i].code, code) != 0)
+        if (hk_day_number(r->inv[i].day) >= today - 1 && strcmp(r->inv[i].code, code) != 0)
             r->inv[keep++] = r->inv[i];
     r->ninv = keep;
     r->inv = grow(r->inv, &r->capinv, r->ninv, sizeof *r->inv);
@@ -325,7 +315,7 @@ int ratings_open_followups(const hk_hall *h)
 static int64_t closed_day_bound(const rt_followup *f)
 {
     int64_t span = f->closed_at > f->opened_at ? f->closed_at - f->opened_at : 0;
-    return day_number(f->day) + span / 86400000 + 1;
+    return hk_day_number(f->day) + span / 86400000 + 1;
 }
 
 void ratings_forget_before(hk_hall *h, int32_t day)
@@ -336,7 +326,7 @@ void ratings_forget_before(hk_hall *h, int32_t day)
         if (r->rec[i].day >= day) r->rec[kept++] = r->rec[i];
     bool released = kept != r->nrec;
     r->nrec = kept;
-    int64_t limit = day_number(day);
+    int64_t limit = hk_day_number(day);
     kept = 0;
     for (size_t i = 0; i < r->nfu; i++) {
         const rt_followup *f = &r->fu[i];

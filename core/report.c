@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "strmap.h"
+#include "days.h"
 
 /* ---- small containers ------------------------------------------------------------------- */
 
@@ -102,13 +103,7 @@ static void utc_local(int64_t ms, int32_t *day, int *minute)
     int64_t secs = ms / 1000;
     int64_t days = secs / 86400, rem = secs % 86400;
     if (rem < 0) { rem += 86400; days--; }
-    /* civil from days (Howard Hinnant's algorithm) */
-    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2) y++;
-    *day = (int32_t)(y * 10000 + m * 100 + d);
+    *day = hk_day_of(days);
     *minute = (int)(rem / 60);
 }
 

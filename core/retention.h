@@ -18,9 +18,6 @@
 int retention_days(const hk_config *cfg);
 /* The first day (YYYYMMDD) still kept when the hall is in day `today`: today - retention.days. */
 int32_t retention_cutoff(const hk_config *cfg, int32_t today);
-/* Days since 1970-01-01 of a YYYYMMDD day, and back (calendar arithmetic for the modules). */
-int64_t retention_day_number(int32_t ymd);
-int32_t retention_day_of(int64_t days);
 /* An upper bound of the msgpack size of v, to cut a list reply before it nears the 64 KiB frame. */
 size_t retention_size_bound(const hv *v);
 

@@ -18,6 +18,7 @@
 #include "core/retention.h"
 #include "io/config_load.h"
 #include "web/codec.h"
+#include "core/days.h"
 #include "tests/unit/req_args.h"
 
 #define KEEP 31
@@ -79,7 +80,7 @@ static hk_time at_day(int64_t dn, int hh, int mm)
 {
     hk_time t;
     t.ms = dn * 86400000LL + (int64_t)(hh * 60 + mm) * 60000;
-    t.day = retention_day_of(dn);
+    t.day = hk_day_of(dn);
     t.min = hh * 60 + mm;
     t.wday = (int)(((dn % 7) + 7 + 3) % 7);
     return t;
@@ -173,7 +174,7 @@ static void run_day(int d, hk_session *kiosk, hk_session *s1, hk_session *adm)
     snprintf(num, sizeof num, "D%d", d);
     snprintf(tom, sizeof tom, "T%d", d);
     char date[16], slot_a[32], slot_b[32];
-    int32_t today = retention_day_of(dn), tomorrow = retention_day_of(dn + 1);
+    int32_t today = hk_day_of(dn), tomorrow = hk_day_of(dn + 1);
     snprintf(date, sizeof date, "%04d-%02d-%02d", today / 10000, today / 100 % 100, today % 100);
     snprintf(slot_a, sizeof slot_a, "%s 10:00", date);
     snprintf(slot_b, sizeof slot_b, "%s 10:30", date);
@@ -214,7 +215,7 @@ static void run_day(int d, hk_session *kiosk, hk_session *s1, hk_session *adm)
         int64_t id = 0, day = 0;
         hv_get_int(list->u.a.v[i], "case", &id);
         hv_get_int(list->u.a.v[i], "day", &day);
-        if (id % 10 == 0 || retention_day_number((int32_t)day) > dn - 2) continue;
+        if (id % 10 == 0 || hk_day_number((int32_t)day) > dn - 2) continue;
         OK(adm, "case.close", "case", "i", (int)id, "result", "s", "准予许可");
     }
     hv_free(r);
@@ -224,7 +225,7 @@ static void run_day(int d, hk_session *kiosk, hk_session *s1, hk_session *adm)
         int64_t id = 0, day = 0;
         hv_get_int(list->u.a.v[i], "id", &id);
         hv_get_int(list->u.a.v[i], "day", &day);
-        if (id % 10 == 0 || retention_day_number((int32_t)day) > dn - 1) continue;
+        if (id % 10 == 0 || hk_day_number((int32_t)day) > dn - 1) continue;
         OK(adm, "followup.close", "followup", "i", (int)id, "resolution", "s", "已回访");
     }
     hv_free(r);
@@ -340,7 +341,7 @@ static hv *stats_core(hv *stats)
 static void test_two_hundred_days(void **state)
 {
     (void)state;
-    first_day = retention_day_number(20250106);   /* a Monday */
+    first_day = hk_day_number(20250106);   /* a Monday */
     now = at_day(first_day, 8, 0);
     hk_session kiosk = login("k"), s1 = login("s1"), adm = login("adm");
     size_t max_cases = 0, max_fus = 0, max_rows = 0, max_appts = 0;
@@ -393,7 +394,7 @@ static void test_two_hundred_days(void **state)
     held na = held_of(all);
     assert_true(na.cases == (size_t)DAYS && na.ratings > n.ratings);
     int32_t kept_from = cases_kept_from(hall);
-    int32_t expect_from = retention_day_of(first_day + DAYS - 1 - KEEP);
+    int32_t expect_from = hk_day_of(first_day + DAYS - 1 - KEEP);
     assert_int_equal(kept_from, expect_from);
     assert_int_equal(ratings_kept_from(hall), expect_from);
     hk_session admin = {.role = HK_ROLE_ADMIN};
@@ -448,7 +449,7 @@ static void test_two_hundred_days(void **state)
 static void test_paging(void **state)
 {
     (void)state;
-    first_day = retention_day_number(20250106);
+    first_day = hk_day_number(20250106);
     now = at_day(first_day, 8, 0);
     hk_session kiosk = login("k"), s1 = login("s1"), adm = login("adm");
     for (int d = 0; d < 3; d++) run_day(d, &kiosk, &s1, &adm);
@@ -493,7 +494,7 @@ static void test_paging(void **state)
 static void test_page_bytes(void **state)
 {
     (void)state;
-    first_day = retention_day_number(20250106);
+    first_day = hk_day_number(20250106);
     now = at_day(first_day, 9, 0);
     hk_session kiosk = login("k"), s1 = login("s1");
     OK(&s1, "window.open", "window", "i", 1);
@@ -529,7 +530,7 @@ static void test_page_bytes(void **state)
 static void test_appointments_released(void **state)
 {
     (void)state;
-    first_day = retention_day_number(20250106);
+    first_day = hk_day_number(20250106);
     now = at_day(first_day, 9, 0);
     hk_session kiosk = login("k"), adm = login("adm");
     OK(&adm, "appointment.add", "number", "s", "C1", "name", "s", "王五", "category", "s", "A", "slot_start", "s",
