@@ -320,7 +320,11 @@ async def drain(d):
         r = await c.ok("window.open", window=wid)
         cur = r["window"].get("current")
         if cur:
-            f = await c.ok("ticket.noshow")
+            # a ticket being served (ticket.start was acknowledged) is finished, not a no-show
+            if cur.get("state") == "serving":
+                f = await c.ok("ticket.finish", outcome="即办件")
+            else:
+                f = await c.ok("ticket.noshow")
             left.append((f["ticket"]["code"], f["ticket"]["issued_at"]))
         while True:
             r = await c.request("call.next")
