@@ -65,32 +65,11 @@ const char *appt_state_name(appt_state s)
     }
 }
 
-/* Forgets the finished appointments (checked in, released, cancelled) of days before `today`,
+/* Forgets the finished appointments (checked in, released, cancelled) of days before `day`,
  * so a hall that runs for months keeps only what is still useful. Booked ones stay until the
  * tick releases them (their release is an event, so it is replayed too). */
-static void book_prune(hk_appt_book *b, int32_t today)
+static void book_drop_finished_before(hk_appt_book *b, int32_t day)
 {
-    if (today <= b->pruned_day) return;
-    b->pruned_day = today;
-    size_t kept = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->v[i].state != APPT_BOOKED && b->v[i].day < today) continue;
-        if (kept != i) b->v[kept] = b->v[i];
-        kept++;
-    }
-    if (kept == b->n) return;
-    b->n = kept;
-    strmap_free(&b->by_number);
-    strmap_init(&b->by_number);
-    for (size_t i = 0; i < b->n; i++) strmap_put(&b->by_number, b->v[i].number, (int)i);
-}
-
-/* retention.h, at the day rollover: the finished appointments of days before `day`. book_prune
- * above does the same from the day of the last appointment.added, so this matters for a hall that
- * stops adding appointments; booked ones wait for the tick to release them (an event). */
-void appt_forget_before(hk_hall *h, int32_t day)
-{
-    hk_appt_book *b = h->appts;
     size_t kept = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (b->v[i].state != APPT_BOOKED && b->v[i].day < day) continue;
@@ -102,6 +81,22 @@ void appt_forget_before(hk_hall *h, int32_t day)
     strmap_free(&b->by_number);
     strmap_init(&b->by_number);
     for (size_t i = 0; i < b->n; i++) strmap_put(&b->by_number, b->v[i].number, (int)i);
+}
+
+/* The same from the day of each appointment.added, once a day. */
+static void book_prune(hk_appt_book *b, int32_t today)
+{
+    if (today <= b->pruned_day) return;
+    b->pruned_day = today;
+    book_drop_finished_before(b, today);
+}
+
+/* retention.h, at the day rollover: the finished appointments of days before `day`. book_prune
+ * above does the same from the day of the last appointment.added, so this matters for a hall that
+ * stops adding appointments; booked ones wait for the tick to release them (an event). */
+void appt_forget_before(hk_hall *h, int32_t day)
+{
+    book_drop_finished_before(h->appts, day);
 }
 
 /* ---- parsing and checking -------------------------------------------------------------------- */

@@ -5,18 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *tk_state_name(tk_state s)
-{
-    switch (s) {
-    case TK_WAITING: return "waiting";
-    case TK_CALLED: return "called";
-    case TK_SERVING: return "serving";
-    case TK_DONE: return "done";
-    case TK_NOSHOW: return "noshow";
-    }
-    return "waiting";
-}
-
 static int open_windows_for(const hk_hall *h, int cat)
 {
     int n = 0;
@@ -50,7 +38,7 @@ hv *hall_view_ticket_ahead(const hk_hall *h, const hk_ticket *t, int ahead)
     hv_set(m, "category", hv_str(h->cfg->categories[t->cat].id));
     hv_set(m, "priority", hv_str(t->priority ? "priority" : "normal"));
     hv_set(m, "issued_at", hv_int(t->issued_at));
-    hv_set(m, "state", hv_str(tk_state_name(t->state)));
+    hv_set(m, "state", hv_str(queue_state_name(t->state)));
     hv_set(m, "window", t->window ? hv_int(t->window) : hv_nil());
     if (t->state == TK_WAITING) {
         /* position in its own line: count the tickets called before it */
@@ -99,7 +87,7 @@ hv *hall_view_window(const hk_hall *h, const hk_win *w)
         hv *cur = hv_map();
         hv_set(cur, "code", hv_str(t->code));
         hv_set(cur, "category", hv_str(h->cfg->categories[t->cat].id));
-        hv_set(cur, "state", hv_str(tk_state_name(t->state)));
+        hv_set(cur, "state", hv_str(queue_state_name(t->state)));
         hv_set(cur, "called_at", hv_int(t->called_at));
         hv_set(cur, "recalls", hv_int(t->recalls));
         hv_set(m, "current", cur);

@@ -107,10 +107,9 @@ static int code_number(const char *code)
     return atoi(code);
 }
 
-int queue_add(hk_queue *q, const char *code, int cat, bool priority, int32_t day, int64_t issued_at)
+/* A new ticket with this code and nothing else set, at the end of the table: its index. */
+static int ticket_append(hk_queue *q, const char *code)
 {
-    hk_ticket *old = queue_find(q, code);
-    if (old && old->day == day) return -1;
     if (q->ntickets == q->cap) {
         q->cap = q->cap ? q->cap * 2 : 256;
         q->tickets = qalloc(q->tickets, q->cap * sizeof *q->tickets);
@@ -119,6 +118,15 @@ int queue_add(hk_queue *q, const char *code, int cat, bool priority, int32_t day
     hk_ticket *t = &q->tickets[idx];
     memset(t, 0, sizeof *t);
     snprintf(t->code, sizeof t->code, "%s", code);
+    return idx;
+}
+
+int queue_add(hk_queue *q, const char *code, int cat, bool priority, int32_t day, int64_t issued_at)
+{
+    hk_ticket *old = queue_find(q, code);
+    if (old && old->day == day) return -1;
+    int idx = ticket_append(q, code);
+    hk_ticket *t = &q->tickets[idx];
     t->cat = cat;
     t->priority = priority;
     t->day = day;
@@ -325,6 +333,11 @@ size_t queue_forget_before(hk_queue *q, int32_t day, int *remap)
 
 static const char *const tk_state_names[] = {"waiting", "called", "serving", "done", "noshow"};
 
+const char *queue_state_name(tk_state s)
+{
+    return (unsigned)s < sizeof tk_state_names / sizeof *tk_state_names ? tk_state_names[s] : "waiting";
+}
+
 hv *queue_checkpoint(const hk_queue *q)
 {
     hv *m = hv_map();
@@ -411,14 +424,8 @@ static int restore_ticket(hk_queue *q, const hv *x)
         return -2;
     int cat = queue_cat_index(q, cp_str(x, "category"));
     if (cat < 0) return -1;
-    if (q->ntickets == q->cap) {
-        q->cap = q->cap ? q->cap * 2 : 256;
-        q->tickets = qalloc(q->tickets, q->cap * sizeof *q->tickets);
-    }
-    int idx = (int)q->ntickets++;
+    int idx = ticket_append(q, code);
     hk_ticket *t = &q->tickets[idx];
-    memset(t, 0, sizeof *t);
-    snprintf(t->code, sizeof t->code, "%s", code);
     snprintf(t->outcome, sizeof t->outcome, "%s", outcome);
     t->cat = cat;
     t->priority = priority;

@@ -57,6 +57,7 @@ void queue_init(hk_queue *q, const hk_config *cfg);
 void queue_free(hk_queue *q);
 
 int queue_cat_index(const hk_queue *q, const char *id);      /* -1 if unknown */
+const char *queue_state_name(tk_state s);                      /* "waiting", "called", ... */
 hk_ticket *queue_find(hk_queue *q, const char *code);          /* newest ticket with the code */
 int queue_ticket_index(const hk_queue *q, const hk_ticket *t);
 
