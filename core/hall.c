@@ -383,8 +383,9 @@ static const struct { const char *prefix; int roles; } audiences[] = {
     {"appointment.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
     {"staff.", HK_ROLE_PEOPLE},
     {"rating.recorded", HK_ROLE_STAFF | HK_ROLE_ADMIN},   /* a rating's reason and free text */
-    /* an evacuation reaches the phones at once; silent incidents are filtered out by the hub for
-     * every public role (HUB_PUBLIC_ROLES), visitors included */
+    /* to everyone, phones included: public roles get the view without silent incidents
+     * (hall_event_for_role, sent by the hub to HUB_PUBLIC_ROLES), so a drill evacuation during a
+     * real silent incident, whose top-level fields are the silent one's, still reaches them */
     {"emergency.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
     /* phones (visitor, docs/mobile.md) get what moves a ticket along, as a hall display shows it;
      * not issued (appointments), finished (outcomes), rated, emergency (silent incidents: the hub
@@ -402,12 +403,6 @@ static const struct { const char *prefix; int roles; } audiences[] = {
 int hall_event_audience(const hv *event)
 {
     const char *name = hv_get_str(event, "ev");
-    /* emergency.changed goes to everyone: public roles get the view without silent incidents
-     * (hall_event_for_role), so a drill evacuation during a real silent incident, whose
-     * top-level fields are the silent incident's, still reaches the screens and phones */
-    bool silent = false;
-    if ((!name || strcmp(name, "emergency.changed") != 0) && hv_get_bool(event, "silent", &silent) == 0 && silent)
-        return HK_ROLE_PEOPLE;
     for (size_t i = 0; name && i < sizeof audiences / sizeof *audiences; i++)
         if (!strncmp(name, audiences[i].prefix, strlen(audiences[i].prefix))) return audiences[i].roles;
     return HK_ROLE_ANY;

@@ -101,8 +101,9 @@ void hall_fault(hk_hall *h, const char *kind, bool active, int64_t since_ms, con
 void hall_announce(hk_hall *h, hk_out *out, bool started, const char *text, const char *zone,
                    const char *priority, bool truncated, hk_time now);
 
-/* Events whose audience is restricted (silent emergencies) say so: returns the HK_ROLE_* mask
- * of the connections that may receive this event. */
+/* The HK_ROLE_* mask of the connections that may receive this event, by its name (alerts, cases,
+ * follow-ups, appointments: the hall's own people only). Silent incidents are not an audience but
+ * a view: public roles get emergency.changed without them (hall_event_for_role). */
 int hall_event_audience(const hv *event);
 
 #endif
