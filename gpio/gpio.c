@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../io/log.h"
+#include "core/log.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)

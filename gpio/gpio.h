@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "../core/config.h"
+#include "core/config.h"
 
 typedef struct gpio_ctx gpio_ctx;
 

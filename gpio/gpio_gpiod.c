@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../io/log.h"
+#include "core/log.h"
 
 #define CONSUMER "hallkeeper"
 

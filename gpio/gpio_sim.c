@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../io/log.h"
+#include "core/log.h"
 
 typedef struct { int32_t idx, value; } sim_rec;   /* 8 bytes: one write() is atomic on a pipe */
 

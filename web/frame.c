@@ -4,7 +4,7 @@
 #include <libwebsockets.h>
 #include <stdlib.h>
 
-#include "codec.h"
+#include "core/codec/codec.h"
 
 size_t frame_headroom(void) { return LWS_PRE; }
 

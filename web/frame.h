@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/val.h"
+#include "core/val.h"
 
 typedef struct {
     int refs;

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../io/log.h"
-#include "codec.h"
+#include "core/log.h"
+#include "core/codec/codec.h"
 
 struct client {
     struct lws *wsi;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/codec.h"
+#include "core/codec/codec.h"
 
 const char *fuzz_input_name;
 

@@ -9,8 +9,8 @@
 
 #include "core/hall_mobile.h"
 #include "core/report.h"
-#include "io/config_load.h"
-#include "web/codec.h"
+#include "io/config/config_load.h"
+#include "core/codec/codec.h"
 
 /* The full hall: every section the core reads (posts, alerts, queue fairness, appointments,
  * matters, supervision, rating), hours with a lunch break and a 03:00 rollover, and thresholds

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/codec.h"
+#include "core/codec/codec.h"
 
 /* Equal trees, in order, floats bit for bit (NaN included, which hv_equal calls unequal). */
 static bool same_tree(const hv *a, const hv *b)

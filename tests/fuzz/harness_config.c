@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/config_load.h"
+#include "io/config/config_load.h"
 
 static hv *request(const char *t, int64_t id)
 {

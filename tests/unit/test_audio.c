@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "core/emergency.h"
-#include "io/audio.h"
-#include "io/config_load.h"
+#include "io/audio/audio.h"
+#include "io/config/config_load.h"
 
 static char g_dir[64];      /* data dir shared by the tests: the clip cache is made once */
 

@@ -12,8 +12,8 @@
 #include "core/hall_int.h"
 #include "core/checkpoint.h"
 #include "core/retention.h"
-#include "io/config_load.h"
-#include "tests/unit/req_args.h"
+#include "io/config/config_load.h"
+#include "req_args.h"
 
 /* Mon-Fri 09:00-12:00 and 13:00-17:00; window 2 serves C and A. */
 static const char yaml[] =

@@ -16,9 +16,9 @@
 #include <cmocka.h>
 
 #include "core/checkpoint.h"
-#include "io/config_load.h"
-#include "web/codec.h"
-#include "tests/unit/req_args.h"
+#include "io/config/config_load.h"
+#include "core/codec/codec.h"
+#include "req_args.h"
 
 static const char yaml[] =
     "hall: { id: cp, name: 检查点大厅 }\n"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "web/codec.h"
+#include "core/codec/codec.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 

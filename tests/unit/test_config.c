@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "io/config_load.h"
+#include "io/config/config_load.h"
 
 /* contract.md "Configuration (YAML)", copied verbatim. */
 static const char contract_yaml[] =

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/config_load.h"
+#include "io/config/config_load.h"
 
 #define BASE                                                     \
     "hall: { id: h1 }\n"                                         \

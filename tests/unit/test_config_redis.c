@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "io/config_load.h"
+#include "io/config/config_load.h"
 
 /* A minimal hall; the redis section goes on line 2. */
 static int load(const char *redis, hk_config *c, char *err, size_t errlen)

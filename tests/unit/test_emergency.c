@@ -14,7 +14,7 @@
 #include "core/config.h"
 #include "core/emergency.h"
 #include "core/val.h"
-#include "io/config_load.h"
+#include "io/config/config_load.h"
 
 #define T0 1700000000000LL
 #define TEAM (HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN)

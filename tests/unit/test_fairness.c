@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "core/hall.h"
-#include "io/config_load.h"
+#include "io/config/config_load.h"
 
 #define DAY0 20251124
 #define DAY0_MS 1763913600000LL      /* local midnight of DAY0 (UTC+8) */

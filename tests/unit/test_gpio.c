@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "gpio/gpio.h"
-#include "io/log.h"
+#include "core/log.h"
 
 /* The demo hall's lines (contract.md "Configuration"). */
 static const hk_gpio_line_cfg demo_lines[] = {

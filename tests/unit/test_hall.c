@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "core/hall.h"
-#include "io/config_load.h"
-#include "tests/unit/req_args.h"
+#include "io/config/config_load.h"
+#include "req_args.h"
 
 static hk_config cfg;
 static hk_hall *hall;

@@ -15,9 +15,9 @@
 
 #include "core/hall.h"
 #include "core/val.h"
-#include "io/config_load.h"
-#include "io/hallkeeper_incidents.h"
-#include "io/incident_log.h"
+#include "io/config/config_load.h"
+#include "io/daemon/incidents.h"
+#include "io/store/incident_log.h"
 
 #define T0 1700000000000LL
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "io/journal.h"
+#include "io/store/journal.h"
 
 typedef struct {
     int n;

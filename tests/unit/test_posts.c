@@ -10,8 +10,8 @@
 #include <cmocka.h>
 
 #include "core/hall_int.h"
-#include "io/config_load.h"
-#include "tests/unit/req_args.h"
+#include "io/config/config_load.h"
+#include "req_args.h"
 
 static const char yaml[] =
     "hall: { id: posts, name: 测试中心 }\n"

@@ -14,10 +14,10 @@
 
 #include "core/hall.h"
 #include "core/hall_mobile.h"
-#include "io/config_load.h"
-#include "io/printer.h"
-#include "io/qr.h"
-#include "io/ticket_key.h"
+#include "io/config/config_load.h"
+#include "io/printer/printer.h"
+#include "io/printer/qr.h"
+#include "io/printer/ticket_key.h"
 
 static const uint8_t *find(const uint8_t *hay, size_t n, const void *needle, size_t m)
 {

@@ -12,7 +12,7 @@
 
 #include "core/hall.h"
 #include "core/report.h"
-#include "io/config_load.h"
+#include "io/config/config_load.h"
 
 #define DAY 20261123
 #define T0 1795395600000LL      /* 2026-11-23 09:00 in UTC+8 */

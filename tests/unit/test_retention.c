@@ -16,10 +16,10 @@
 
 #include "core/checkpoint.h"
 #include "core/retention.h"
-#include "io/config_load.h"
-#include "web/codec.h"
+#include "io/config/config_load.h"
+#include "core/codec/codec.h"
 #include "core/days.h"
-#include "tests/unit/req_args.h"
+#include "req_args.h"
 
 #define KEEP 31
 #define DAYS 200

@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "io/log.h"
-#include "io/redis_child.h"
-#include "io/store.h"
+#include "core/log.h"
+#include "io/store/redis_child.h"
+#include "io/store/store.h"
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 

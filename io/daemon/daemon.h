@@ -1,0 +1,71 @@
+/* hallkeeper.h: the daemon's own state, shared by the files of the hallkeeper program
+ * (hallkeeper_main.c wiring and start-up, hallkeeper_cmds.c host commands, hallkeeper_audio.c
+ * speakers glue, hallkeeper_gpio.c lines). Not a library interface. */
+#ifndef HK_HALLKEEPER_H
+#define HK_HALLKEEPER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/hall.h"
+#include "hub.h"
+#include "web/server.h"
+#include "io/audio/audio.h"
+#include "io/store/em_journal.h"
+#include "lines.h"
+#include "incidents.h"
+#include "io/store/journal.h"
+#include "io/store/redis_child.h"
+#include "io/store/store.h"
+
+#define HK_VERSION "0.1.0"
+
+typedef struct {
+    uv_loop_t loop;
+    hk_config cfg;
+    const char *config_path;
+    char data_dir[1024];
+    const char *listen;
+    const char *pages;
+    redis_child *rc;
+    store *st;
+    hk_hall *hall;
+    hub *hb;
+    server *srv;
+    hk_lines *lines;
+    hk_incidents *incidents;
+    audio *speakers;
+    int64_t audio_fault_since;
+    em_journal *journal;
+    journal *events;         /* every event, fsync'd, for when Redis is away */
+    uint64_t redis_down_since;   /* ms, 0 = up */
+    size_t journal_replayed;
+    uint64_t restored_seq;   /* the last seq Redis had at the restore */
+    int32_t journal_day;     /* the local day the events journal holds */
+    hv *journal_ev;          /* the last emergency.changed of the local journal, if any */
+    uint64_t journal_seq, em_seq;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t tick;
+    uv_timer_t watchdog;     /* pings systemd while the loop turns (WatchdogSec) */
+    int watchdog_on;
+    int exit_code;
+    int stopping;
+    int test_clock;
+    unsigned ticks;
+    uint64_t started_ms;     /* uv_now at start, for health's uptime */          /* --test-clock: admins may move the hall's clock (tests only) */
+    size_t replayed, skipped;
+} daemon_t;
+
+/* hallkeeper_main.c */
+void daemon_check_redis_fault(daemon_t *d);   /* raises, regrades or ends the "redis" fault */
+
+/* hallkeeper_cmds.c: the commands the hall leaves to the host (hub_deferred_fn, arg = daemon) */
+void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *out);
+
+/* hallkeeper_audio.c: the speakers */
+void daemon_speakers_open(daemon_t *d);        /* after the restore; logs and goes on without */
+void daemon_on_delivered(void *arg, const hv *ev);   /* hub_delivered_fn: a durable call is spoken */
+void daemon_announce(daemon_t *d, const hv *req, hk_out *out);   /* the announce command */
+
+#endif
