@@ -4,6 +4,7 @@
 #include "emergency.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define STAFF_TEAM (HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN)
@@ -61,8 +62,9 @@ static int line_index(const hk_config *cfg, const char *name, int dir)
     return -1;
 }
 
-/* filter: drop gpio steps and triggers whose line the config lacks (built-ins only; a config
- * playbook naming a missing line was already refused by the loader). */
+/* filter (built-ins only; a config playbook naming a missing line was already refused by the
+ * loader): drop triggers whose input the config lacks, and turn gpio steps whose output it lacks
+ * into checklist items for a person. */
 static void copy_playbook(const hk_config *cfg, hk_playbook_cfg *d, const hk_playbook_cfg *s, bool filter, bool *oom)
 {
     d->id = dupstr(s->id, oom);
@@ -80,10 +82,17 @@ static void copy_playbook(const hk_config *cfg, hk_playbook_cfg *d, const hk_pla
     }
     for (size_t k = 0; k < s->nsteps; k++) {
         const hk_step_cfg *ss = &s->steps[k];
-        if (filter && ss->do_ && strcmp(ss->do_, "gpio") == 0 && line_index(cfg, ss->line, HK_GPIO_OUT) < 0)
-            continue;
         hk_step_cfg *ds = &d->steps[d->nsteps++];
         *ds = *ss;
+        if (filter && ss->do_ && strcmp(ss->do_, "gpio") == 0 && line_index(cfg, ss->line, HK_GPIO_OUT) < 0) {
+            char text[160];
+            const char *m = playbook_manual_text(ss->line, ss->value);
+            if (!m) snprintf(text, sizeof text, "手动操作：%s 置为 %d", ss->line, ss->value);
+            memset(ds, 0, sizeof *ds);
+            ds->do_ = dupstr("checklist", oom);
+            ds->text = dupstr(m ? m : text, oom);
+            continue;
+        }
         ds->do_ = dupstr(ss->do_, oom);
         ds->line = dupstr(ss->line, oom);
         ds->mode = dupstr(ss->mode, oom);

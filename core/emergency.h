@@ -6,9 +6,11 @@
  * Playbooks. Every incident of domain.md has a built-in playbook (core/playbooks.c, prefix
  * playbook_). emergency_new() resolves them against the config: a config playbook with the same
  * id replaces the built-in one (keeping the built-in severity when the config gives none, i.e. 0);
- * new ids are added after the built-ins. Built-in gpio steps naming a line that is not a
- * configured output are dropped; built-in triggers naming a line that is not a configured input
- * are dropped (fire: fire_panel=1, power_failure: ups_on_battery=1).
+ * new ids are added after the built-ins. A built-in gpio step naming a line that is not a
+ * configured output becomes a checklist item for a person (playbook_manual_text: "手动关闭空调风机"),
+ * acknowledged like any other: nothing is skipped in silence. Built-in triggers naming a line that
+ * is not a configured input are dropped (fire: fire_panel=1, power_failure: ups_on_battery=1);
+ * those playbooks are then started from the console.
  *
  * Incidents. Several may be active at once, at most one per playbook. Rank: a real incident
  * outranks any drill; then higher severity; then the earlier start; then playbook order. The
@@ -53,6 +55,9 @@ const char *emergency_strerror(int code, const char **msg);
 size_t playbook_builtin_count(void);
 const hk_playbook_cfg *playbook_builtin(size_t i);          /* NULL if i is out of range */
 const hk_playbook_cfg *playbook_builtin_find(const char *id); /* NULL if not a built-in id */
+/* The checklist text for doing a conventional output step by hand, or NULL if the line is not one
+ * of the built-ins' conventional lines. */
+const char *playbook_manual_text(const char *line, int value);
 
 /* ---- the state machine ---- */
 #define EMERGENCY_WHO_MAX 64    /* triggered_by / ack_by, truncated to fit */

@@ -92,6 +92,14 @@ static bool has_step(const hk_playbook_cfg *p, const char *what, const char *lin
     return false;
 }
 
+static bool has_checklist(const hk_playbook_cfg *p, const char *text)
+{
+    for (size_t k = 0; k < p->nsteps; k++)
+        if (!strcmp(p->steps[k].do_, "checklist") && p->steps[k].text && !strcmp(p->steps[k].text, text))
+            return true;
+    return false;
+}
+
 static int step_index(const hk_playbook_cfg *p, const char *what, size_t nth)
 {
     for (size_t k = 0; k < p->nsteps; k++)
@@ -117,6 +125,8 @@ static void test_builtins_exist_and_resolve(void **state)
         { "network_fault", "网络/信息系统故障", 15, false },
         { "power_failure", "停电", 60, false },
         { "water_failure", "停水", 20, false },
+        { "public_security", "治安事件", 25, true },
+        { "flood", "水灾", 80, false },
     };
     static const char *const conventional[] = { "door_main", "power_nonfire", "hvac_fans", "siren",
                                                 "windows_open", "backup_power", "water_valve" };
@@ -163,6 +173,15 @@ static void test_builtins_exist_and_resolve(void **state)
     assert_false(has_step(pb(e, "power_failure"), "gpio", "backup_power"));
     assert_int_equal(pb(e, "power_failure")->ntriggers, 0);
     assert_false(has_step(pb(e, "earthquake"), "gpio", "water_valve"));
+    /* nothing skipped in silence: an output the hall lacks is a checklist item for a person, in
+     * the step's place, so the built-in keeps every step */
+    for (size_t i = 1; i < n; i++)
+        assert_int_equal(pb(e, want_pb[i].id)->nsteps, playbook_builtin_find(want_pb[i].id)->nsteps);
+    assert_true(has_checklist(pb(e, "explosion_gas"), "手动开启窗户通风"));
+    assert_true(has_checklist(pb(e, "power_failure"), "手动启用备用电源"));
+    assert_true(has_checklist(pb(e, "earthquake"), "手动关闭供水总阀"));
+    assert_false(has_checklist(pb(e, "earthquake"), "手动启动警报"));   /* the demo wires a siren */
+    assert_int_equal(pb(e, "power_failure")->steps[0].do_[0], 'c');     /* in the step's place */
     assert_true(has_step(pb(e, "earthquake"), "gpio", "siren"));
     assert_int_equal(emergency_playbook_index(e, "nope"), -1);
     emergency_free(e);
@@ -464,6 +483,42 @@ static void test_real_outranks_drill(void **state)
 }
 
 /* ---- several incidents: a silent one and a public one ---- */
+
+/* A built-in step whose output is not wired is a checklist item that a person acknowledges;
+ * public_security is silent: the team is alerted, the public sees nothing, the queue runs. */
+static void test_manual_steps_and_public_security(void **state)
+{
+    (void)state;
+    hk_config *c = load(config_demo_yaml);
+    emergency *e = emergency_new(c);
+    emergency_out o;
+    emergency_out_init(e, &o);
+    assert_int_equal(emergency_trigger(e, "explosion_gas", true, HK_ROLE_SECURITY, "security", T0), 0);
+    const hk_playbook_cfg *p = pb(e, "explosion_gas");
+    int k = -1;
+    for (size_t i = 0; i < p->nsteps; i++)
+        if (p->steps[i].text && !strcmp(p->steps[i].text, "手动开启窗户通风")) k = (int)i;
+    assert_true(k >= 0);
+    assert_int_equal(inc(e, "explosion_gas")->steps[k].done_at, 0);   /* pending, never "done" */
+    assert_int_equal(emergency_ack(e, "explosion_gas", k, HK_ROLE_SECURITY, "security", T0 + 5000), 0);
+    assert_int_equal(inc(e, "explosion_gas")->steps[k].ack_at, T0 + 5000);
+    assert_int_equal(emergency_clear(e, "explosion_gas", HK_ROLE_SECURITY, "security", "演练结束", NULL), 0);
+
+    int ps = emergency_playbook_index(e, "public_security");
+    assert_int_equal(emergency_trigger(e, "public_security", false, HK_ROLE_SECURITY, "security", T0), 0);
+    emergency_outputs(e, &o);
+    assert_int_equal(o.primary, ps);
+    assert_int_equal(o.primary_public, -1);
+    assert_int_equal(o.audience, TEAM);
+    assert_false(o.frozen);
+    assert_int_equal(o.display, EMERGENCY_DISPLAY_NORMAL);
+    assert_int_equal(o.nannounce, 0);
+    assert_int_equal(o.nalerts, 1);
+    assert_true(has_checklist(pb(e, "public_security"), "保存现场监控录像"));
+    emergency_out_free(&o);
+    emergency_free(e);
+    unload(c);
+}
 
 static void test_silent_and_fire(void **state)
 {
@@ -826,6 +881,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtins_exist_and_resolve),
         cmocka_unit_test(test_config_adds_and_overrides),
+        cmocka_unit_test(test_manual_steps_and_public_security),
         cmocka_unit_test(test_fire_from_input),
         cmocka_unit_test(test_latched_and_clear),
         cmocka_unit_test(test_drill_then_real),
