@@ -120,6 +120,7 @@ void hk_config_free(hk_config *c)
     for (size_t i = 0; c->gpio_lines && i < c->ngpio_lines; i++) {
         free(c->gpio_lines[i].name);
         free(c->gpio_lines[i].chip);
+        free(c->gpio_lines[i].feedback);
     }
     free(c->gpio_lines);
     free(c->audio.sink);

@@ -58,6 +58,9 @@ typedef struct {
     int debounce_ms;   /* inputs; default 50 */
     int normal;        /* outputs: value in normal operation */
     int safe;          /* outputs: value on shutdown / fault */
+    char *feedback;    /* outputs: an input that must follow this output (a lock sensor, a relay's
+                        * auxiliary contact), NULL = none; its logical value must equal the output's */
+    int feedback_ms;   /* outputs: how long the feedback may take to follow (default 2000) */
 } hk_gpio_line_cfg;
 
 #define HK_AUDIO_NAME_MAX 32

@@ -242,16 +242,19 @@ int emergency_audience(const emergency *e, size_t i)
 
 /* Copies who into a fixed buffer, cut at a UTF-8 character boundary (it goes out in msgpack
  * strings, which browsers decode strictly). */
-static void set_who(char *dst, const char *src)
+/* Copies src into a fixed field of size bytes, cut at a character boundary. */
+static void set_fixed(char *dst, size_t size, const char *src)
 {
     size_t n = src ? strlen(src) : 0;
-    if (n > EMERGENCY_WHO_MAX - 1) {
-        n = EMERGENCY_WHO_MAX - 1;
+    if (n > size - 1) {
+        n = size - 1;
         while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) n--;
     }
     if (n) memcpy(dst, src, n);
     dst[n] = '\0';
 }
+
+static void set_who(char *dst, const char *src) { set_fixed(dst, EMERGENCY_WHO_MAX, src); }
 
 static const char *trigger_input_active(const emergency *e, size_t i)
 {
@@ -274,8 +277,11 @@ static void start_incident(emergency *e, size_t i, bool drill, const char *who, 
     for (size_t k = 0; k < p->nsteps; k++) {
         emergency_step_state *s = &inc->steps[k];
         memset(s, 0, sizeof *s);
-        /* everything but a checklist is carried out by the controller the moment it starts */
-        if (!is_do(&p->steps[k], "checklist")) s->done_at = now;
+        /* everything but a checklist is carried out by the controller the moment it starts; an
+         * output whose feedback must confirm it is done when the host says it followed */
+        int l = e->step_line[i][k];
+        if (is_do(&p->steps[k], "checklist")) continue;
+        if (l < 0 || !e->cfg->gpio_lines[l].feedback) s->done_at = now;
     }
     inc->latched = trigger_input_active(e, i) == NULL;
 }
@@ -287,6 +293,30 @@ static void end_incident(emergency *e, size_t i)
     inc->started_at = 0;
     inc->triggered_by[0] = '\0';
     memset(inc->steps, 0, e->pb[i].nsteps * sizeof *inc->steps);
+}
+
+int emergency_output_result(emergency *e, const char *line, bool ok, const char *why, int64_t now, bool *changed)
+{
+    int l = line_index(e->cfg, line, HK_GPIO_OUT);
+    if (changed) *changed = false;
+    if (l < 0) return EMERGENCY_ENOTFOUND;
+    for (size_t i = 0; i < e->npb; i++) {
+        if (!e->inc[i].active) continue;
+        for (size_t k = 0; k < e->pb[i].nsteps; k++) {
+            emergency_step_state *s = &e->inc[i].steps[k];
+            if (e->step_line[i][k] != l) continue;
+            if (ok && !s->done_at) {
+                s->done_at = now;
+                if (changed) *changed = true;
+            } else if (!ok && (s->done_at || !s->failed_at)) {
+                s->done_at = 0;
+                s->failed_at = now;
+                set_fixed(s->failed, sizeof s->failed, why ? why : "output failed");
+                if (changed) *changed = true;
+            }
+        }
+    }
+    return 0;
 }
 
 int emergency_trigger(emergency *e, const char *playbook, bool drill, int role, const char *who, int64_t now)
@@ -553,6 +583,10 @@ static hv *incident_hv(const emergency *e, size_t i)
             hv_set(s, "ack_by", hv_str(st->ack_by));
             hv_set(s, "ack_at", hv_int(st->ack_at));
         }
+        if (st->failed_at) {
+            hv_set(s, "failed_at", hv_int(st->failed_at));
+            hv_set(s, "failed", hv_str(st->failed));
+        }
         hv_push(steps, s);
     }
     hv_set(m, "steps", steps);
@@ -633,6 +667,9 @@ static int restore_one(emergency *e, const hv *m)
         st->done_at = hv_get_int(s, "done_at", &v) == 0 ? v : 0;
         st->ack_at = hv_get_int(s, "ack_at", &v) == 0 ? v : 0;
         set_who(st->ack_by, st->ack_at ? hv_get_str(s, "ack_by") : NULL);
+        st->failed_at = hv_get_int(s, "failed_at", &v) == 0 ? v : 0;
+        const char *why = hv_get_str(s, "failed");
+        set_fixed(st->failed, sizeof st->failed, st->failed_at ? why : NULL);
     }
     return 0;
 }

@@ -62,10 +62,15 @@ const char *playbook_manual_text(const char *line, int value);
 /* ---- the state machine ---- */
 #define EMERGENCY_WHO_MAX 64    /* triggered_by / ack_by, truncated to fit */
 
+#define EMERGENCY_FAIL_MAX 128  /* why an output step failed, truncated to fit */
+
 typedef struct {
-    int64_t done_at;            /* 0 = pending (checklist steps until acknowledged) */
+    int64_t done_at;            /* 0 = pending (checklist steps until acknowledged, gpio steps on a
+                                 * line with feedback until the feedback follows) */
     int64_t ack_at;             /* checklist: when acknowledged, else 0 */
     char ack_by[EMERGENCY_WHO_MAX];
+    int64_t failed_at;          /* gpio: when the set failed or the feedback did not follow, else 0 */
+    char failed[EMERGENCY_FAIL_MAX];
 } emergency_step_state;
 
 typedef struct {
@@ -114,6 +119,14 @@ int emergency_clear(emergency *e, const char *playbook, int role, const char *wh
  * to whether the emergency state changed (then recompute outputs and emit emergency.changed).
  * 0, _ENOTFOUND (no such line), _EBADREQ (an output line, or value not 0/1). No malloc. */
 int emergency_input(emergency *e, const char *line, int value, int64_t now, bool *changed);
+
+/* What the host found when it drove output `line` (a configured output): ok = set and, where the
+ * line has a feedback input, confirmed by it; !ok = the set failed or the feedback did not follow
+ * (why says which). Every gpio step of an active incident on that line is marked: done when ok
+ * (a failed step confirmed later is done then, and keeps its failed_at), failed and never done when
+ * not. Steps on lines without feedback are done at the start, until a failure says otherwise.
+ * *changed as below. 0 or EMERGENCY_ENOTFOUND. No malloc. */
+int emergency_output_result(emergency *e, const char *line, bool ok, const char *why, int64_t now, bool *changed);
 
 /* At start: levels[i] is the logical value of cfg->gpio_lines[i] (-1 unknown; outputs ignored).
  * An input already at a trigger value starts its playbook at once. Same *changed as above. */

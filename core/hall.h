@@ -84,6 +84,13 @@ void hall_input(hk_hall *h, const char *line, int value, hk_time now, hk_out *ou
 void hall_input_levels(hk_hall *h, const int *levels, size_t n, hk_time now, hk_out *out);
 /* An output line was driven to a new value: emits gpio.changed. */
 void hall_output_changed(hk_hall *h, const char *line, int value, hk_time now, hk_out *out);
+/* What the host found when it drove an output (emergency_output_result): the gpio steps on that
+ * line are marked done or failed (emergency.changed when that changes anything), and a fault of
+ * kind "output:LINE" is raised while it fails (since_ms: when it started failing) and ended when
+ * it works again. why: what failed ("cannot set: Input/output error", "feedback door_lock reads
+ * 0, expected 1"). */
+void hall_output_result(hk_hall *h, const char *line, bool ok, const char *why, int64_t since_ms,
+                        hk_time now, hk_out *out);
 /* What the emergency state wants of the outputs, the queue and the screens. */
 const emergency_out *hall_outputs(const hk_hall *h);
 /* The version of an event that a connection of `role` may see, or NULL if it may see it as is

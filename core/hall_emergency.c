@@ -193,6 +193,18 @@ void hall_output_changed(hk_hall *h, const char *line, int value, hk_time now, h
     emit_gpio(h, out, line, value, "out", now.ms);
 }
 
+void hall_output_result(hk_hall *h, const char *line, bool ok, const char *why, int64_t since_ms,
+                        hk_time now, hk_out *out)
+{
+    bool changed = false;
+    if (emergency_output_result(h->em, line, ok, why, now.ms, &changed) < 0) return;
+    char kind[96], detail[192];
+    snprintf(kind, sizeof kind, "output:%s", line);
+    snprintf(detail, sizeof detail, "output %s: %s", line, why ? why : "failed");
+    hall_fault(h, kind, !ok, since_ms, ok ? NULL : detail, now, out);
+    if (changed) hall_emergency_changed(h, out, now.ms);
+}
+
 /* ---- checkpoint (checkpoint.h): the incidents, as emergency.changed carries them ------------- */
 
 hv *hall_emergency_checkpoint(const hk_hall *h) { return emergency_to_hv(h->em); }

@@ -26,10 +26,10 @@ typedef struct {
     bool recall;
 } hk_recent;
 
-#define HK_MAX_FAULTS 8
+#define HK_MAX_FAULTS 32   /* redis, audio, printer, one per supervised output or input, ... */
 
 typedef struct {
-    char kind[32];           /* "redis", ... */
+    char kind[80];           /* "redis", "audio", "output:door_main", ... */
     int grade;               /* 1 (I, most severe) .. 3 (III) */
     int64_t since;
     char detail[128];

@@ -54,4 +54,9 @@ int gpio_safe_all(gpio_ctx *ctx);
  * value), -EPERM (an output: use gpio_set), -EAGAIN (too many edges not yet read). */
 int gpio_sim_inject(gpio_ctx *ctx, int idx, int value);
 
+/* Sim backend only: from now on every write to output idx fails with err (a negative errno, e.g.
+ * -EIO: a relay driver that stopped answering), or works again (err 0). For tests of the path that
+ * reports a failed output. 0, -ENOTSUP, -EINVAL, -EPERM (an input). */
+int gpio_sim_fail(gpio_ctx *ctx, int idx, int err);
+
 #endif

@@ -17,6 +17,7 @@ typedef struct gpio_line {
     int fd;               /* inputs: what the poll watches (gpiod event fd, sim pipe read end) or -1 */
     int sim_wfd;          /* sim: pipe write end, or -1 */
     int sim_level;        /* sim: the level on the simulated wire */
+    int sim_fail;         /* sim outputs: 0, or the -errno every write returns (a broken driver) */
     void *hw;             /* gpiod: struct gpiod_line * */
     uv_poll_t poll;
     uv_timer_t debounce;

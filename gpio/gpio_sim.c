@@ -90,7 +90,7 @@ static int sim_drain(gpio_line *l)
 
 static int sim_level(gpio_line *l) { return l->sim_level; }
 
-static int sim_write(gpio_line *l, int value) { return 0; }  /* gpio.c keeps and reports the value */
+static int sim_write(gpio_line *l, int value) { return l->sim_fail; }  /* gpio.c keeps and reports the value */
 
 static void sim_release(gpio_ctx *ctx)
 {
@@ -106,6 +106,15 @@ const gpio_backend_ops gpio__sim_ops = {
     .name = "sim", .open = sim_open, .drain = sim_drain, .level = sim_level, .write = sim_write,
     .release = sim_release,
 };
+
+int gpio_sim_fail(gpio_ctx *ctx, int idx, int err)
+{
+    if (!ctx || idx < 0 || (size_t)idx >= ctx->n || err > 0) return -EINVAL;
+    if (ctx->be != &gpio__sim_ops) return -ENOTSUP;
+    if (ctx->lines[idx].dir != HK_GPIO_OUT) return -EPERM;
+    ctx->lines[idx].sim_fail = err;
+    return 0;
+}
 
 int gpio_sim_inject(gpio_ctx *ctx, int idx, int value)
 {

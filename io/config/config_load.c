@@ -871,7 +871,7 @@ static const hk_gpio_line_cfg *gpio_line(const hk_config *c, const char *name)
 static int load_gpio_line(ld *l, yaml_node_t *n, size_t i)
 {
     static const char *const keys[] = { "name", "chip", "offset", "dir", "active_low", "debounce_ms",
-                                        "normal", "safe", NULL };
+                                        "normal", "safe", "feedback", "feedback_ms", NULL };
     hk_config *c = l->c;
     hk_gpio_line_cfg *g = &c->gpio_lines[i];
     mview m;
@@ -898,7 +898,8 @@ static int load_gpio_line(ld *l, yaml_node_t *n, size_t i)
         if (!strcmp(c->gpio_lines[j].chip, g->chip) && c->gpio_lines[j].offset == g->offset)
             return fail(l, mv_get(&m, "offset"), "gpio line '%s' uses %s offset %d, already used by line '%s'",
                         g->name, g->chip, g->offset, c->gpio_lines[j].name);
-    static const char *const in_only[] = { "debounce_ms", NULL }, *const out_only[] = { "normal", "safe", NULL };
+    static const char *const in_only[] = { "debounce_ms", NULL },
+                             *const out_only[] = { "normal", "safe", "feedback", "feedback_ms", NULL };
     const char *const *wrong = in ? out_only : in_only;
     for (size_t k = 0; wrong[k]; k++)
         if (mv_get(&m, wrong[k]))
@@ -907,7 +908,9 @@ static int load_gpio_line(ld *l, yaml_node_t *n, size_t i)
     if (want_bool(l, &m, "active_low", false, &g->active_low) ||
         want_int(l, &m, "debounce_ms", false, 50, 0, 60000, &g->debounce_ms) ||
         want_int(l, &m, "normal", false, 0, 0, 1, &g->normal) ||
-        want_int(l, &m, "safe", false, g->normal, 0, 1, &g->safe))
+        want_int(l, &m, "safe", false, g->normal, 0, 1, &g->safe) ||
+        want_str(l, &m, "feedback", false, NULL, &g->feedback) ||
+        want_int(l, &m, "feedback_ms", false, 2000, 50, 60000, &g->feedback_ms))
         return -1;
     if (out)
         g->debounce_ms = 0;
@@ -938,6 +941,15 @@ static int load_gpio(ld *l, yaml_node_t *n)
     for (size_t i = 0; i < c->ngpio_lines; i++)
         if (load_gpio_line(l, seq_item(l, list, i), i))
             return -1;
+    /* a feedback names an input of this hall, once every line is known */
+    for (size_t i = 0; i < c->ngpio_lines; i++) {
+        const hk_gpio_line_cfg *g = &c->gpio_lines[i], *f;
+        if (!g->feedback)
+            continue;
+        if (!(f = gpio_line(c, g->feedback)) || f->dir != HK_GPIO_IN)
+            return fail(l, seq_item(l, list, i), "'feedback' of gpio line '%s' must name an input line (dir: in), "
+                        "got '%s'", g->name, g->feedback);
+    }
     return 0;
 }
 

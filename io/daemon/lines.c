@@ -1,5 +1,7 @@
-/* hallkeeper_gpio.c: see hallkeeper_gpio.h. The order inside lines_on_edge is the rule of the
- * emergency path: state machine, then outputs, then (through the hub) persistence and events. */
+/* lines.c: see lines.h. The order inside lines_on_edge is the rule of the emergency path: state
+ * machine, then outputs, then (through the hub) persistence and events. Outputs are verified: a
+ * failed set, or a feedback input that does not follow within its time, is reported to the hall
+ * (hall_output_result: the step is failed, never done, and an "output:LINE" fault is raised). */
 #include "lines.h"
 
 #include <errno.h>
@@ -12,6 +14,15 @@
 
 #define LINES_SAMPLES 16384
 
+/* One output's verification: its feedback input and how it is doing. */
+typedef struct {
+    struct hk_lines *l;
+    int idx;                /* the output */
+    int fb;                 /* its feedback input, or -1 */
+    uv_timer_t *timer;      /* feedback lines: checks the feedback feedback_ms after a change */
+    int64_t fail_since;     /* ms: failing since, 0 = working */
+} line_check;
+
 struct hk_lines {
     uint32_t edge_us[LINES_SAMPLES];   /* edge read -> every output set, newest LINES_SAMPLES */
     size_t nedge;
@@ -21,9 +32,83 @@ struct hk_lines {
     gpio_ctx *ctx;
     em_journal *journal;
     hk_out early;           /* events from before the hub existed (start-up) */
+    line_check *checks;     /* [gpio_count], outputs only */
+    uv_timer_t *retry;      /* drives failed outputs again every LINES_RETRY_MS while any fails */
 };
 
+#define LINES_RETRY_MS 1000
+
 static void lines_set_outputs(hk_lines *l, hk_out *out);
+static void check_feedback_edge(hk_lines *l, int idx, int value, hk_out *out);
+
+/* Tells the hall how output c is doing (nothing is emitted while nothing changes). */
+static void report(line_check *c, bool ok, const char *why, hk_out *out)
+{
+    hk_time now = hub_now();
+    if (!ok && !c->fail_since) c->fail_since = now.ms;
+    if (!ok) log_err("gpio: output %s failed: %s", gpio_name(c->l->ctx, c->idx), why);
+    else if (c->fail_since) log_notice("gpio: output %s works again", gpio_name(c->l->ctx, c->idx));
+    hall_output_result(c->l->hall, gpio_name(c->l->ctx, c->idx), ok, why, c->fail_since, now, out);
+    if (ok) c->fail_since = 0;
+}
+
+/* The feedback of an output must equal the output's value once its time is up. */
+static void feedback_verdict(line_check *c, hk_out *out)
+{
+    int want = gpio_read(c->l->ctx, c->idx), got = gpio_read(c->l->ctx, c->fb);
+    if (got == want) { report(c, true, NULL, out); return; }
+    char why[160];
+    snprintf(why, sizeof why, "feedback %s reads %d, expected %d after %d ms", gpio_name(c->l->ctx, c->fb), got,
+             want, c->l->cfg->gpio_lines[c->idx].feedback_ms);
+    report(c, false, why, out);
+}
+
+static void on_feedback_timer(uv_timer_t *t)
+{
+    line_check *c = t->data;
+    hk_out out;
+    hk_out_init(&out);
+    feedback_verdict(c, &out);
+    if (c->l->hb) hub_publish(c->l->hb, &out);
+    hk_out_clear(&out);
+}
+
+static void feedback_arm(line_check *c)
+{
+    if (c->timer) uv_timer_start(c->timer, on_feedback_timer, (uint64_t)c->l->cfg->gpio_lines[c->idx].feedback_ms, 0);
+}
+
+static int checks_open(hk_lines *l, uv_loop_t *loop)
+{
+    size_t n = gpio_count(l->ctx);
+    l->checks = calloc(n ? n : 1, sizeof *l->checks);
+    if (!l->checks) return -1;
+    for (size_t i = 0; i < n; i++) {
+        line_check *c = &l->checks[i];
+        c->l = l;
+        c->idx = (int)i;
+        c->fb = -1;
+        const char *fb = i < l->cfg->ngpio_lines ? l->cfg->gpio_lines[i].feedback : NULL;
+        if (!fb || gpio_dir(l->ctx, (int)i) != HK_GPIO_OUT) continue;
+        c->fb = gpio_find(l->ctx, fb);
+        if (c->fb < 0 || !(c->timer = malloc(sizeof *c->timer))) return -1;
+        uv_timer_init(loop, c->timer);
+        c->timer->data = c;
+    }
+    return 0;
+}
+
+static void on_timer_closed(uv_handle_t *h) { free(h); }
+
+static void on_retry(uv_timer_t *t)
+{
+    hk_lines *l = t->data;
+    hk_out out;
+    hk_out_init(&out);
+    lines_set_outputs(l, &out);
+    if (l->hb) hub_publish(l->hb, &out);
+    hk_out_clear(&out);
+}
 
 static void lines_on_edge(void *arg, int idx, int value, uint64_t ts_ms)
 {
@@ -36,6 +121,7 @@ static void lines_on_edge(void *arg, int idx, int value, uint64_t ts_ms)
     hall_input(l->hall, name, value, hub_now(), &out);
     lines_set_outputs(l, &out);       /* the outputs, before anything else */
     l->edge_us[l->nedge++ % LINES_SAMPLES] = (uint32_t)((uv_hrtime() - t0) / 1000);
+    check_feedback_edge(l, idx, value, &out);
     log_notice("gpio: input %s -> %d", name, value);
     /* then (through the outputs hook) the local journal, and Redis and the clients */
     if (l->hb) hub_publish(l->hb, &out);
@@ -53,7 +139,32 @@ hk_lines *lines_open(uv_loop_t *loop, const hk_config *cfg, hk_hall *hall, char 
     l->ctx = gpio_open(loop, cfg->gpio_lines, cfg->ngpio_lines, cfg->gpio_backend ? cfg->gpio_backend : "sim",
                        lines_on_edge, NULL, l, err, errlen);
     if (!l->ctx) { free(l); return NULL; }
+    if ((l->retry = malloc(sizeof *l->retry))) {
+        uv_timer_init(loop, l->retry);
+        l->retry->data = l;
+    }
+    if (!l->retry || checks_open(l, loop) < 0) {
+        snprintf(err, errlen, "out of memory");
+        lines_close(l);
+        return NULL;
+    }
     return l;
+}
+
+/* An edge of a feedback input: following its output confirms it at once; leaving it is allowed
+ * for feedback_ms (a lock moving), then it is a fault. */
+static void check_feedback_edge(hk_lines *l, int idx, int value, hk_out *out)
+{
+    for (size_t i = 0; i < gpio_count(l->ctx); i++) {
+        line_check *c = &l->checks[i];
+        if (c->fb != idx) continue;
+        if (gpio_read(l->ctx, c->idx) == value) {
+            uv_timer_stop(c->timer);
+            report(c, true, NULL, out);
+        } else {
+            feedback_arm(c);
+        }
+    }
 }
 
 void lines_attach(hk_lines *l, hub *hb)
@@ -86,18 +197,31 @@ static void lines_set_outputs(hk_lines *l, hk_out *out)
     const emergency_out *eo = hall_outputs(l->hall);
     hk_time now = {0, 0, 0, 0};
     int have_now = 0;
+    bool failing = false;
     for (size_t i = 0; i < eo->ngpio && i < gpio_count(l->ctx); i++) {
         int want = eo->gpio[i];
-        if (want < 0 || gpio_dir(l->ctx, (int)i) != HK_GPIO_OUT || gpio_read(l->ctx, (int)i) == want) continue;
+        line_check *c = &l->checks[i];
+        /* an output whose set failed is driven again (at every change, and by the retry timer);
+         * one whose feedback failed is judged again when its feedback moves */
+        if (want < 0 || gpio_dir(l->ctx, (int)i) != HK_GPIO_OUT ||
+            (gpio_read(l->ctx, (int)i) == want && !(c->fail_since && c->fb < 0))) continue;
         int rc = gpio_set(l->ctx, (int)i, want);
         if (rc < 0) {
-            log_err("gpio: cannot set %s to %d: %s", gpio_name(l->ctx, (int)i), want, strerror(-rc));
+            char why[96];
+            snprintf(why, sizeof why, "cannot set to %d: %s", want, strerror(-rc));
+            if (out) report(c, false, why, out);
+            else log_err("gpio: cannot set %s to %d: %s", gpio_name(l->ctx, (int)i), want, strerror(-rc));
+            failing = true;
             continue;
         }
+        if (c->fb >= 0) feedback_arm(c);              /* verified when the feedback follows */
+        else if (c->fail_since && out) report(c, true, NULL, out);
         if (!have_now) { now = hub_now(); have_now = 1; }
         if (out) hall_output_changed(l->hall, gpio_name(l->ctx, (int)i), want, now, out);
     }
     if (have_now) log_notice("gpio: outputs set for the emergency state");
+    if (failing && !uv_is_active((uv_handle_t *)l->retry)) uv_timer_start(l->retry, on_retry, LINES_RETRY_MS, LINES_RETRY_MS);
+    else if (!failing) uv_timer_stop(l->retry);
 }
 
 void lines_apply(void *arg, hk_out *out)
@@ -116,6 +240,7 @@ void lines_start(hk_lines *l)
     hall_input_levels(l->hall, levels, n, hub_now(), &l->early);
     free(levels);
     lines_apply(l, &l->early);
+    for (size_t i = 0; i < n; i++) feedback_arm(&l->checks[i]);   /* the normal state is verified too */
     const emergency_out *eo = hall_outputs(l->hall);
     if (eo->nactive) log_warn("emergency active at start: outputs re-applied before accepting clients");
 }
@@ -177,9 +302,14 @@ void lines_command(void *arg, const hk_session *s, const hv *req, hk_out *out)
     }
     /* gpio.sim.set */
     const char *name = hv_get_str(req, "line");
-    int64_t value;
-    if (!name || hv_get_int(req, "value", &value) < 0 || (value != 0 && value != 1)) {
-        out->reply = hall_err_reply(id, "bad_request", "gpio.sim.set needs line (a name) and value (0 or 1)");
+    int64_t value = 0;
+    bool fail = false, set_fail = hv_has(req, "fail");
+    if (set_fail && hv_get_bool(req, "fail", &fail) < 0) {
+        out->reply = hall_err_reply(id, "bad_request", "fail must be true or false");
+        return;
+    }
+    if (!name || (!set_fail && (hv_get_int(req, "value", &value) < 0 || (value != 0 && value != 1)))) {
+        out->reply = hall_err_reply(id, "bad_request", "gpio.sim.set needs line (a name) and value (0 or 1), or fail (true or false)");
         return;
     }
     if (strcmp(gpio_backend(l->ctx), "sim") != 0) {
@@ -194,7 +324,10 @@ void lines_command(void *arg, const hk_session *s, const hv *req, hk_out *out)
         return;
     }
     int rc;
-    if (gpio_dir(l->ctx, idx) == HK_GPIO_IN) {
+    if (set_fail) {
+        rc = gpio_sim_fail(l->ctx, idx, fail ? -EIO : 0);   /* the simulated driver breaks or mends */
+        value = gpio_read(l->ctx, idx);
+    } else if (gpio_dir(l->ctx, idx) == HK_GPIO_IN) {
         rc = gpio_sim_inject(l->ctx, idx, (int)value);   /* then debounce, events, triggers */
     } else {
         rc = gpio_set(l->ctx, idx, (int)value);
@@ -217,6 +350,10 @@ void lines_close(hk_lines *l)
     if (!l) return;
     if (gpio_safe_all(l->ctx) < 0) log_err("gpio: not every output reached its safe value");
     else log_notice("gpio: outputs in their safe state");
+    for (size_t i = 0; l->checks && i < gpio_count(l->ctx); i++)
+        if (l->checks[i].timer) uv_close((uv_handle_t *)l->checks[i].timer, on_timer_closed);
+    free(l->checks);
+    if (l->retry) uv_close((uv_handle_t *)l->retry, on_timer_closed);
     gpio_close(l->ctx, NULL, NULL);
     hk_out_clear(&l->early);
     free(l);

@@ -520,6 +520,92 @@ static void test_manual_steps_and_public_security(void **state)
     unload(c);
 }
 
+/* Outputs are verified: a gpio step on a line with feedback is pending until the host says the
+ * feedback followed; a failed set or feedback makes it failed, never done; restored as it was. */
+static void test_output_results(void **state)
+{
+    (void)state;
+    hk_config *c = load(
+        "hall: { id: fb, name: 反馈 }\n"
+        "tokens:\n"
+        "  - { token: \"admin-secret\", role: admin }\n"
+        "categories:\n"
+        "  - { id: A, name: 社保医保 }\n"
+        "windows:\n"
+        "  - { id: 1, name: 1号窗口, categories: [A] }\n"
+        "gpio:\n"
+        "  lines:\n"
+        "    - { name: fire_panel, chip: gpiochip0, offset: 17, dir: in }\n"
+        "    - { name: door_lock,  chip: gpiochip0, offset: 18, dir: in }\n"
+        "    - { name: door_main,  chip: gpiochip0, offset: 22, dir: out, normal: 0, safe: 1, feedback: door_lock, feedback_ms: 500 }\n"
+        "    - { name: siren,      chip: gpiochip0, offset: 25, dir: out }\n");
+    assert_string_equal(c->gpio_lines[2].feedback, "door_lock");
+    assert_int_equal(c->gpio_lines[2].feedback_ms, 500);
+    assert_int_equal(c->gpio_lines[3].feedback_ms, 2000);
+    emergency *e = emergency_new(c);
+    const hk_playbook_cfg *p = pb(e, "fire");
+    int door = -1, siren = -1;
+    for (size_t k = 0; k < p->nsteps; k++) {
+        if (p->steps[k].line && !strcmp(p->steps[k].line, "door_main")) door = (int)k;
+        if (p->steps[k].line && !strcmp(p->steps[k].line, "siren")) siren = (int)k;
+    }
+    assert_true(door >= 0 && siren >= 0);
+    assert_int_equal(emergency_trigger(e, "fire", false, HK_ROLE_SECURITY, "security", T0), 0);
+    const emergency_incident *in = inc(e, "fire");
+    assert_int_equal(in->steps[door].done_at, 0);      /* waits for its feedback */
+    assert_int_equal(in->steps[siren].done_at, T0);    /* no feedback: done when set */
+    bool changed = false;
+    assert_int_equal(emergency_output_result(e, "door_main", false, "feedback door_lock reads 0, expected 1",
+                                             T0 + 500, &changed), 0);
+    assert_true(changed);
+    assert_int_equal(in->steps[door].done_at, 0);
+    assert_int_equal(in->steps[door].failed_at, T0 + 500);
+    assert_string_equal(in->steps[door].failed, "feedback door_lock reads 0, expected 1");
+    emergency_output_result(e, "door_main", false, "again", T0 + 900, &changed);
+    assert_false(changed);                               /* already failed: nothing new */
+    assert_int_equal(emergency_output_result(e, "siren", false, "cannot set to 1: Input/output error", T0 + 10,
+                                             &changed), 0);
+    assert_true(changed);
+    assert_int_equal(in->steps[siren].done_at, 0);       /* failed: never shown as done */
+
+    /* the record carries it, and a restart restores it */
+    hv *full = emergency_to_hv(e);
+    const hv *st = hv_get(full, "steps")->u.a.v[door];
+    assert_string_equal(hv_get_str(st, "failed"), "feedback door_lock reads 0, expected 1");
+    emergency *e2 = emergency_new(c);
+    assert_int_equal(emergency_restore_hv(e2, full), 0);
+    assert_int_equal(inc(e2, "fire")->steps[door].failed_at, T0 + 500);
+    assert_int_equal(inc(e2, "fire")->steps[door].done_at, 0);
+    emergency_free(e2);
+    hv_free(full);
+
+    /* the feedback follows late: done then, the failure kept as history */
+    assert_int_equal(emergency_output_result(e, "door_main", true, NULL, T0 + 3000, &changed), 0);
+    assert_true(changed);
+    assert_int_equal(in->steps[door].done_at, T0 + 3000);
+    assert_int_equal(in->steps[door].failed_at, T0 + 500);
+    assert_int_equal(emergency_output_result(e, "fire_panel", true, NULL, T0, &changed), EMERGENCY_ENOTFOUND);
+    emergency_free(e);
+    unload(c);
+
+    /* a feedback must be an input of this hall */
+    hk_config bad = {0};
+    char err[512] = "";
+    static const char y[] =
+        "hall: { id: fb, name: 反馈 }\n"
+        "categories: [ { id: A, name: 社保医保 } ]\n"
+        "windows: [ { id: 1, name: 1号窗口, categories: [A] } ]\n"
+        "tokens: [ { token: \"admin-secret\", role: admin } ]\n"
+        "gpio:\n"
+        "  lines:\n"
+        "    - { name: siren, chip: gpiochip0, offset: 25, dir: out }\n"
+        "    - { name: door_main, chip: gpiochip0, offset: 22, dir: out, feedback: siren }\n";
+    assert_int_not_equal(config_load_string(y, strlen(y), "test", &bad, err, sizeof err), 0);
+    assert_non_null(strstr(err, "test:8:"));
+    assert_non_null(strstr(err, "'feedback' of gpio line 'door_main' must name an input line"));
+    hk_config_free(&bad);
+}
+
 static void test_silent_and_fire(void **state)
 {
     (void)state;
@@ -882,6 +968,7 @@ int main(void)
         cmocka_unit_test(test_builtins_exist_and_resolve),
         cmocka_unit_test(test_config_adds_and_overrides),
         cmocka_unit_test(test_manual_steps_and_public_security),
+        cmocka_unit_test(test_output_results),
         cmocka_unit_test(test_fire_from_input),
         cmocka_unit_test(test_latched_and_clear),
         cmocka_unit_test(test_drill_then_real),

@@ -128,9 +128,11 @@ function renderStatus(em) {
 
 function stepRow(inc, st, idx) {
   const done = st.done_at !== null && st.done_at !== undefined;
-  const li = el("li", { class: "step " + (st.do === "checklist" ? "check" : "auto") + (done ? " done" : " pending"),
-    "data-step": idx });
-  li.append(el("span", { class: "step-mark", "aria-hidden": "true" }, done ? "✓" : "○"),
+  // an output the controller could not set, or whose feedback did not follow: failed, never done
+  const failed = !done && st.failed_at;
+  const li = el("li", { class: "step " + (st.do === "checklist" ? "check" : "auto") +
+    (done ? " done" : failed ? " failed" : " pending"), "data-step": idx });
+  li.append(el("span", { class: "step-mark", "aria-hidden": "true" }, done ? "✓" : failed ? "✗" : "○"),
     el("span", { class: "step-text" }, stepText(st)));
   const right = el("span", { class: "step-state" });
   if (st.do === "checklist") {
@@ -142,6 +144,9 @@ function stepRow(inc, st, idx) {
       btn.addEventListener("click", () => ack(inc.playbook, idx, btn));
       right.append(btn);
     }
+  } else if (failed) {
+    right.append(el("span", { class: "failed-info", role: "alert" },
+      `执行失败 ${formatTime(st.failed_at, true)}：${st.failed || ""}，请人工处置`));
   } else {
     right.append(el("span", { class: "done-time" }, done ? formatTime(st.done_at, true) : "未执行"));
   }
