@@ -61,6 +61,11 @@ typedef struct {
     char *feedback;    /* outputs: an input that must follow this output (a lock sensor, a relay's
                         * auxiliary contact), NULL = none; its logical value must equal the output's */
     int feedback_ms;   /* outputs: how long the feedback may take to follow (default 2000) */
+    /* inputs, supervised (EN 54-2: a fault shown within 100 s): */
+    bool fault_contact;  /* the line is a panel's fault (trouble) contact: 1 = the panel reports a fault */
+    bool has_expect;     /* the line must hold `expect` (a loop, a "panel powered" contact) */
+    int expect;
+    int heartbeat_ms;    /* 0, or the line must change at least this often (a watchdog pulse) */
 } hk_gpio_line_cfg;
 
 #define HK_AUDIO_NAME_MAX 32
@@ -118,6 +123,8 @@ typedef struct {
     bool silent;
     int severity;      /* higher outranks lower when several are active */
     hk_trigger_cfg *triggers; size_t ntriggers;
+    int triggers_required;   /* 0 or 1: any one trigger starts it; N: N of them at once (GB 50116's
+                              * AND of two independent alarms) */
     hk_step_cfg *steps; size_t nsteps;
 } hk_playbook_cfg;
 

@@ -71,6 +71,7 @@ static void copy_playbook(const hk_config *cfg, hk_playbook_cfg *d, const hk_pla
     d->name = dupstr(s->name ? s->name : s->id, oom);
     d->silent = s->silent;
     d->severity = s->severity;
+    d->triggers_required = s->triggers_required;
     d->triggers = calloc(s->ntriggers ? s->ntriggers : 1, sizeof *d->triggers);
     d->steps = calloc(s->nsteps ? s->nsteps : 1, sizeof *d->steps);
     if (!d->triggers || !d->steps) { *oom = true; return; }
@@ -383,12 +384,20 @@ static void input_at(emergency *e, size_t l, int value, int64_t now, bool *chang
         const hk_playbook_cfg *p = &e->pb[i];
         emergency_incident *inc = &e->inc[i];
         bool hit = false, uses = false;
-        for (size_t k = 0; k < p->ntriggers; k++)
-            if (e->trig_line[i][k] == (int)l) {
+        size_t at_trigger = 0;
+        for (size_t k = 0; k < p->ntriggers; k++) {
+            int tl = e->trig_line[i][k];
+            if (tl == (int)l) {
                 uses = true;
                 hit |= p->triggers[k].value == value;
             }
+            at_trigger += tl >= 0 && e->level[tl] == p->triggers[k].value;
+        }
         if (!uses) continue;
+        /* two-input confirmation: the edge counts only when enough independent alarms agree */
+        size_t need = p->triggers_required > 1 ? (size_t)p->triggers_required : 1;
+        if (need > p->ntriggers) need = p->ntriggers;   /* a built-in whose inputs are not all wired */
+        hit &= at_trigger >= need;
         if (hit && (!inc->active || inc->drill)) {
             start_incident(e, i, false, who, now);   /* inputs only ever start real incidents */
             *changed = true;
@@ -717,6 +726,7 @@ hv *emergency_playbooks_hv(const emergency *e)
             hv_push(t, tm);
         }
         hv_set(m, "triggers", t);
+        hv_set(m, "triggers_required", hv_int(p->triggers_required > 1 ? p->triggers_required : 1));
         hv *s = hv_arr();
         for (size_t k = 0; k < p->nsteps; k++) hv_push(s, step_cfg_hv(&p->steps[k]));
         hv_set(m, "steps", s);

@@ -871,7 +871,8 @@ static const hk_gpio_line_cfg *gpio_line(const hk_config *c, const char *name)
 static int load_gpio_line(ld *l, yaml_node_t *n, size_t i)
 {
     static const char *const keys[] = { "name", "chip", "offset", "dir", "active_low", "debounce_ms",
-                                        "normal", "safe", "feedback", "feedback_ms", NULL };
+                                        "normal", "safe", "feedback", "feedback_ms", "fault_contact", "expect",
+                                        "heartbeat_ms", NULL };
     hk_config *c = l->c;
     hk_gpio_line_cfg *g = &c->gpio_lines[i];
     mview m;
@@ -898,7 +899,7 @@ static int load_gpio_line(ld *l, yaml_node_t *n, size_t i)
         if (!strcmp(c->gpio_lines[j].chip, g->chip) && c->gpio_lines[j].offset == g->offset)
             return fail(l, mv_get(&m, "offset"), "gpio line '%s' uses %s offset %d, already used by line '%s'",
                         g->name, g->chip, g->offset, c->gpio_lines[j].name);
-    static const char *const in_only[] = { "debounce_ms", NULL },
+    static const char *const in_only[] = { "debounce_ms", "fault_contact", "expect", "heartbeat_ms", NULL },
                              *const out_only[] = { "normal", "safe", "feedback", "feedback_ms", NULL };
     const char *const *wrong = in ? out_only : in_only;
     for (size_t k = 0; wrong[k]; k++)
@@ -910,8 +911,12 @@ static int load_gpio_line(ld *l, yaml_node_t *n, size_t i)
         want_int(l, &m, "normal", false, 0, 0, 1, &g->normal) ||
         want_int(l, &m, "safe", false, g->normal, 0, 1, &g->safe) ||
         want_str(l, &m, "feedback", false, NULL, &g->feedback) ||
-        want_int(l, &m, "feedback_ms", false, 2000, 50, 60000, &g->feedback_ms))
+        want_int(l, &m, "feedback_ms", false, 2000, 50, 60000, &g->feedback_ms) ||
+        want_bool(l, &m, "fault_contact", false, &g->fault_contact) ||
+        want_int(l, &m, "expect", false, 0, 0, 1, &g->expect) ||
+        want_int(l, &m, "heartbeat_ms", false, 0, 1000, 100000, &g->heartbeat_ms))
         return -1;
+    g->has_expect = mv_get(&m, "expect") != NULL;
     if (out)
         g->debounce_ms = 0;
     return 0;
@@ -1233,7 +1238,8 @@ static int load_step(ld *l, yaml_node_t *n, hk_step_cfg *s)
 
 static int load_playbook(ld *l, yaml_node_t *n, size_t i)
 {
-    static const char *const keys[] = { "id", "name", "silent", "severity", "triggers", "steps", NULL };
+    static const char *const keys[] = { "id", "name", "silent", "severity", "triggers", "triggers_required",
+                                        "steps", NULL };
     hk_config *c = l->c;
     hk_playbook_cfg *p = &c->playbooks[i];
     mview m;
@@ -1271,6 +1277,11 @@ static int load_playbook(ld *l, yaml_node_t *n, size_t i)
                             t->gpio);
         }
     }
+    if (want_int(l, &m, "triggers_required", false, 1, 1, 16, &p->triggers_required))
+        return -1;
+    if ((size_t)p->triggers_required > (p->ntriggers ? p->ntriggers : 1))
+        return fail(l, mv_get(&m, "triggers_required"), "'triggers_required' in playbook '%s' is %d, but it has "
+                    "%zu trigger(s)", p->id, p->triggers_required, p->ntriggers);
     yaml_node_t *sl = want_seq(l, &m, "steps", false, &rc);
     if (rc)
         return -1;

@@ -14,12 +14,14 @@
 
 #define LINES_SAMPLES 16384
 
-/* One output's verification: its feedback input and how it is doing. */
+/* One line's verification. Outputs: the feedback input and how the output is doing. Supervised
+ * inputs: a fault contact, a level to hold, a heartbeat. */
 typedef struct {
     struct hk_lines *l;
-    int idx;                /* the output */
-    int fb;                 /* its feedback input, or -1 */
-    uv_timer_t *timer;      /* feedback lines: checks the feedback feedback_ms after a change */
+    int idx;                /* the line */
+    int fb;                 /* outputs: the feedback input, or -1 */
+    uv_timer_t *timer;      /* outputs with feedback: checks it feedback_ms after a change;
+                             * inputs with a heartbeat: fires when no edge came in heartbeat_ms */
     int64_t fail_since;     /* ms: failing since, 0 = working */
 } line_check;
 
@@ -40,6 +42,7 @@ struct hk_lines {
 
 static void lines_set_outputs(hk_lines *l, hk_out *out);
 static void check_feedback_edge(hk_lines *l, int idx, int value, hk_out *out);
+static void on_heartbeat_lost(uv_timer_t *t);
 
 /* Tells the hall how output c is doing (nothing is emitted while nothing changes). */
 static void report(line_check *c, bool ok, const char *why, hk_out *out)
@@ -88,9 +91,18 @@ static int checks_open(hk_lines *l, uv_loop_t *loop)
         c->l = l;
         c->idx = (int)i;
         c->fb = -1;
-        const char *fb = i < l->cfg->ngpio_lines ? l->cfg->gpio_lines[i].feedback : NULL;
-        if (!fb || gpio_dir(l->ctx, (int)i) != HK_GPIO_OUT) continue;
-        c->fb = gpio_find(l->ctx, fb);
+        if (i >= l->cfg->ngpio_lines) continue;
+        const hk_gpio_line_cfg *g = &l->cfg->gpio_lines[i];
+        if (gpio_dir(l->ctx, (int)i) == HK_GPIO_IN) {
+            if (!g->heartbeat_ms) continue;
+            if (!(c->timer = malloc(sizeof *c->timer))) return -1;
+            uv_timer_init(loop, c->timer);
+            c->timer->data = c;
+            uv_timer_start(c->timer, on_heartbeat_lost, (uint64_t)g->heartbeat_ms, (uint64_t)g->heartbeat_ms);
+            continue;
+        }
+        if (!g->feedback) continue;
+        c->fb = gpio_find(l->ctx, g->feedback);
         if (c->fb < 0 || !(c->timer = malloc(sizeof *c->timer))) return -1;
         uv_timer_init(loop, c->timer);
         c->timer->data = c;
@@ -99,6 +111,59 @@ static int checks_open(hk_lines *l, uv_loop_t *loop)
 }
 
 static void on_timer_closed(uv_handle_t *h) { free(h); }
+
+/* ---- supervised inputs: a fault is shown within 100 s (EN 54-2 §8), here at the edge or, for a
+ * heartbeat, after heartbeat_ms (at most 100 s) ---- */
+
+static void input_fault(line_check *c, bool active, const char *why, hk_out *out)
+{
+    hk_time now = hub_now();
+    const char *name = gpio_name(c->l->ctx, c->idx);
+    char kind[96];
+    snprintf(kind, sizeof kind, "input:%s", name);
+    if (active && !c->fail_since) {
+        c->fail_since = now.ms;
+        log_err("gpio: supervised input %s: %s", name, why);
+    } else if (!active && c->fail_since) {
+        log_notice("gpio: supervised input %s is normal again", name);
+    }
+    hall_fault(c->l->hall, kind, active, c->fail_since, why, now, out);
+    if (!active) c->fail_since = 0;
+}
+
+/* The level or edge of a supervised input: a fault contact, a level to hold, a heartbeat. */
+static void supervise(line_check *c, int value, bool edge, hk_out *out)
+{
+    const hk_gpio_line_cfg *g = &c->l->cfg->gpio_lines[c->idx];
+    char why[128];
+    if (g->fault_contact) {
+        snprintf(why, sizeof why, "fault contact %s reports a fault of the panel", g->name);
+        input_fault(c, value == 1, why, out);
+    } else if (g->has_expect) {
+        snprintf(why, sizeof why, "%s must read %d, reads %d (wire broken or device off?)", g->name, g->expect, value);
+        input_fault(c, value != g->expect, why, out);
+    } else if (g->heartbeat_ms && edge) {
+        input_fault(c, false, NULL, out);
+    }
+    if (g->heartbeat_ms && c->timer) uv_timer_again(c->timer);
+}
+
+static void on_heartbeat_lost(uv_timer_t *t)
+{
+    line_check *c = t->data;
+    char why[128];
+    snprintf(why, sizeof why, "no heartbeat on %s for %d ms", gpio_name(c->l->ctx, c->idx),
+             c->l->cfg->gpio_lines[c->idx].heartbeat_ms);
+    if (!c->l->hb) {                  /* before the hall serves: published with the start-up */
+        input_fault(c, true, why, &c->l->early);
+        return;
+    }
+    hk_out out;
+    hk_out_init(&out);
+    input_fault(c, true, why, &out);
+    hub_publish(c->l->hb, &out);
+    hk_out_clear(&out);
+}
 
 static void on_retry(uv_timer_t *t)
 {
@@ -122,6 +187,7 @@ static void lines_on_edge(void *arg, int idx, int value, uint64_t ts_ms)
     lines_set_outputs(l, &out);       /* the outputs, before anything else */
     l->edge_us[l->nedge++ % LINES_SAMPLES] = (uint32_t)((uv_hrtime() - t0) / 1000);
     check_feedback_edge(l, idx, value, &out);
+    supervise(&l->checks[idx], value, true, &out);
     log_notice("gpio: input %s -> %d", name, value);
     /* then (through the outputs hook) the local journal, and Redis and the clients */
     if (l->hb) hub_publish(l->hb, &out);
@@ -238,9 +304,12 @@ void lines_start(hk_lines *l)
     if (!levels) abort();
     for (size_t i = 0; i < n; i++) levels[i] = gpio_dir(l->ctx, (int)i) == HK_GPIO_IN ? gpio_read(l->ctx, (int)i) : -1;
     hall_input_levels(l->hall, levels, n, hub_now(), &l->early);
-    free(levels);
     lines_apply(l, &l->early);
-    for (size_t i = 0; i < n; i++) feedback_arm(&l->checks[i]);   /* the normal state is verified too */
+    for (size_t i = 0; i < n; i++) {
+        if (gpio_dir(l->ctx, (int)i) == HK_GPIO_IN) supervise(&l->checks[i], levels[i], false, &l->early);
+        else feedback_arm(&l->checks[i]);   /* the normal state is verified too */
+    }
+    free(levels);
     const emergency_out *eo = hall_outputs(l->hall);
     if (eo->nactive) log_warn("emergency active at start: outputs re-applied before accepting clients");
 }

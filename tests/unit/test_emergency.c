@@ -606,6 +606,69 @@ static void test_output_results(void **state)
     hk_config_free(&bad);
 }
 
+/* GB 50116's AND of two independent alarms: triggers_required: 2 starts only when both agree. */
+static void test_two_input_confirmation(void **state)
+{
+    (void)state;
+    hk_config *c = load(
+        "hall: { id: and, name: 双输入 }\n"
+        "tokens:\n"
+        "  - { token: \"admin-secret\", role: admin }\n"
+        "categories:\n"
+        "  - { id: A, name: 社保医保 }\n"
+        "windows:\n"
+        "  - { id: 1, name: 1号窗口, categories: [A] }\n"
+        "gpio:\n"
+        "  lines:\n"
+        "    - { name: smoke_a, chip: gpiochip0, offset: 5, dir: in }\n"
+        "    - { name: smoke_b, chip: gpiochip0, offset: 6, dir: in }\n"
+        "    - { name: trouble, chip: gpiochip0, offset: 7, dir: in, fault_contact: true }\n"
+        "    - { name: loop, chip: gpiochip0, offset: 8, dir: in, expect: 1, heartbeat_ms: 30000 }\n"
+        "    - { name: door_main, chip: gpiochip0, offset: 22, dir: out }\n"
+        "emergency:\n"
+        "  playbooks:\n"
+        "    - id: smoke\n"
+        "      triggers: [ { gpio: smoke_a }, { gpio: smoke_b } ]\n"
+        "      triggers_required: 2\n"
+        "      steps: [ { do: gpio, line: door_main, value: 1 } ]\n");
+    assert_true(c->gpio_lines[2].fault_contact);
+    assert_false(c->gpio_lines[1].has_expect);
+    assert_true(c->gpio_lines[3].has_expect);
+    assert_int_equal(c->gpio_lines[3].expect, 1);
+    assert_int_equal(c->gpio_lines[3].heartbeat_ms, 30000);
+    emergency *e = emergency_new(c);
+    bool changed = false;
+    int levels[] = {1, 0, 0, 1, -1};
+    emergency_input_levels(e, levels, 5, T0, &changed);
+    assert_false(inc(e, "smoke")->active);               /* one detector is not enough */
+    assert_int_equal(emergency_input(e, "smoke_b", 1, T0 + 10, &changed), 0);
+    assert_true(changed);
+    assert_true(inc(e, "smoke")->active);
+    assert_string_equal(inc(e, "smoke")->triggered_by, "gpio:smoke_b");
+    emergency_free(e);
+    unload(c);
+
+    /* more required than it has triggers: refused with the line */
+    hk_config bad = {0};
+    char err[512] = "";
+    static const char y[] =
+        "hall: { id: and, name: 双输入 }\n"
+        "categories: [ { id: A, name: 社保医保 } ]\n"
+        "windows: [ { id: 1, name: 1号窗口, categories: [A] } ]\n"
+        "tokens: [ { token: \"admin-secret\", role: admin } ]\n"
+        "gpio:\n"
+        "  lines: [ { name: smoke_a, chip: gpiochip0, offset: 5, dir: in } ]\n"
+        "emergency:\n"
+        "  playbooks:\n"
+        "    - id: smoke\n"
+        "      triggers: [ { gpio: smoke_a } ]\n"
+        "      triggers_required: 2\n";
+    assert_int_not_equal(config_load_string(y, strlen(y), "test", &bad, err, sizeof err), 0);
+    assert_non_null(strstr(err, "test:11:"));
+    assert_non_null(strstr(err, "'triggers_required' in playbook 'smoke' is 2, but it has 1 trigger(s)"));
+    hk_config_free(&bad);
+}
+
 static void test_silent_and_fire(void **state)
 {
     (void)state;
@@ -969,6 +1032,7 @@ int main(void)
         cmocka_unit_test(test_config_adds_and_overrides),
         cmocka_unit_test(test_manual_steps_and_public_security),
         cmocka_unit_test(test_output_results),
+        cmocka_unit_test(test_two_input_confirmation),
         cmocka_unit_test(test_fire_from_input),
         cmocka_unit_test(test_latched_and_clear),
         cmocka_unit_test(test_drill_then_real),
