@@ -111,6 +111,8 @@ void hk_config_free(hk_config *c)
     free(c->mobile.public_url);
     free(c->printer.device);
     free(c->printer.tcp);
+    free(c->ups.host);
+    free(c->ups.name);
     free(c->redis_password);
     free(c->redis_username);
     free(c->redis_sentinel_password);

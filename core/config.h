@@ -66,6 +66,8 @@ typedef struct {
     bool has_expect;     /* the line must hold `expect` (a loop, a "panel powered" contact) */
     int expect;
     int heartbeat_ms;    /* 0, or the line must change at least this often (a watchdog pulse) */
+    bool external;       /* an input fed by another device (the UPS through upsd: ups_on_battery,
+                          * ups_battery_low), not requested from a GPIO chip */
 } hk_gpio_line_cfg;
 
 #define HK_AUDIO_NAME_MAX 32
@@ -188,6 +190,15 @@ typedef struct {
     int timeout_ms;    /* a ticket not printed within this is dropped and a fault raised */
 } hk_printer_cfg;
 
+/* A UPS read from Network UPS Tools' upsd (docs/wiring.md "UPS"): its state feeds two external
+ * inputs, ups_on_battery (status OB) and ups_battery_low (LB). host NULL = no UPS. */
+typedef struct {
+    char *host;        /* upsd's address (IPv4 or localhost) */
+    int port;          /* 3493 */
+    char *name;        /* the UPS's name in ups.conf */
+    int poll_ms;       /* how often its status is read (default 2000) */
+} hk_ups_cfg;
+
 typedef struct hk_config {
     char *hall_id, *hall_name;
     char *listen;              /* "HOST:PORT" */
@@ -215,6 +226,7 @@ typedef struct hk_config {
     int retention_days;        /* retention.days: closed items older than this are released; 0 = default */
     hk_mobile_cfg mobile;
     hk_printer_cfg printer;
+    hk_ups_cfg ups;
     char *redis_password;      /* with sentinels: AUTH on the master (its requirepass, or the ACL user's) */
     char *redis_username;      /* with sentinels: the ACL user for that AUTH; NULL = the default user */
     char *redis_sentinel_password; /* with sentinels: AUTH on every sentinel (their requirepass) */

@@ -50,7 +50,7 @@ static void report(gpio_line *l, int value)
 static void on_debounce(uv_timer_t *t)
 {
     gpio_line *l = t->data;
-    int v = l->ctx->be->level(l);
+    int v = l->external ? l->sim_level : l->ctx->be->level(l);
     if (v < 0) {
         log_err("gpio: cannot read input %s: %s", l->name, strerror(-v));
         return;
@@ -116,6 +116,7 @@ static int copy_lines(gpio_ctx *ctx, const hk_gpio_line_cfg *cfg, char *err, siz
         l->debounce_ms = c->dir == HK_GPIO_IN ? c->debounce_ms : 0;
         l->normal = c->dir == HK_GPIO_OUT ? c->normal : 0;
         l->safe = c->dir == HK_GPIO_OUT ? c->safe : 0;
+        l->external = c->external && c->dir == HK_GPIO_IN;
     }
     return 0;
 }
@@ -182,6 +183,7 @@ gpio_ctx *gpio_open(uv_loop_t *loop, const hk_gpio_line_cfg *lines, size_t n, co
         uv_timer_init(loop, &l->debounce);
         l->debounce.data = l;
         l->timer_init = true;
+        if (l->external) continue;        /* no fd: gpio_external_set feeds it */
         int r = uv_poll_init(loop, &l->poll, l->fd);
         if (r == 0) {
             l->poll.data = l;
@@ -262,6 +264,17 @@ int gpio_find(const gpio_ctx *ctx, const char *name)
 }
 
 const char *gpio_backend(const gpio_ctx *ctx) { return ctx ? ctx->be->name : NULL; }
+
+int gpio_external_set(gpio_ctx *ctx, int idx, int value)
+{
+    gpio_line *l = line_at(ctx, idx);
+    if (!l || (value != 0 && value != 1)) return -EINVAL;
+    if (!l->external) return -EPERM;
+    if (ctx->closing) return -ECANCELED;
+    l->sim_level = value;      /* the level the debounce reads back */
+    gpio__edge(l, value);      /* debounced and reported like a wire's edge */
+    return 0;
+}
 
 int gpio_read(const gpio_ctx *ctx, int idx)
 {

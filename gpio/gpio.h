@@ -54,6 +54,10 @@ int gpio_safe_all(gpio_ctx *ctx);
  * value), -EPERM (an output: use gpio_set), -EAGAIN (too many edges not yet read). */
 int gpio_sim_inject(gpio_ctx *ctx, int idx, int value);
 
+/* An external input (hk_gpio_line_cfg.external: the UPS's state read from upsd) took a level: it
+ * goes through the same debounce and edge path as a wire. 0, -EINVAL, -EPERM (not external). */
+int gpio_external_set(gpio_ctx *ctx, int idx, int value);
+
 /* Sim backend only: from now on every write to output idx fails with err (a negative errno, e.g.
  * -EIO: a relay driver that stopped answering), or works again (err 0). For tests of the path that
  * reports a failed output. 0, -ENOTSUP, -EINVAL, -EPERM (an input). */

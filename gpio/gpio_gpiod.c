@@ -122,7 +122,7 @@ static int gpiod_open(gpio_ctx *ctx, char *err, size_t errlen)
     }
     ctx->be_data = d;
     for (size_t i = 0; i < ctx->n; i++)
-        if (line_open(ctx, d, &ctx->lines[i], err, errlen) < 0) return -1;
+        if (!ctx->lines[i].external && line_open(ctx, d, &ctx->lines[i], err, errlen) < 0) return -1;
     return 0;
 }
 

@@ -16,8 +16,9 @@ typedef struct gpio_line {
     uint64_t edge_ms;     /* wall clock of the latest edge seen */
     int fd;               /* inputs: what the poll watches (gpiod event fd, sim pipe read end) or -1 */
     int sim_wfd;          /* sim: pipe write end, or -1 */
-    int sim_level;        /* sim: the level on the simulated wire */
+    int sim_level;        /* sim: the level on the simulated wire; external lines: their level */
     int sim_fail;         /* sim outputs: 0, or the -errno every write returns (a broken driver) */
+    bool external;        /* an input fed by gpio_external_set, never requested from the backend */
     void *hw;             /* gpiod: struct gpiod_line * */
     uv_poll_t poll;
     uv_timer_t debounce;

@@ -57,6 +57,7 @@ static int sim_open(gpio_ctx *ctx, char *err, size_t errlen)
             l->value = l->normal;
             continue;
         }
+        if (l->external) continue;
         int fds[2];
         if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
             snprintf(err, errlen, "gpio line '%s': cannot create its simulator pipe: %s", l->name,

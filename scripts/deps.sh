@@ -14,7 +14,7 @@ PACKAGES=(
 )
 # the browser tests need chromium and node; run.sh does not
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(chromium nodejs fonts-wqy-microhei openssl)
+  PACKAGES+=(chromium nodejs fonts-wqy-microhei openssl nut-server)   # nut-server: upsd + dummy-ups for test_ups
 fi
 # scripts/fuzz needs clang's libFuzzer
 if [ "${1:-}" = "--fuzz" ]; then

@@ -1585,6 +1585,45 @@ static int load_printer(ld *l, yaml_node_t *n)
     return 0;
 }
 
+/* ups: the UPS through upsd. Adds the external inputs ups_on_battery and ups_battery_low to the
+ * gpio lines (before the playbooks, whose triggers name them); a GPIO line of the same name is
+ * the alternative, not both. */
+static int load_ups(ld *l, yaml_node_t *n)
+{
+    static const char *const keys[] = { "host", "port", "name", "poll_ms", NULL };
+    static const char *const lines[] = { "ups_on_battery", "ups_battery_low" };
+    hk_config *c = l->c;
+    hk_ups_cfg *u = &c->ups;
+    mview m;
+    if (!n || is_null(n))
+        return 0;
+    if (mv_open(l, &m, n, "ups", keys) || want_str(l, &m, "host", false, "127.0.0.1", &u->host) ||
+        want_int(l, &m, "port", false, 3493, 1, 65535, &u->port) || want_str(l, &m, "name", true, NULL, &u->name) ||
+        want_int(l, &m, "poll_ms", false, 2000, 200, 60000, &u->poll_ms))
+        return -1;
+    if (!is_ident(u->name, 64))
+        return fail(l, mv_get(&m, "name"), "'name' in ups must be the UPS's name in upsd (1 to 64 of A-Z a-z 0-9 _ -), got '%s'",
+                    u->name);
+    for (size_t k = 0; k < 2; k++)
+        if (gpio_line(c, lines[k]))
+            return fail(l, n, "ups: the input '%s' comes from the UPS; remove the GPIO line of that name "
+                              "(a GPIO contact is the alternative to ups:, not both)", lines[k]);
+    hk_gpio_line_cfg *g = realloc(c->gpio_lines, (c->ngpio_lines + 2) * sizeof *g);
+    if (!g)
+        return fail(l, n, "out of memory");
+    c->gpio_lines = g;
+    for (size_t k = 0; k < 2; k++) {
+        hk_gpio_line_cfg *x = &c->gpio_lines[c->ngpio_lines++];
+        memset(x, 0, sizeof *x);
+        x->name = xstrdup(lines[k]);
+        x->chip = xstrdup("ups");
+        x->offset = (int)k;
+        x->dir = HK_GPIO_IN;
+        x->external = true;
+    }
+    return 0;
+}
+
 /* Sections in dependency order: staff before tokens, categories before windows, gpio before
  * playbooks, so references can be checked as they are read. */
 static int load_root(ld *l, yaml_node_t *root)
@@ -1595,7 +1634,7 @@ static int load_root(ld *l, yaml_node_t *root)
                                         "queue",
                                         "matters", "supervision", "rating",
                                         "retention",
-                                        "mobile", "printer",
+                                        "mobile", "printer", "ups",
                                         NULL };
     mview m;
     if (root->type != YAML_MAPPING_NODE)
@@ -1607,7 +1646,7 @@ static int load_root(ld *l, yaml_node_t *root)
         load_redis(l, mv_get(&m, "redis")) || load_hours(l, mv_get(&m, "hours")) ||
         load_staff(l, root, mv_get(&m, "staff")) || load_categories(l, root, mv_get(&m, "categories")) ||
         load_tokens(l, root, mv_get(&m, "tokens")) || load_windows(l, root, mv_get(&m, "windows")) ||
-        load_gpio(l, mv_get(&m, "gpio")) || load_audio(l, mv_get(&m, "audio")) ||
+        load_gpio(l, mv_get(&m, "gpio")) || load_ups(l, mv_get(&m, "ups")) || load_audio(l, mv_get(&m, "audio")) ||
         load_emergency(l, mv_get(&m, "emergency")))
         return -1;
     if (load_work(l, mv_get(&m, "work")))

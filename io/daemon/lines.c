@@ -11,6 +11,7 @@
 
 #include "core/codec/codec.h"
 #include "core/log.h"
+#include "io/ups/ups.h"
 
 #define LINES_SAMPLES 16384
 
@@ -36,6 +37,10 @@ struct hk_lines {
     hk_out early;           /* events from before the hub existed (start-up) */
     line_check *checks;     /* [gpio_count], outputs only */
     uv_timer_t *retry;      /* drives failed outputs again every LINES_RETRY_MS while any fails */
+    uv_loop_t *loop;
+    ups_client *ups;        /* the UPS through upsd, feeding the external inputs */
+    int ups_ob, ups_lb;     /* their line indices */
+    int64_t ups_fault_since, ups_low_since;
 };
 
 #define LINES_RETRY_MS 1000
@@ -201,6 +206,7 @@ hk_lines *lines_open(uv_loop_t *loop, const hk_config *cfg, hk_hall *hall, char 
     if (!l) { snprintf(err, errlen, "out of memory"); return NULL; }
     l->cfg = cfg;
     l->hall = hall;
+    l->loop = loop;
     hk_out_init(&l->early);
     l->ctx = gpio_open(loop, cfg->gpio_lines, cfg->ngpio_lines, cfg->gpio_backend ? cfg->gpio_backend : "sim",
                        lines_on_edge, NULL, l, err, errlen);
@@ -233,11 +239,53 @@ static void check_feedback_edge(hk_lines *l, int idx, int value, hk_out *out)
     }
 }
 
+/* A reading of the UPS: its state becomes the external inputs ups_on_battery and ups_battery_low
+ * (edges as from a wire: playbook triggers, latching); a battery running low or a UPS that cannot
+ * be read is a fault. */
+static void on_ups(void *arg, bool on_battery, bool battery_low, const char *status, int charge, const char *error)
+{
+    hk_lines *l = arg;
+    hk_time now = hub_now();
+    hk_out out;
+    hk_out_init(&out);
+    if (error) {
+        if (!l->ups_fault_since) {
+            l->ups_fault_since = now.ms;
+            log_err("ups: %s", error);
+        }
+        hall_fault(l->hall, "ups", true, l->ups_fault_since, error, now, &out);
+    } else {
+        if (l->ups_fault_since) log_notice("ups: read again: %s", status);
+        l->ups_fault_since = 0;
+        hall_fault(l->hall, "ups", false, 0, NULL, now, &out);
+        char why[96];
+        snprintf(why, sizeof why, "UPS battery low (%s%s%d %%)", status, charge >= 0 ? ", charge " : "",
+                 charge >= 0 ? charge : 0);
+        if (battery_low && !l->ups_low_since) l->ups_low_since = now.ms;
+        hall_fault(l->hall, "ups_battery", battery_low, l->ups_low_since, why, now, &out);
+        if (!battery_low) l->ups_low_since = 0;
+    }
+    hub_publish(l->hb, &out);
+    hk_out_clear(&out);
+    if (!error) {   /* through the edge path: the outputs first, then the events */
+        gpio_external_set(l->ctx, l->ups_ob, on_battery);
+        gpio_external_set(l->ctx, l->ups_lb, battery_low);
+    }
+}
+
 void lines_attach(hk_lines *l, hub *hb)
 {
     l->hb = hb;
     if (l->early.nevents) hub_publish(hb, &l->early);
     hk_out_clear(&l->early);
+    if (l->cfg->ups.host) {   /* read once the hall serves: every reading reaches the clients */
+        char err[160];
+        l->ups_ob = gpio_find(l->ctx, "ups_on_battery");
+        l->ups_lb = gpio_find(l->ctx, "ups_battery_low");
+        if (!(l->ups = ups_open(l->loop, &l->cfg->ups, on_ups, l, err, sizeof err))) log_err("ups: %s", err);
+        else log_info("ups: reading %s at %s:%d every %d ms", l->cfg->ups.name, l->cfg->ups.host, l->cfg->ups.port,
+                      l->cfg->ups.poll_ms);
+    }
 }
 
 void lines_set_journal(hk_lines *l, em_journal *j) { l->journal = j; }
@@ -423,6 +471,7 @@ void lines_close(hk_lines *l)
         if (l->checks[i].timer) uv_close((uv_handle_t *)l->checks[i].timer, on_timer_closed);
     free(l->checks);
     if (l->retry) uv_close((uv_handle_t *)l->retry, on_timer_closed);
+    ups_close(l->ups);
     gpio_close(l->ctx, NULL, NULL);
     hk_out_clear(&l->early);
     free(l);

@@ -13,7 +13,7 @@ LAYER = {
     "core": 0,
     "core/codec": 1,
     "gpio": 2, "web": 2, "io/base": 2,
-    "io/store": 3, "io/config": 3, "io/audio": 3, "io/printer": 3,
+    "io/store": 3, "io/config": 3, "io/audio": 3, "io/printer": 3, "io/ups": 3,
     "io/daemon": 4, "io/ctl": 4,
 }
 # core is pure logic: no sockets, files, clocks or libraries of the outside world.
