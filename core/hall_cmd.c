@@ -1,6 +1,7 @@
-/* hall_cmd.c: the hall.v1 commands. One table says which roles may run each command; this is
- * the only place a command's role is checked. Handlers validate, then emit events (which change
- * the state through hall_apply), then build the reply from the new state. */
+/* hall_cmd.c: the hall.v1 commands. One table holds every command, the hall's and the host's,
+ * with the roles that may run it; this is the only place a command is routed and its role
+ * checked. Hall handlers validate, then emit events (which change the state through hall_apply),
+ * then build the reply from the new state; host rows run what the host registered. */
 #include "hall_int.h"
 
 #include <stdarg.h>
@@ -491,7 +492,7 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
 static const struct {
     const char *name;
     int roles;
-    cmd_fn fn;
+    cmd_fn fn;   /* NULL: a host row, run by the handler the host registers (hall_cmd_register) */
 } commands[] = {
     {"state.get", HK_ROLE_ANY, cmd_state_get},
     {"ticket.issue", HK_ROLE_KIOSK | HK_ROLE_STAFF | HK_ROLE_ADMIN, cmd_ticket_issue},
@@ -510,15 +511,16 @@ static const struct {
     {"emergency.ack", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_ack},
     {"emergency.clear", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_clear},
     {"emergency.playbooks", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_playbooks},
-    /* the GPIO lines belong to the host (gpio/): run there once the role is checked here */
+    /* host rows: the GPIO lines (io/daemon/lines.c) */
     {"gpio.list", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},
     {"gpio.sim.set", HK_ROLE_ADMIN, NULL},
-    /* the incident log lives in the data directory and Redis (io/incident_log.c) */
+    /* the incident log in the data directory (io/daemon/incidents.c) */
     {"incidents.list", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},
+    /* the daemon's own state (io/daemon/host_cmds.c) */
     {"stats.get", HK_ROLE_ADMIN, NULL},
     {"health", HK_ROLE_ANY, NULL},
     {"clock.advance", HK_ROLE_ADMIN, NULL},   /* only with hallkeeper --test-clock */
-    {"announce", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},   /* the speakers (io/audio.c) */
+    {"announce", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},   /* the speakers (io/daemon/speakers.c) */
     {"staff.checkin", STAFF, posts_cmd_checkin},
     {"staff.checkout", STAFF, posts_cmd_checkout},
     {"alerts.list", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, posts_cmd_alerts_list},
@@ -538,9 +540,32 @@ static const struct {
     {"followups.list", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_followups_list},
     {"followup.close", HK_ROLE_ADMIN, hall_cmd_followup_close},
     {"ticket.get", HK_ROLE_VISITOR | HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_ticket_get},   /* own ticket only for visitors */
-    {"report.day", HK_ROLE_ADMIN, NULL},      /* the daily report: io/report_host.c reads the events */
+    /* host rows: the daily report, read from the events journal or Redis (io/daemon/report_host.c) */
+    {"report.day", HK_ROLE_ADMIN, NULL},
     {"report.events", HK_ROLE_ADMIN, NULL},   /* a day's events page by page (hallctl archive) */
 };
+
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+_Static_assert(NCOMMANDS <= HK_CMD_ROWS, "HK_CMD_ROWS (hall_int.h) is too small for the command table");
+
+int hall_cmd_register(hk_hall *h, const char *name, hk_host_cmd fn, void *arg)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(name, commands[i].name) != 0) continue;
+        if (commands[i].fn) return -1;   /* a hall command: the host cannot take it over */
+        h->host[i] = (hk_host_slot){fn, arg};
+        return 0;
+    }
+    return -1;
+}
+
+const char *hall_cmd_row(size_t i, int *roles, bool *host)
+{
+    if (i >= NCOMMANDS) return NULL;
+    if (roles) *roles = commands[i].roles;
+    if (host) *host = !commands[i].fn;
+    return commands[i].name;
+}
 
 void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
@@ -554,14 +579,15 @@ void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out
     }
     if (!strcmp(t, "hello")) { cmd_hello(h, s, req, now, out); return; }
     if (!s->role) { hall_reply_err(out, req, "unauthenticated", "send hello with a token first"); return; }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+    for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(t, commands[i].name) != 0) continue;
         if (!(commands[i].roles & s->role)) {
             hall_reply_err(out, req, "forbidden", "role %s may not use %s", hk_role_name(s->role), t);
             return;
         }
         if (commands[i].fn) commands[i].fn(h, s, req, now, out);
-        else out->deferred = commands[i].name;
+        else if (h->host[i].fn) h->host[i].fn(h->host[i].arg, s, req, now, out);
+        else hall_reply_err(out, req, "unavailable", "%s is not available in this build", t);
         return;
     }
     hall_reply_err(out, req, "bad_request", "unknown command '%.64s'", t);

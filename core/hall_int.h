@@ -28,6 +28,14 @@ typedef struct {
 
 #define HK_MAX_FAULTS 8
 
+/* Room for the host's handlers, by row of the command table (hall_cmd.c checks it fits). */
+#define HK_CMD_ROWS 64
+
+typedef struct {
+    hk_host_cmd fn;
+    void *arg;
+} hk_host_slot;
+
 typedef struct {
     char kind[32];           /* "redis", ... */
     int grade;               /* 1 (I, most severe) .. 3 (III) */
@@ -57,6 +65,7 @@ struct hk_hall {
     /* hall_mobile.c: the host's check of a phone's key (an hk_ticket_verifier, hall_mobile.h) */
     bool (*verify_ticket)(void *ctx, const char *hall_id, int32_t day, const char *code, const char *key);
     void *verify_ticket_ctx;
+    hk_host_slot host[HK_CMD_ROWS];   /* the host's handlers (hall_cmd_register), by table row */
 };
 
 /* The window with that id, or NULL; takes the id as sent (any 64-bit number), so a huge id is

@@ -60,8 +60,6 @@ struct hub {
     size_t npending;
     hub_outputs_fn outputs;
     void *outputs_arg;
-    hub_deferred_fn deferred;
-    void *deferred_arg;
     const char *const *delivered_names;
     hub_delivered_fn delivered;
     void *delivered_arg;
@@ -70,7 +68,6 @@ struct hub {
 };
 
 void hub_set_outputs(hub *hb, hub_outputs_fn fn, void *arg) { hb->outputs = fn; hb->outputs_arg = arg; }
-void hub_set_deferred(hub *hb, hub_deferred_fn fn, void *arg) { hb->deferred = fn; hb->deferred_arg = arg; }
 
 void hub_set_delivered(hub *hb, const char *const *names, hub_delivered_fn fn, void *arg)
 {
@@ -417,10 +414,6 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
             hv_free(req);
             return;
         }
-    }
-    if (out.deferred) {
-        if (hb->deferred) hb->deferred(hb->deferred_arg, &cn->s, req, &out);
-        else out.reply = hall_err_reply(hv_get(req, "id"), "unavailable", "not available in this build");
     }
     commit(hb, c, &out);
     hk_out_clear(&out);

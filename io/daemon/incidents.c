@@ -311,9 +311,11 @@ void incidents_close(hk_incidents *in)
 
 /* ---- incidents.list ---------------------------------------------------------------------------- */
 
-void incidents_command(hk_incidents *in, const hk_session *s, const hv *req, hk_out *out)
+void incidents_cmd_list(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
+    hk_incidents *in = arg;
     (void)s;
+    (void)now;
     const hv *id = hv_get(req, "id");
     int64_t since = 0, limit = INCIDENTS_LIST_DEFAULT;
     if ((hv_has(req, "since_n") && (hv_get_int(req, "since_n", &since) < 0 || since < 0)) ||

@@ -162,20 +162,23 @@ static hv *ok_reply(const hv *req)
     return r;
 }
 
-void lines_command(void *arg, const hk_session *s, const hv *req, hk_out *out)
+void lines_cmd_list(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_lines *l = arg;
+    (void)s;
+    (void)now;
+    hv *r = ok_reply(req), *lines = hv_arr();
+    for (size_t i = 0; i < gpio_count(l->ctx); i++) hv_push(lines, line_view(l, (int)i));
+    hv_set(r, "lines", lines);
+    hv_set(r, "backend", hv_str(gpio_backend(l->ctx)));
+    out->reply = r;
+}
+
+void lines_cmd_sim_set(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     hk_lines *l = arg;
     (void)s;
     const hv *id = hv_get(req, "id");
-    if (!strcmp(out->deferred, "gpio.list")) {
-        hv *r = ok_reply(req), *lines = hv_arr();
-        for (size_t i = 0; i < gpio_count(l->ctx); i++) hv_push(lines, line_view(l, (int)i));
-        hv_set(r, "lines", lines);
-        hv_set(r, "backend", hv_str(gpio_backend(l->ctx)));
-        out->reply = r;
-        return;
-    }
-    /* gpio.sim.set */
     const char *name = hv_get_str(req, "line");
     int64_t value;
     if (!name || hv_get_int(req, "value", &value) < 0 || (value != 0 && value != 1)) {
@@ -198,7 +201,7 @@ void lines_command(void *arg, const hk_session *s, const hv *req, hk_out *out)
         rc = gpio_sim_inject(l->ctx, idx, (int)value);   /* then debounce, events, triggers */
     } else {
         rc = gpio_set(l->ctx, idx, (int)value);
-        if (rc == 0) hall_output_changed(l->hall, name, (int)value, hub_now(), out);
+        if (rc == 0) hall_output_changed(l->hall, name, (int)value, now, out);
     }
     if (rc < 0) {
         char msg[128];

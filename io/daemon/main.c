@@ -175,7 +175,11 @@ static void start_serving(daemon_t *d)
     char err[256];
     d->hb = hub_new(&d->loop, d->hall, d->st, d->events);
     hub_set_outputs(d->hb, on_outputs, d);
-    hub_set_deferred(d->hb, daemon_run_deferred, d);
+    if (daemon_cmds_register(d) < 0) {
+        d->exit_code = 1;
+        uv_stop(&d->loop);
+        return;
+    }
     static const char *const spoken[] = {"ticket.called", "ticket.issued", NULL};   /* speakers + printer */
     hub_set_delivered(d->hb, spoken, daemon_mobile_delivered, d);   /* calls go on to daemon_on_delivered */
     lines_attach(d->lines, d->hb);

@@ -4,6 +4,8 @@
  * day asked for. */
 #include "report_host.h"
 
+#include "daemon.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -270,9 +272,10 @@ static void cmd_events(const raw_list *l, const char *source, int32_t day, const
     out->reply = reply;
 }
 
-void report_host_command(const hk_config *cfg, journal *events, store *st, int32_t journal_day,
-                         int32_t today, const char *cmd, const hv *req, hk_out *out)
+/* report.day and report.events: the same day and source checks, then the report or a page. */
+static void report_run(daemon_t *d, bool events_page, const hv *req, hk_time now, hk_out *out)
 {
+    int32_t today = now.day, journal_day = d->journal_day;
     int64_t day = today;
     if (hv_has(req, "day") && (hv_get_int(req, "day", &day) < 0 || !day_valid(day))) {
         reply_err(out, req, "bad_request", "day must be a date written YYYYMMDD, e.g. 20241105");
@@ -283,15 +286,26 @@ void report_host_command(const hk_config *cfg, journal *events, store *st, int32
         return;
     }
     const char *format = hv_get_str(req, "format");
-    if (!strcmp(cmd, "report.day") && hv_has(req, "format") &&
+    if (!events_page && hv_has(req, "format") &&
         (!format || (strcmp(format, "tree") && strcmp(format, "csv") && strcmp(format, "html")))) {
         reply_err(out, req, "bad_request", "format must be \"tree\", \"csv\" or \"html\"");
         return;
     }
     if (!journal_day) journal_day = today;
     const char *source = NULL;
-    const raw_list *l = day_events(events, st, journal_day, (int32_t)day, &source, req, out);
-    if (l && !strcmp(cmd, "report.day")) cmd_day(cfg, l, source, (int32_t)day, req, out);
-    else if (l && !strcmp(cmd, "report.events")) cmd_events(l, source, (int32_t)day, req, out);
-    else if (l) reply_err(out, req, "bad_request", "unknown command '%s'", cmd);
+    const raw_list *l = day_events(d->events, d->st, journal_day, (int32_t)day, &source, req, out);
+    if (l && events_page) cmd_events(l, source, (int32_t)day, req, out);
+    else if (l) cmd_day(&d->cfg, l, source, (int32_t)day, req, out);
+}
+
+void report_host_day(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    (void)s;
+    report_run(arg, false, req, now, out);
+}
+
+void report_host_events(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    (void)s;
+    report_run(arg, true, req, now, out);
 }

@@ -52,8 +52,11 @@ void daemon_on_delivered(void *arg, const hv *ev)
     else if (rc < 0) log_warn("audio: call %s not announced (%d)", code, rc);
 }
 
-void daemon_announce(daemon_t *d, const hv *req, hk_out *out)
+void daemon_announce(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
+    daemon_t *d = arg;
+    (void)s;
+    (void)now;
     const char *text = hv_get_str(req, "text");
     const hv *zv = hv_get(req, "zones");
     const char *zones[16];
