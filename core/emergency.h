@@ -34,9 +34,11 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "errors.h"
 #include "val.h"
 
-/* Error returns (0 = success). emergency_strerror() maps them to the protocol's words. */
+/* Error returns (0 = success): finer than the protocol's codes (errors.h), to which
+ * emergency_err() maps them. */
 enum {
     EMERGENCY_ENOTFOUND = -1,   /* not_found: unknown playbook/line, nothing active, no such step */
     EMERGENCY_ECONFLICT = -2,   /* conflict: already active, drill while real, step already acked */
@@ -45,8 +47,9 @@ enum {
     EMERGENCY_EINPUT = -5,      /* conflict: clear refused, a trigger input is still active */
 };
 
-/* The stable error word ("not_found", "conflict", "forbidden", "bad_request"; "ok" for 0) and,
- * if msg is not NULL, an English sentence for the err reply's msg. */
+/* The protocol's code (HK_ERR_*, HK_OK for 0) and, if msg is not NULL, an English sentence for
+ * the err reply's msg; emergency_strerror gives the code's word ("ok" for 0). */
+int emergency_err(int code, const char **msg);
 const char *emergency_strerror(int code, const char **msg);
 
 /* ---- built-in playbooks (core/playbooks.c) ---- */

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "emergency.h"
+#include "errors.h"
 #include "val.h"
 
 typedef struct {
@@ -70,8 +71,15 @@ int hall_cmd_register(hk_hall *h, const char *name, hk_host_cmd fn, void *arg);
  * host runs it; NULL past the last row. */
 const char *hall_cmd_row(size_t i, int *roles, bool *host);
 
-/* Builds an err reply for a request that could not be decoded (id may be NULL). */
-hv *hall_err_reply(const hv *id, const char *code, const char *msg);
+/* Builds an err reply {t: err, id, code, msg} (id may be NULL: a frame that could not be
+ * decoded); code is an HK_ERR_* (errors.h), sent as its word. */
+hv *hall_err_reply(const hv *id, int code, const char *msg);
+/* Replies, for every command handler, the hall's and the host's: {t: ok, id} (returned, to add
+ * fields to) and {t: err, id, code, msg} with code an HK_ERR_* and a printf-style message. Both
+ * replace any reply already in out. */
+hv *hall_reply_ok(hk_out *out, const hv *req);
+void hall_reply_err(hk_out *out, const hv *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Snapshot for hello and state.get, filtered for the role (no personal data for display/kiosk). */
 hv *hall_state(const hk_hall *h, int role, hk_time now);

@@ -8,14 +8,6 @@
 #include "core/log.h"
 #include "report_host.h"
 
-static hv *ok_reply(const hv *req)
-{
-    hv *r = hv_map();
-    hv_set(r, "t", hv_str("ok"));
-    hv_set(r, "id", hv_dup(hv_get(req, "id")));
-    return r;
-}
-
 static void cmd_clock_advance(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     daemon_t *d = arg;
@@ -23,14 +15,14 @@ static void cmd_clock_advance(void *arg, const hk_session *s, const hv *req, hk_
     (void)s;
     (void)now;
     if (!d->test_clock) {
-        out->reply = hall_err_reply(hv_get(req, "id"), "forbidden",
-                                    "clock.advance needs the daemon started with --test-clock");
+        hall_reply_err(out, req, HK_ERR_FORBIDDEN,
+                       "clock.advance needs the daemon started with --test-clock");
     } else if (hv_get_int(req, "ms", &ms) < 0 || ms < 0 || ms > 400LL * 86400 * 1000) {
-        out->reply = hall_err_reply(hv_get(req, "id"), "bad_request", "ms must be 0 .. 400 days");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "ms must be 0 .. 400 days");
     } else {
         hub_clock_advance(ms);
         log_warn("test clock moved forward by %lld ms", (long long)ms);
-        out->reply = ok_reply(req);
+        hall_reply_ok(out, req);
         hv_set(out->reply, "now", hv_int(hub_now().ms));   /* the clock as moved, not `now` */
         daemon_check_redis_fault(d);
     }
@@ -45,7 +37,7 @@ static void cmd_health(void *arg, const hk_session *s, const hv *req, hk_time no
     hv_get_bool(hv_get(st, "emergency"), "active", &em);
     hv_free(st);
     bool up = store_is_up(d->st);
-    hv *r = ok_reply(req);
+    hv *r = hall_reply_ok(out, req);
     hv_set(r, "status", hv_str(up && faults->u.a.n == 0 ? "ok" : "degraded"));
     hv_set(r, "redis_up", hv_bool(up));
     hv_set(r, "pending", hv_int((int64_t)hub_pending(d->hb)));
@@ -56,7 +48,6 @@ static void cmd_health(void *arg, const hk_session *s, const hv *req, hk_time no
     hv_set(r, "seq", hv_int((int64_t)hall_seq(d->hall)));
     hv_set(r, "uptime_s", hv_int((int64_t)((uv_now(&d->loop) - d->started_ms) / 1000)));
     hv_set(r, "version", hv_str(HK_VERSION));
-    out->reply = r;
 }
 
 static void cmd_stats_get(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
@@ -64,13 +55,12 @@ static void cmd_stats_get(void *arg, const hk_session *s, const hv *req, hk_time
     daemon_t *d = arg;
     (void)s;
     (void)now;
-    hv *r = ok_reply(req);
+    hv *r = hall_reply_ok(out, req);
     hv_set(r, "edge_to_outputs", lines_stats(d->lines));
     hv_set(r, "clients", hv_int((int64_t)server_clients(d->srv)));
     hv_set(r, "pending", hv_int((int64_t)hub_pending(d->hb)));
     hv_set(r, "redis_up", hv_bool(store_is_up(d->st)));
     hv_set(r, "seq", hv_int((int64_t)hall_seq(d->hall)));
-    out->reply = r;
 }
 
 int daemon_cmds_register(daemon_t *d)

@@ -181,7 +181,7 @@ static void deliver(hub *hb, pending *p)
         if (p->auth_role) cn->authed_role = p->auth_role;
         cn->pending--;
         if (p->reply) client_send(p->to, p->reply);
-        if (p->close_status) client_close_after(p->to, p->close_status, "unauthenticated");
+        if (p->close_status) client_close_after(p->to, p->close_status, hk_err_word(HK_ERR_UNAUTHENTICATED));
     }
     if (hb->srv) server_batch_end(hb->srv, p->to);
     for (size_t i = 0; i < p->nwatched; i++) hb->delivered(hb->delivered_arg, p->watched[i]);
@@ -299,7 +299,7 @@ void hub_publish(hub *hb, hk_out *out) { commit(hb, NULL, out); }
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static void reply_err_now(hub *hb, client *c, const char *code, const char *msg)
+static void reply_err_now(hub *hb, client *c, int code, const char *msg)
 {
     hk_out out;
     hk_out_init(&out);
@@ -344,7 +344,7 @@ static void on_delay(uv_timer_t *t)
     client_send(c, cn->delayed);
     frame_unref(cn->delayed);
     cn->delayed = NULL;
-    client_close_after(c, 1008, "unauthenticated");
+    client_close_after(c, 1008, hk_err_word(HK_ERR_UNAUTHENTICATED));
     uv_close((uv_handle_t *)t, on_delay_closed);
     cn->delay = NULL;
 }
@@ -366,7 +366,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
     hub *hb = arg;
     conn *cn = client_data(c);
     if (!binary) {
-        reply_err_now(hb, c, "bad_request", "text frames are not accepted: send one msgpack map in a binary frame");
+        reply_err_now(hb, c, HK_ERR_BAD_REQUEST, "text frames are not accepted: send one msgpack map in a binary frame");
         return;
     }
     hv *req = NULL;
@@ -374,7 +374,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
     if (rc < 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "cannot decode frame: %s", codec_strerror(rc));
-        reply_err_now(hb, c, "bad_request", msg);
+        reply_err_now(hb, c, HK_ERR_BAD_REQUEST, msg);
         return;
     }
     hk_time now = hub_now();
@@ -389,7 +389,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
         }
         hk_out out;
         hk_out_init(&out);
-        out.reply = hall_err_reply(hv_get(req, "id"), "unavailable", "rate limit: too many requests, slow down");
+        out.reply = hall_err_reply(hv_get(req, "id"), HK_ERR_UNAVAILABLE, "rate limit: too many requests, slow down");
         submit(hb, c, &out);
         hk_out_clear(&out);
         hv_free(req);

@@ -267,7 +267,7 @@ int fuzz_cmd(const uint8_t *data, size_t size)
     hv *req = NULL;
     int rc = codec_decode(data + 1, first, &req);
     if (rc) {   /* what the hub answers to an undecodable frame */
-        hv *r = hall_err_reply(NULL, "bad_request", codec_strerror(rc));
+        hv *r = hall_err_reply(NULL, HK_ERR_BAD_REQUEST, codec_strerror(rc));
         FUZZ_CHECK(r && !strcmp(hv_get_str(r, "t"), "err"), "hall_err_reply shape");
         hv_free(r);
         return 0;
