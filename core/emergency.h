@@ -37,14 +37,14 @@
 #include "errors.h"
 #include "val.h"
 
-/* Error returns (0 = success): finer than the protocol's codes (errors.h), to which
- * emergency_err() maps them. */
+/* Error returns (0 = success): the protocol's codes (errors.h) where they say it all, and one
+ * finer code of its own; emergency_err() maps each to the protocol's code and a sentence. */
 enum {
-    EMERGENCY_ENOTFOUND = -1,   /* not_found: unknown playbook/line, nothing active, no such step */
-    EMERGENCY_ECONFLICT = -2,   /* conflict: already active, drill while real, step already acked */
-    EMERGENCY_EFORBIDDEN = -3,  /* forbidden: role is not security or admin */
-    EMERGENCY_EBADREQ = -4,     /* bad_request: empty reason, step is not a checklist, bad value */
-    EMERGENCY_EINPUT = -5,      /* conflict: clear refused, a trigger input is still active */
+    EMERGENCY_ENOTFOUND = HK_ERR_NOT_FOUND,    /* unknown playbook/line, nothing active, no such step */
+    EMERGENCY_ECONFLICT = HK_ERR_CONFLICT,     /* already active, drill while real, step already acked */
+    EMERGENCY_EFORBIDDEN = HK_ERR_FORBIDDEN,   /* role is not security or admin */
+    EMERGENCY_EBADREQ = HK_ERR_BAD_REQUEST,    /* empty reason, step is not a checklist, bad value */
+    EMERGENCY_EINPUT = -64,                    /* conflict: clear refused, a trigger input is still active */
 };
 
 /* The protocol's code (HK_ERR_*, HK_OK for 0) and, if msg is not NULL, an English sentence for
