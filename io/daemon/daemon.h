@@ -66,7 +66,7 @@ int daemon_cmds_register(daemon_t *d);
 
 /* hallkeeper_audio.c: the speakers */
 void daemon_speakers_open(daemon_t *d);        /* after the restore; logs and goes on without */
-void daemon_on_delivered(void *arg, const hv *ev);   /* hub_delivered_fn: a durable call is spoken */
+void daemon_on_delivered(void *arg, const hv *ev);   /* hub_delivered_fn: a durable ticket.called is spoken */
 /* hk_host_cmd (arg = the daemon): the announce command */
 void daemon_announce(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
 

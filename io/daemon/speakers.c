@@ -45,7 +45,8 @@ void daemon_on_delivered(void *arg, const hv *ev)
 {
     daemon_t *d = arg;
     int64_t window = 0;
-    const char *code = hv_get_str(ev, "code");
+    const char *name = hv_get_str(ev, "ev"), *code = hv_get_str(ev, "code");
+    if (!name || strcmp(name, "ticket.called") != 0) return;   /* the calls only */
     if (!d->speakers || !code || hv_get_int(ev, "window", &window) < 0) return;
     int rc = audio_call(d->speakers, code, (int)window);
     if (rc == AUDIO_EFROZEN) log_info("audio: call %s not announced: the speakers belong to an emergency", code);
