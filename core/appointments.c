@@ -211,25 +211,25 @@ static bool check_in_closed(const hk_hall *h, int32_t day, int end_min, hk_time 
     return abs_min(now.day, now.min) >= close_abs(h, day, end_min);
 }
 
-/* Checks everything but the time fields (parsed by the caller). Returns NULL, or the err word. */
-static const char *row_check(const hk_hall *h, const hk_appt_book *b, appt_row *r, const char *catid,
-                             hk_time now, char *msg, size_t len)
+/* Checks everything but the time fields (parsed by the caller). Returns HK_OK, or an HK_ERR_*. */
+static int row_check(const hk_hall *h, const hk_appt_book *b, appt_row *r, const char *catid,
+                     hk_time now, char *msg, size_t len)
 {
     if (!is_number(r->number)) {
         snprintf(msg, len, "number must be 1 to %d of A-Z a-z 0-9 _ -, got '%s'", HK_APPT_NUMBER_MAX,
                  clip(r->number).s);
-        return "bad_request";
+        return HK_ERR_BAD_REQUEST;
     }
-    if (!r->name || !*r->name) { snprintf(msg, len, "name is required"); return "bad_request"; }
+    if (!r->name || !*r->name) { snprintf(msg, len, "name is required"); return HK_ERR_BAD_REQUEST; }
     if (!is_text(r->name, HK_APPT_NAME_MAX)) {
         snprintf(msg, len, "name must be UTF-8 text without control characters, at most %d bytes",
                  HK_APPT_NAME_MAX);
-        return "bad_request";
+        return HK_ERR_BAD_REQUEST;
     }
     if (r->matter && !is_text(r->matter, HK_APPT_MATTER_MAX)) {
         snprintf(msg, len, "matter must be UTF-8 text without control characters, at most %d bytes",
                  HK_APPT_MATTER_MAX);
-        return "bad_request";
+        return HK_ERR_BAD_REQUEST;
     }
     r->cat = queue_cat_index(&h->q, catid);
     if (r->cat < 0) {
@@ -239,14 +239,14 @@ static const char *row_check(const hk_hall *h, const hk_appt_book *b, appt_row *
             snprintf(known + at, sizeof known - at, "%s%s", i ? ", " : "", h->cfg->categories[i].id);
         }
         snprintf(msg, len, "no category '%s' (the hall has %s)", clip(catid).s, known);
-        return "not_found";
+        return HK_ERR_NOT_FOUND;
     }
     if (r->start >= r->end) {
         char a[8], e[8];
         fmt_hhmm(r->start, a, sizeof a);
         fmt_hhmm(r->end, e, sizeof e);
         snprintf(msg, len, "the slot must start before it ends, got %s-%s", a, e);
-        return "bad_request";
+        return HK_ERR_BAD_REQUEST;
     }
     if (check_in_closed(h, r->day, r->end, now)) {
         char d[16], a[8], e[8];
@@ -255,7 +255,7 @@ static const char *row_check(const hk_hall *h, const hk_appt_book *b, appt_row *
         fmt_hhmm(r->end, e, sizeof e);
         snprintf(msg, len, "the slot %s %s-%s is already over (check-in closes %d min after its end)", d, a, e,
                  queue_policy(h->cfg).appointment_grace_min);
-        return "bad_request";
+        return HK_ERR_BAD_REQUEST;
     }
     const hk_appt *old = appt_find(b, r->number);
     if (old && old->state != APPT_CANCELLED) {
@@ -264,9 +264,9 @@ static const char *row_check(const hk_hall *h, const hk_appt_book *b, appt_row *
         fmt_hhmm(old->start_min, a, sizeof a);
         snprintf(msg, len, "appointment %s already exists (%s %s, %s)", old->number, d, a,
                  appt_state_name(old->state));
-        return "conflict";
+        return HK_ERR_CONFLICT;
     }
-    return NULL;
+    return HK_OK;
 }
 
 static hv *added_event(const hk_hall *h, const appt_row *r, const char *source, hk_time now)
@@ -385,13 +385,13 @@ static const char *opt_str(const hv *req, const char *key, bool *bad)
 
 /* ---- check-in (ticket.issue {appointment}) ------------------------------------------------------- */
 
-const char *hall_appointment_check(hk_hall *h, const char *number, const char *catid, hk_time now, int *cat,
-                                   char *msg, size_t len)
+int hall_appointment_check(hk_hall *h, const char *number, const char *catid, hk_time now, int *cat,
+                           char *msg, size_t len)
 {
     const hk_appt *a = appt_find(h->appts, number);
     if (!a) {
         snprintf(msg, len, "no appointment %s: check the number on your booking (预约号)", clip(number).s);
-        return "not_found";
+        return HK_ERR_NOT_FOUND;
     }
     char d[16], s[8], e[8];
     fmt_date(a->day, d, sizeof d);
@@ -400,21 +400,21 @@ const char *hall_appointment_check(hk_hall *h, const char *number, const char *c
     switch (a->state) {
     case APPT_CHECKED_IN:
         snprintf(msg, len, "appointment %s is already checked in: ticket %s", a->number, a->code);
-        return "conflict";
+        return HK_ERR_CONFLICT;
     case APPT_CANCELLED:
         snprintf(msg, len, "appointment %s was cancelled", a->number);
-        return "conflict";
+        return HK_ERR_CONFLICT;
     case APPT_RELEASED:
         snprintf(msg, len, "appointment %s (%s %s-%s) was missed and released: please take a normal ticket",
                  a->number, d, s, e);
-        return "conflict";
+        return HK_ERR_CONFLICT;
     case APPT_BOOKED:
         break;
     }
     if (catid && strcmp(catid, h->cfg->categories[a->cat].id) != 0) {
         snprintf(msg, len, "appointment %s is for category %s, not %s", a->number,
                  h->cfg->categories[a->cat].id, clip(catid).s);
-        return "bad_request";
+        return HK_ERR_BAD_REQUEST;
     }
     hk_queue_policy_cfg pol = queue_policy(h->cfg);
     int64_t opens = abs_min(a->day, a->start_min) - pol.appointment_early_min;
@@ -430,15 +430,15 @@ const char *hall_appointment_check(hk_hall *h, const char *number, const char *c
                      e, od, o);
         else
             snprintf(msg, len, "too early: appointment %s is at %s-%s; check in from %s", a->number, s, e, o);
-        return "conflict";
+        return HK_ERR_CONFLICT;
     }
     if (check_in_closed(h, a->day, a->end_min, now)) {
         snprintf(msg, len, "appointment %s (%s %s-%s) was missed: check-in closed %d min after the slot; "
                  "please take a normal ticket", a->number, d, s, e, pol.appointment_grace_min);
-        return "conflict";
+        return HK_ERR_CONFLICT;
     }
     *cat = a->cat;
-    return NULL;
+    return HK_OK;
 }
 
 void hall_appointment_checked_in(hk_hall *h, hk_out *out, const char *number, const char *code, hk_time now)
@@ -514,7 +514,7 @@ void hall_cmd_appointment_add(hk_hall *h, hk_session *s, const hv *req, hk_time 
     const char *ss = opt_str(req, "slot_start", &bad), *se = opt_str(req, "slot_end", &bad);
     r.matter = opt_str(req, "matter", &bad);
     if (bad || !r.number || !r.name || !catid || !ss || !se) {
-        hall_reply_err(out, req, "bad_request",
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST,
                   "appointment.add needs number, name, category, slot_start, slot_end (strings) and optionally matter");
         return;
     }
@@ -522,15 +522,15 @@ void hall_cmd_appointment_add(hk_hall *h, hk_session *s, const hv *req, hk_time 
     r.start = parse_slot_time(ss, now, false, &d1);
     r.end = parse_slot_time(se, now, true, &d2);
     if (r.start < 0 || r.end < 0) {
-        hall_reply_err(out, req, "bad_request", "%s must be HH:MM (today) or YYYY-MM-DD HH:MM, got '%s'",
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s must be HH:MM (today) or YYYY-MM-DD HH:MM, got '%s'",
                   r.start < 0 ? "slot_start" : "slot_end", clip(r.start < 0 ? ss : se).s);
         return;
     }
     if (strlen(se) == 5) d2 = d1;   /* an end given as HH:MM is on the start's day */
-    if (d1 != d2) { hall_reply_err(out, req, "bad_request", "slot_start and slot_end must be on the same day"); return; }
+    if (d1 != d2) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "slot_start and slot_end must be on the same day"); return; }
     r.day = d1;
     char msg[256];
-    const char *code = row_check(h, h->appts, &r, catid, now, msg, sizeof msg);
+    int code = row_check(h, h->appts, &r, catid, now, msg, sizeof msg);
     if (code) { hall_reply_err(out, req, code, "%s", msg); return; }
     hall_emit(h, out, added_event(h, &r, "add", now), now.ms);
     hv_set(hall_reply_ok(out, req), "appointment", appt_view(h, appt_find(h->appts, r.number)));
@@ -541,16 +541,16 @@ void hall_cmd_appointment_cancel(hk_hall *h, hk_session *s, const hv *req, hk_ti
     (void)s;
     bool bad = false;
     const char *number = opt_str(req, "number", &bad);
-    if (bad || !number) { hall_reply_err(out, req, "bad_request", "number (a string) is required"); return; }
+    if (bad || !number) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "number (a string) is required"); return; }
     const hk_appt *a = appt_find(h->appts, number);
-    if (!a) { hall_reply_err(out, req, "not_found", "no appointment %s", clip(number).s); return; }
+    if (!a) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no appointment %s", clip(number).s); return; }
     if (a->state == APPT_CHECKED_IN) {
-        hall_reply_err(out, req, "conflict", "appointment %s is already checked in as ticket %s: the ticket stays in the queue",
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "appointment %s is already checked in as ticket %s: the ticket stays in the queue",
                   a->number, a->code);
         return;
     }
     if (a->state != APPT_BOOKED) {
-        hall_reply_err(out, req, "conflict", "appointment %s is already %s", a->number, appt_state_name(a->state));
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "appointment %s is already %s", a->number, appt_state_name(a->state));
         return;
     }
     hv *ev = hall_event("appointment.cancelled");
@@ -574,19 +574,19 @@ void hall_cmd_appointments_list(hk_hall *h, hk_session *s, const hv *req, hk_tim
     bool bad = false;
     const char *date = opt_str(req, "date", &bad);
     int64_t offset = 0, limit = APPT_LIST_MAX;
-    if (bad) { hall_reply_err(out, req, "bad_request", "date must be a string: YYYY-MM-DD or \"all\""); return; }
+    if (bad) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "date must be a string: YYYY-MM-DD or \"all\""); return; }
     if (hv_has(req, "offset") && (hv_get_int(req, "offset", &offset) < 0 || offset < 0)) {
-        hall_reply_err(out, req, "bad_request", "offset must be a whole number >= 0");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "offset must be a whole number >= 0");
         return;
     }
     if (hv_has(req, "limit") && (hv_get_int(req, "limit", &limit) < 0 || limit < 1 || limit > APPT_LIST_MAX)) {
-        hall_reply_err(out, req, "bad_request", "limit must be a whole number from 1 to %d", APPT_LIST_MAX);
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "limit must be a whole number from 1 to %d", APPT_LIST_MAX);
         return;
     }
     bool all = date && !strcmp(date, "all");
     int32_t day = now.day;
     if (date && !all && (day = appt_parse_date(date)) < 0) {
-        hall_reply_err(out, req, "bad_request", "date must be YYYY-MM-DD or \"all\", got '%s'", clip(date).s);
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "date must be YYYY-MM-DD or \"all\", got '%s'", clip(date).s);
         return;
     }
     const hk_appt_book *b = h->appts;
@@ -717,8 +717,8 @@ void hall_cmd_appointment_import(hk_hall *h, hk_session *s, const hv *req, hk_ti
 {
     (void)s;
     const hv *csv = hv_get(req, "csv");
-    if (!csv || csv->t != HV_STR) { hall_reply_err(out, req, "bad_request", "csv (the CSV text, a string) is required"); return; }
-    if (strlen(csv->u.s.p) != csv->u.s.n) { hall_reply_err(out, req, "bad_request", "csv must be text: it contains a NUL byte"); return; }
+    if (!csv || csv->t != HV_STR) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "csv (the CSV text, a string) is required"); return; }
+    if (strlen(csv->u.s.p) != csv->u.s.n) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "csv must be text: it contains a NUL byte"); return; }
     char *text = aalloc(NULL, csv->u.s.n + 1);
     memcpy(text, csv->u.s.p, csv->u.s.n + 1);
     char *p = text;
@@ -789,7 +789,7 @@ void hall_cmd_appointment_import(hk_hall *h, hk_session *s, const hv *req, hk_ti
         snprintf(msg, cap, "%zu error%s, nothing imported:%s%s", e.nerrors, e.nerrors == 1 ? "" : "s", e.msg,
                  e.nerrors > APPT_IMPORT_ERRORS_SHOWN ? "\n..." : "");
         hv_free(out->reply);
-        out->reply = hall_err_reply(hv_get(req, "id"), "bad_request", msg);
+        out->reply = hall_err_reply(hv_get(req, "id"), HK_ERR_BAD_REQUEST, msg);
         hv_set(out->reply, "errors", e.errors);
         free(msg);
     } else {

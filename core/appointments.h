@@ -56,9 +56,9 @@ int32_t appt_parse_date(const char *s);
 int hall_apply_appointment(hk_hall *h, const hv *ev);
 
 /* May appointment `number` check in at `now`? catid, when given, must be its category.
- * Returns NULL with *cat set, or the err reply word with a message for the visitor. */
-const char *hall_appointment_check(hk_hall *h, const char *number, const char *catid, hk_time now, int *cat,
-                                   char *msg, size_t len);
+ * Returns HK_OK with *cat set, or an HK_ERR_* with a message for the visitor. */
+int hall_appointment_check(hk_hall *h, const char *number, const char *catid, hk_time now, int *cat,
+                           char *msg, size_t len);
 /* Emits appointment.checked_in {number, code}: the ticket `code` was issued for it. */
 void hall_appointment_checked_in(hk_hall *h, hk_out *out, const char *number, const char *code, hk_time now);
 

@@ -156,31 +156,31 @@ static bool only_for(const hv *req, const char *key, const char *outcome, const 
     return false;
 }
 
-const char *cases_check_finish(hk_hall *h, const char *outcome, const hv *req, char *why, size_t len)
+int cases_check_finish(hk_hall *h, const char *outcome, const hv *req, char *why, size_t len)
 {
     if (!only_for(req, "lead_window", outcome, "联办件", why, len) ||
         !only_for(req, "partners", outcome, "联办件", why, len) ||
         !only_for(req, "sent_to", outcome, "上报件", why, len) ||
         !only_for(req, "missing", outcome, "补正", why, len))
-        return "bad_request";
+        return HK_ERR_BAD_REQUEST;
     if (hv_has(req, "matter")) {
         const char *id = hv_get_str(req, "matter");
-        if (!id) { snprintf(why, len, "matter must be a string (a matter id)"); return "bad_request"; }
+        if (!id) { snprintf(why, len, "matter must be a string (a matter id)"); return HK_ERR_BAD_REQUEST; }
         if (!matter_cfg(h->cfg, id)) {
             snprintf(why, len, h->cfg->nmatters ? "no matter '%.40s'" : "no matter '%.40s' (the hall lists no matters)", id);
-            return "not_found";
+            return HK_ERR_NOT_FOUND;
         }
     }
     if (hv_has(req, "lead_window")) {
         int64_t lw;
-        if (hv_get_int(req, "lead_window", &lw) < 0) { snprintf(why, len, "lead_window must be a window number"); return "bad_request"; }
-        if (lw < 1 || lw > 1000000 || !hall_window(h, lw)) { snprintf(why, len, "no window %lld", (long long)lw); return "not_found"; }
+        if (hv_get_int(req, "lead_window", &lw) < 0) { snprintf(why, len, "lead_window must be a window number"); return HK_ERR_BAD_REQUEST; }
+        if (lw < 1 || lw > 1000000 || !hall_window(h, lw)) { snprintf(why, len, "no window %lld", (long long)lw); return HK_ERR_NOT_FOUND; }
     }
-    if (hv_has(req, "partners") && check_list(hv_get(req, "partners"), "partners", why, len) < 0) return "bad_request";
-    if (hv_has(req, "missing") && check_list(hv_get(req, "missing"), "missing", why, len) < 0) return "bad_request";
+    if (hv_has(req, "partners") && check_list(hv_get(req, "partners"), "partners", why, len) < 0) return HK_ERR_BAD_REQUEST;
+    if (hv_has(req, "missing") && check_list(hv_get(req, "missing"), "missing", why, len) < 0) return HK_ERR_BAD_REQUEST;
     if (hv_has(req, "sent_to") && cases_text_arg(hv_get(req, "sent_to"), CASE_NAME_MAX, "sent_to", why, len) < 0)
-        return "bad_request";
-    return NULL;
+        return HK_ERR_BAD_REQUEST;
+    return HK_OK;
 }
 
 void cases_open(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, const hk_win *w, const char *outcome,
@@ -500,14 +500,14 @@ void hall_cmd_case_close(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
 {
     int64_t id;
     char why[160];
-    if (hv_get_int(req, "case", &id) < 0) { hall_reply_err(out, req, "bad_request", "case (a case number) is required"); return; }
+    if (hv_get_int(req, "case", &id) < 0) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "case (a case number) is required"); return; }
     if (cases_text_arg(hv_get(req, "result"), CASE_RESULT_MAX, "result", why, sizeof why) < 0) {
-        hall_reply_err(out, req, "bad_request", "%s (what was decided, e.g. 准予许可)", why);
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s (what was decided, e.g. 准予许可)", why);
         return;
     }
     hk_case *k = case_find(h->cases, id);
-    if (!k) { hall_reply_err(out, req, "not_found", "no case %lld", (long long)id); return; }
-    if (k->closed) { hall_reply_err(out, req, "conflict", "case %d is already closed", k->id); return; }
+    if (!k) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no case %lld", (long long)id); return; }
+    if (k->closed) { hall_reply_err(out, req, HK_ERR_CONFLICT, "case %d is already closed", k->id); return; }
     hv *ev = case_event("case.closed", k);
     hv_set(ev, "on_time", hv_bool(now.ms <= k->deadline));
     hv_set(ev, "result", hv_str(hv_get_str(req, "result")));
@@ -528,24 +528,24 @@ void hall_cmd_cases_list(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
         bool known = false;
         for (size_t i = 0; status && i < sizeof statuses / sizeof *statuses; i++) known |= !strcmp(status, statuses[i]);
         if (!known) {
-            hall_reply_err(out, req, "bad_request", "status must be one of active (default), open, warning, overdue, closed, all");
+            hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "status must be one of active (default), open, warning, overdue, closed, all");
             return;
         }
     } else {
         status = "active";
     }
     if (hv_has(req, "limit") && (hv_get_int(req, "limit", &limit) < 0 || limit < 1 || limit > CASES_LIST_LIMIT)) {
-        hall_reply_err(out, req, "bad_request", "limit must be a number from 1 to %d", CASES_LIST_LIMIT);
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "limit must be a number from 1 to %d", CASES_LIST_LIMIT);
         return;
     }
     int64_t after = 0;
     const hv *av = hv_get(req, "after");
     if (av && av->t != HV_NIL && (hv_get_int(req, "after", &after) < 0 || after < 1)) {
-        hall_reply_err(out, req, "bad_request", "after must be the case number of the last row of the previous page (its `next`)");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "after must be the case number of the last row of the previous page (its `next`)");
         return;
     }
     if (after && !case_find(h->cases, after)) {
-        hall_reply_err(out, req, "not_found", "case %lld is no longer held (released at the day rollover); list again without after",
+        hall_reply_err(out, req, HK_ERR_NOT_FOUND, "case %lld is no longer held (released at the day rollover); list again without after",
                        (long long)after);
         return;
     }

@@ -18,8 +18,8 @@ void cases_free(hk_cases *c);
 int64_t cases_deadline(const hk_config *cfg, hk_time opened, int days);
 
 /* ticket.finish: checks the outcome's optional arguments (matter, lead_window, partners, sent_to,
- * missing). NULL if they are fine, else the error word, with the message in why. */
-const char *cases_check_finish(hk_hall *h, const char *outcome, const hv *req, char *why, size_t len);
+ * missing). HK_OK if they are fine, else an HK_ERR_*, with the message in why. */
+int cases_check_finish(hk_hall *h, const char *outcome, const hv *req, char *why, size_t len);
 /* Whether a finish opens a case: 承诺件 always, 联办件 and 上报件 when they name a matter. */
 bool cases_outcome_opens(const char *outcome, const hv *req);
 /* The id the next case will get (put into ticket.finished before case.opened is emitted). */

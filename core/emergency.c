@@ -23,23 +23,29 @@ struct emergency {
 
 /* ---- errors ---- */
 
-const char *emergency_strerror(int code, const char **msg)
+int emergency_err(int code, const char **msg)
 {
-    static const struct { int code; const char *word, *msg; } t[] = {
-        { 0, "ok", "ok" },
-        { EMERGENCY_ENOTFOUND, "not_found", "no such playbook, active incident, step or line" },
-        { EMERGENCY_ECONFLICT, "conflict", "the playbook is already active (a drill cannot run while it is real)" },
-        { EMERGENCY_EFORBIDDEN, "forbidden", "only security or admin may do this" },
-        { EMERGENCY_EBADREQ, "bad_request", "bad request (a clear needs a reason; only checklist steps are acknowledged)" },
-        { EMERGENCY_EINPUT, "conflict", "a trigger input is still active; it must return to normal before clearing" },
+    static const struct { int code, err; const char *msg; } t[] = {
+        { 0, HK_OK, "ok" },
+        { EMERGENCY_ENOTFOUND, HK_ERR_NOT_FOUND, "no such playbook, active incident, step or line" },
+        { EMERGENCY_ECONFLICT, HK_ERR_CONFLICT, "the playbook is already active (a drill cannot run while it is real)" },
+        { EMERGENCY_EFORBIDDEN, HK_ERR_FORBIDDEN, "only security or admin may do this" },
+        { EMERGENCY_EBADREQ, HK_ERR_BAD_REQUEST, "bad request (a clear needs a reason; only checklist steps are acknowledged)" },
+        { EMERGENCY_EINPUT, HK_ERR_CONFLICT, "a trigger input is still active; it must return to normal before clearing" },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (t[i].code == code) {
             if (msg) *msg = t[i].msg;
-            return t[i].word;
+            return t[i].err;
         }
     if (msg) *msg = "unknown error";
-    return "bad_request";
+    return HK_ERR_BAD_REQUEST;
+}
+
+const char *emergency_strerror(int code, const char **msg)
+{
+    int err = emergency_err(code, msg);
+    return err ? hk_err_word(err) : "ok";
 }
 
 /* ---- building: copies of playbooks resolved against the config ---- */

@@ -36,19 +36,22 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "errors.h"
 #include "val.h"
 
-/* Error returns (0 = success). emergency_strerror() maps them to the protocol's words. */
+/* Error returns (0 = success): the protocol's codes (errors.h) where they say it all, and one
+ * finer code of its own; emergency_err() maps each to the protocol's code and a sentence. */
 enum {
-    EMERGENCY_ENOTFOUND = -1,   /* not_found: unknown playbook/line, nothing active, no such step */
-    EMERGENCY_ECONFLICT = -2,   /* conflict: already active, drill while real, step already acked */
-    EMERGENCY_EFORBIDDEN = -3,  /* forbidden: role is not security or admin */
-    EMERGENCY_EBADREQ = -4,     /* bad_request: empty reason, step is not a checklist, bad value */
-    EMERGENCY_EINPUT = -5,      /* conflict: clear refused, a trigger input is still active */
+    EMERGENCY_ENOTFOUND = HK_ERR_NOT_FOUND,    /* unknown playbook/line, nothing active, no such step */
+    EMERGENCY_ECONFLICT = HK_ERR_CONFLICT,     /* already active, drill while real, step already acked */
+    EMERGENCY_EFORBIDDEN = HK_ERR_FORBIDDEN,   /* role is not security or admin */
+    EMERGENCY_EBADREQ = HK_ERR_BAD_REQUEST,    /* empty reason, step is not a checklist, bad value */
+    EMERGENCY_EINPUT = -64,                    /* conflict: clear refused, a trigger input is still active */
 };
 
-/* The stable error word ("not_found", "conflict", "forbidden", "bad_request"; "ok" for 0) and,
- * if msg is not NULL, an English sentence for the err reply's msg. */
+/* The protocol's code (HK_ERR_*, HK_OK for 0) and, if msg is not NULL, an English sentence for
+ * the err reply's msg; emergency_strerror gives the code's word ("ok" for 0). */
+int emergency_err(int code, const char **msg);
 const char *emergency_strerror(int code, const char **msg);
 
 /* ---- built-in playbooks (core/playbooks.c) ---- */

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "emergency.h"
+#include "errors.h"
 #include "val.h"
 
 typedef struct {
@@ -37,9 +38,8 @@ typedef struct {
     size_t nevents, cap;
     bool close_after;
     int auth_role;      /* set by a successful hello: the role the connection now has */
-    const char *deferred;   /* a command the host runs itself (gpio.*), roles already checked */
     const hv *req;          /* the request (borrowed, NULL for a tick): the host's hooks may read
-                             * its options, e.g. ticket.issue {qr: true} (io/hallkeeper_printer.c) */
+                             * its options, e.g. ticket.issue {qr: true} (io/daemon/printing.c) */
 } hk_out;
 
 typedef struct hk_hall hk_hall;
@@ -59,8 +59,27 @@ int hall_replay(hk_hall *h, const hv *event);
 /* Runs one request. Never fails: errors become {t: err, code, msg} replies. */
 void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 
-/* Builds an err reply for a request that could not be decoded (id may be NULL). */
-hv *hall_err_reply(const hv *id, const char *code, const char *msg);
+/* A command the host runs itself (GPIO lines, speakers, incident log, reports, health). Its row,
+ * with its roles, is in the one table of core/hall_cmd.c, which checks the role and then calls
+ * the handler the host registered; the handler fills out->reply and may add events. */
+typedef void (*hk_host_cmd)(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
+/* At start: gives the host row `name` its handler. Returns 0, or -1 if the table has no host row
+ * of that name (a new command gets its row in the table first). A host row without a handler
+ * answers err unavailable. */
+int hall_cmd_register(hk_hall *h, const char *name, hk_host_cmd fn, void *arg);
+/* Row i of the table (tests: the role matrix): its name, its HK_ROLE_* mask and whether the
+ * host runs it; NULL past the last row. */
+const char *hall_cmd_row(size_t i, int *roles, bool *host);
+
+/* Builds an err reply {t: err, id, code, msg} (id may be NULL: a frame that could not be
+ * decoded); code is an HK_ERR_* (errors.h), sent as its word. */
+hv *hall_err_reply(const hv *id, int code, const char *msg);
+/* Replies, for every command handler, the hall's and the host's: {t: ok, id} (returned, to add
+ * fields to) and {t: err, id, code, msg} with code an HK_ERR_* and a printf-style message. Both
+ * replace any reply already in out. */
+hv *hall_reply_ok(hk_out *out, const hv *req);
+void hall_reply_err(hk_out *out, const hv *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Snapshot for hello and state.get, filtered for the role (no personal data for display/kiosk). */
 hv *hall_state(const hk_hall *h, int role, hk_time now);

@@ -1,6 +1,7 @@
-/* hall_cmd.c: the hall.v1 commands. One table says which roles may run each command; this is
- * the only place a command's role is checked. Handlers validate, then emit events (which change
- * the state through hall_apply), then build the reply from the new state. */
+/* hall_cmd.c: the hall.v1 commands. One table holds every command, the hall's and the host's,
+ * with the roles that may run it; this is the only place a command is routed and its role
+ * checked. Hall handlers validate, then emit events (which change the state through hall_apply),
+ * then build the reply from the new state; host rows run what the host registered. */
 #include "hall_int.h"
 
 #include <stdarg.h>
@@ -19,15 +20,15 @@ static hv *reply_new(const hv *id, const char *t)
     return r;
 }
 
-hv *hall_err_reply(const hv *id, const char *code, const char *msg)
+hv *hall_err_reply(const hv *id, int code, const char *msg)
 {
     hv *r = reply_new(id, "err");
-    hv_set(r, "code", hv_str(code));
+    hv_set(r, "code", hv_str(hk_err_word(code)));
     hv_set(r, "msg", hv_str(msg));
     return r;
 }
 
-void hall_reply_err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
+void hall_reply_err(hk_out *out, const hv *req, int code, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -72,12 +73,12 @@ static hk_win *session_window(hk_hall *h, hk_session *s, const hv *req, hk_out *
 {
     hk_win *w = s->window ? hall_window(h, s->window) : NULL;
     if (!w) {
-        hall_reply_err(out, req, "conflict", "no window is open on this connection: send window.open first");
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "no window is open on this connection: send window.open first");
         return NULL;
     }
     if (w->status == HK_WIN_CLOSED || strcmp(w->staff, s->staff) != 0) {
         s->window = 0;
-        hall_reply_err(out, req, "conflict", "window %d is no longer open for staff %s", w->cfg->id, s->staff);
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "window %d is no longer open for staff %s", w->cfg->id, s->staff);
         return NULL;
     }
     return w;
@@ -86,7 +87,7 @@ static hk_win *session_window(hk_hall *h, hk_session *s, const hv *req, hk_out *
 static hk_ticket *window_ticket(hk_hall *h, hk_win *w, const hv *req, hk_out *out)
 {
     if (w->current < 0) {
-        hall_reply_err(out, req, "conflict", "no ticket at window %d: call one first", w->cfg->id);
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "no ticket at window %d: call one first", w->cfg->id);
         return NULL;
     }
     return &h->q.tickets[w->current];
@@ -126,16 +127,16 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     int appt_cat = -1;
     if (appt && appt->t == HV_STR) {   /* a check-in: category and priority come from the booking */
         char awhy[256];
-        const char *acode = hall_appointment_check(h, appt->u.s.p, catid, now, &appt_cat, awhy, sizeof awhy);
+        int acode = hall_appointment_check(h, appt->u.s.p, catid, now, &appt_cat, awhy, sizeof awhy);
         if (acode) { hall_reply_err(out, req, acode, "%s", awhy); return; }
         catid = h->cfg->categories[appt_cat].id;
     }
-    if (!catid) { hall_reply_err(out, req, "bad_request", "category (a string) is required"); return; }
+    if (!catid) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "category (a string) is required"); return; }
     int cat = queue_cat_index(&h->q, catid);
-    if (cat < 0) { hall_reply_err(out, req, "not_found", "no category '%s'", catid); return; }
+    if (cat < 0) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no category '%s'", catid); return; }
     if (hv_has(req, "priority") &&
         (!prio || (strcmp(prio, "normal") != 0 && strcmp(prio, "priority") != 0))) {
-        hall_reply_err(out, req, "bad_request", "priority must be \"normal\" or \"priority\"");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "priority must be \"normal\" or \"priority\"");
         return;
     }
     /* why a visitor is served first: a class of visitor for the report, never a name */
@@ -146,11 +147,11 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
         size_t r = 0;
         while (reason && r < sizeof reasons / sizeof *reasons && strcmp(reason, reasons[r]) != 0) r++;
         if (!reason || r == sizeof reasons / sizeof *reasons) {
-            hall_reply_err(out, req, "bad_request", "priority_reason must be \"elderly\", \"disabled\", \"pregnant\" or \"other\"");
+            hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "priority_reason must be \"elderly\", \"disabled\", \"pregnant\" or \"other\"");
             return;
         }
         if (!asks_priority) {
-            hall_reply_err(out, req, "bad_request", "priority_reason is only for priority \"priority\"");
+            hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "priority_reason is only for priority \"priority\"");
             return;
         }
     }
@@ -162,27 +163,27 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
         for (size_t i = 0; i < sizeof issuers / sizeof *issuers; i++)
             if (proles & issuers[i])
                 snprintf(who + strlen(who), sizeof who - strlen(who), "%s%s", who[0] ? ", " : "", hk_role_name(issuers[i]));
-        hall_reply_err(out, req, "forbidden", "role %s may not issue priority tickets: queue.priority_roles allows %s "
+        hall_reply_err(out, req, HK_ERR_FORBIDDEN, "role %s may not issue priority tickets: queue.priority_roles allows %s "
                        "(a guide at the entrance issues them with a staff token)", hk_role_name(s->role),
                        who[0] ? who : "no role (appointments only)");
         return;
     }
     if (appt && appt->t != HV_STR && appt->t != HV_NIL) {
-        hall_reply_err(out, req, "bad_request", "appointment must be a string");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "appointment must be a string");
         return;
     }
     const hv *qr = hv_get(req, "qr");   /* read by the host (io/hallkeeper_printer.c) */
     if (qr && qr->t != HV_BOOL) {
-        hall_reply_err(out, req, "bad_request", "qr must be true or false (true: the reply carries the phone link's QR code)");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "qr must be true or false (true: the reply carries the phone link's QR code)");
         return;
     }
     char why[160];
-    const char *blocked = hall_queue_blocked(h, true, appt && appt->t == HV_STR, why, sizeof why);
+    int blocked = hall_queue_blocked(h, true, appt && appt->t == HV_STR, why, sizeof why);
     if (blocked) { hall_reply_err(out, req, blocked, "%s", why); return; }
     if (!hall_is_open(h, now)) {
         char next[64];
         hall_next_open(h, now, next, sizeof next);
-        hall_reply_err(out, req, "closed", "the hall is closed; tickets are issued again %s", next);
+        hall_reply_err(out, req, HK_ERR_CLOSED, "the hall is closed; tickets are issued again %s", next);
         return;
     }
     (void)s;
@@ -219,11 +220,11 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
 static void cmd_window_open(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     int64_t id;
-    if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, "bad_request", "window (a number) is required"); return; }
+    if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "window (a number) is required"); return; }
     hk_win *w = hall_window(h, id);
-    if (!w) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)id); return; }
+    if (!w) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no window %lld", (long long)id); return; }
     if (w->status != HK_WIN_CLOSED && strcmp(w->staff, s->staff) != 0) {
-        hall_reply_err(out, req, "conflict", "window %d is open for staff %s", w->cfg->id, w->staff);
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "window %d is open for staff %s", w->cfg->id, w->staff);
         return;
     }
     if (w->status == HK_WIN_CLOSED) {
@@ -239,7 +240,7 @@ static void cmd_window_close(hk_hall *h, hk_session *s, const hv *req, hk_time n
     hk_win *w = session_window(h, s, req, out);
     if (!w) return;
     if (w->current >= 0) {
-        hall_reply_err(out, req, "conflict", "ticket %s is still at window %d: finish, transfer or mark it no-show first",
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "ticket %s is still at window %d: finish, transfer or mark it no-show first",
             h->q.tickets[w->current].code, w->cfg->id);
         return;
     }
@@ -255,14 +256,14 @@ static void cmd_window_pause(hk_hall *h, hk_session *s, const hv *req, hk_time n
     if (!w) return;
     const hv *reason = hv_get(req, "reason");
     if (reason && reason->t != HV_STR && reason->t != HV_NIL) {
-        hall_reply_err(out, req, "bad_request", "reason must be a string");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "reason must be a string");
         return;
     }
     if (reason && reason->t == HV_STR && reason->u.s.n > 120) {
-        hall_reply_err(out, req, "bad_request", "reason is longer than 120 bytes");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "reason is longer than 120 bytes");
         return;
     }
-    if (w->status == HK_WIN_PAUSED) { hall_reply_err(out, req, "conflict", "window %d is already paused", w->cfg->id); return; }
+    if (w->status == HK_WIN_PAUSED) { hall_reply_err(out, req, HK_ERR_CONFLICT, "window %d is already paused", w->cfg->id); return; }
     emit_window(h, out, now, w, HK_WIN_PAUSED, s->staff, reason && reason->t == HV_STR ? reason->u.s.p : "");
     reply_window(h, out, req, w);
 }
@@ -271,7 +272,7 @@ static void cmd_window_resume(hk_hall *h, hk_session *s, const hv *req, hk_time 
 {
     hk_win *w = session_window(h, s, req, out);
     if (!w) return;
-    if (w->status != HK_WIN_PAUSED) { hall_reply_err(out, req, "conflict", "window %d is not paused", w->cfg->id); return; }
+    if (w->status != HK_WIN_PAUSED) { hall_reply_err(out, req, HK_ERR_CONFLICT, "window %d is not paused", w->cfg->id); return; }
     emit_window(h, out, now, w, HK_WIN_OPEN, s->staff, NULL);
     reply_window(h, out, req, w);
 }
@@ -288,17 +289,17 @@ static void cmd_call_next(hk_hall *h, hk_session *s, const hv *req, hk_time now,
 {
     hk_win *w = session_window(h, s, req, out);
     if (!w) return;
-    if (w->status == HK_WIN_PAUSED) { hall_reply_err(out, req, "conflict", "window %d is paused: resume it first", w->cfg->id); return; }
+    if (w->status == HK_WIN_PAUSED) { hall_reply_err(out, req, HK_ERR_CONFLICT, "window %d is paused: resume it first", w->cfg->id); return; }
     char why[160];
-    const char *blocked = hall_queue_blocked(h, false, false, why, sizeof why);
+    int blocked = hall_queue_blocked(h, false, false, why, sizeof why);
     if (blocked) { hall_reply_err(out, req, blocked, "%s", why); return; }
     if (w->current >= 0) {
-        hall_reply_err(out, req, "conflict", "ticket %s is still at window %d: finish, transfer or mark it no-show first",
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "ticket %s is still at window %d: finish, transfer or mark it no-show first",
             h->q.tickets[w->current].code, w->cfg->id);
         return;
     }
     int idx = queue_pick(&h->q, w->cfg, now.ms);
-    if (idx < 0) { hall_reply_err(out, req, "queue_empty", "no one is waiting for window %d", w->cfg->id); return; }
+    if (idx < 0) { hall_reply_err(out, req, HK_ERR_QUEUE_EMPTY, "no one is waiting for window %d", w->cfg->id); return; }
     emit_called(h, out, now, &h->q.tickets[idx], w, false);
     emit_window(h, out, now, w, w->status, w->staff, w->reason);
     queues_changed(h);
@@ -310,7 +311,7 @@ static void cmd_call_recall(hk_hall *h, hk_session *s, const hv *req, hk_time no
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
-    if (t->state != TK_CALLED) { hall_reply_err(out, req, "conflict", "ticket %s is already being served", t->code); return; }
+    if (t->state != TK_CALLED) { hall_reply_err(out, req, HK_ERR_CONFLICT, "ticket %s is already being served", t->code); return; }
     emit_called(h, out, now, t, w, true);
     reply_ticket(h, out, req, t);
 }
@@ -320,7 +321,7 @@ static void cmd_ticket_start(hk_hall *h, hk_session *s, const hv *req, hk_time n
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
-    if (t->state != TK_CALLED) { hall_reply_err(out, req, "conflict", "ticket %s is already being served", t->code); return; }
+    if (t->state != TK_CALLED) { hall_reply_err(out, req, HK_ERR_CONFLICT, "ticket %s is already being served", t->code); return; }
     hall_emit(h, out, ticket_event(h, "ticket.started", t, w), now.ms);
     emit_window(h, out, now, w, w->status, w->staff, w->reason);
     reply_ticket(h, out, req, t);
@@ -331,7 +332,7 @@ static void cmd_ticket_noshow(hk_hall *h, hk_session *s, const hv *req, hk_time 
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
-    if (t->state != TK_CALLED) { hall_reply_err(out, req, "conflict", "ticket %s is being served: finish it instead", t->code); return; }
+    if (t->state != TK_CALLED) { hall_reply_err(out, req, HK_ERR_CONFLICT, "ticket %s is being served: finish it instead", t->code); return; }
     hall_emit(h, out, ticket_event(h, "ticket.noshow", t, w), now.ms);
     emit_window(h, out, now, w, w->status, w->staff, w->reason);
     reply_ticket(h, out, req, t);
@@ -349,11 +350,11 @@ static void cmd_ticket_finish(hk_hall *h, hk_session *s, const hv *req, hk_time 
     for (size_t i = 0; outcome && i < sizeof outcomes / sizeof *outcomes; i++)
         if (!strcmp(outcome, outcomes[i])) known = true;
     if (!known) {
-        hall_reply_err(out, req, "bad_request", "outcome must be one of 即办件 承诺件 联办件 上报件 补正 不予受理 受理");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "outcome must be one of 即办件 承诺件 联办件 上报件 补正 不予受理 受理");
         return;
     }
     char why[200];
-    const char *bad = cases_check_finish(h, outcome, req, why, sizeof why);
+    int bad = cases_check_finish(h, outcome, req, why, sizeof why);
     if (bad) { hall_reply_err(out, req, bad, "%s", why); return; }
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
@@ -379,17 +380,17 @@ static void cmd_ticket_transfer(hk_hall *h, hk_session *s, const hv *req, hk_tim
     const char *catid = hv_get_str(req, "category");
     int64_t target = 0;
     bool has_win = hv_has(req, "window");
-    if (has_win && hv_get_int(req, "window", &target) < 0) { hall_reply_err(out, req, "bad_request", "window must be a number"); return; }
-    if (!catid && !has_win) { hall_reply_err(out, req, "bad_request", "transfer needs a category or a window"); return; }
-    if (hv_has(req, "category") && !catid) { hall_reply_err(out, req, "bad_request", "category must be a string"); return; }
+    if (has_win && hv_get_int(req, "window", &target) < 0) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "window must be a number"); return; }
+    if (!catid && !has_win) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "transfer needs a category or a window"); return; }
+    if (hv_has(req, "category") && !catid) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "category must be a string"); return; }
     hk_win *tw = NULL;
-    if (has_win && !(tw = hall_window(h, target))) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)target); return; }
+    if (has_win && !(tw = hall_window(h, target))) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no window %lld", (long long)target); return; }
     int cat = catid ? queue_cat_index(&h->q, catid) : -1;
-    if (catid && cat < 0) { hall_reply_err(out, req, "not_found", "no category '%s'", catid); return; }
+    if (catid && cat < 0) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no category '%s'", catid); return; }
     hk_win *w = session_window(h, s, req, out);
     hk_ticket *t = w ? window_ticket(h, w, req, out) : NULL;
     if (!t) return;
-    if (tw == w) { hall_reply_err(out, req, "bad_request", "the ticket is already at window %d", w->cfg->id); return; }
+    if (tw == w) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "the ticket is already at window %d", w->cfg->id); return; }
     if (cat < 0) cat = t->cat;
     hv *ev = hall_event("ticket.transferred");
     hv_set(ev, "code", hv_str(t->code));
@@ -409,18 +410,18 @@ static void cmd_ticket_rate(hk_hall *h, hk_session *s, const hv *req, hk_time no
     const char *code = hv_get_str(req, "code");
     int64_t score;
     (void)s;
-    if (!code) { hall_reply_err(out, req, "bad_request", "code (a string) is required"); return; }
+    if (!code) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "code (a string) is required"); return; }
     if (hv_get_int(req, "score", &score) < 0 || score < 1 || score > 5) {
-        hall_reply_err(out, req, "bad_request", "score must be a whole number from 1 (非常不满意) to 5 (非常满意)");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "score must be a whole number from 1 (非常不满意) to 5 (非常满意)");
         return;
     }
     char why[400];
-    const char *bad = ratings_check(h, (int)score, req, why, sizeof why);
+    int bad = ratings_check(h, (int)score, req, why, sizeof why);
     if (bad) { hall_reply_err(out, req, bad, "%s", why); return; }
     hk_ticket *t = queue_find(&h->q, code);
-    if (!t) { hall_reply_err(out, req, "not_found", "no ticket %s", code); return; }
-    if (t->state != TK_DONE) { hall_reply_err(out, req, "conflict", "ticket %s is not finished yet", code); return; }
-    if (t->score) { hall_reply_err(out, req, "conflict", "ticket %s is already rated", code); return; }
+    if (!t) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no ticket %s", code); return; }
+    if (t->state != TK_DONE) { hall_reply_err(out, req, HK_ERR_CONFLICT, "ticket %s is not finished yet", code); return; }
+    if (t->score) { hall_reply_err(out, req, HK_ERR_CONFLICT, "ticket %s is already rated", code); return; }
     hv *ev = hall_event("ticket.rated");
     hv_set(ev, "code", hv_str(t->code));
     hv_set(ev, "score", hv_int(score));
@@ -457,7 +458,7 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
             events_ok = events->u.a.v[i]->t == HV_STR && events->u.a.v[i]->u.s.n <= 64;
     }
     if (!events_ok) {
-        hall_reply_err(out, req, "bad_request", "events must be true, false or a list of at most 16 event names");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "events must be true, false or a list of at most 16 event names");
         return;
     }
     const hk_token_cfg *found = NULL;
@@ -467,7 +468,7 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
         if (verify(h->cfg->tokens[i].token, token) && !found) found = &h->cfg->tokens[i];
     if (!found && hall_hello_visitor(h, s, req, token, now, out)) return;   /* a phone's ticket link (hall_mobile.c) */
     if (!found) {
-        hall_reply_err(out, req, "unauthenticated", token ? "unknown token" : "token (a string) is required");
+        hall_reply_err(out, req, HK_ERR_UNAUTHENTICATED, token ? "unknown token" : "token (a string) is required");
         out->close_after = true;
         return;
     }
@@ -491,7 +492,7 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
 static const struct {
     const char *name;
     int roles;
-    cmd_fn fn;
+    cmd_fn fn;   /* NULL: a host row, run by the handler the host registers (hall_cmd_register) */
 } commands[] = {
     {"state.get", HK_ROLE_ANY, cmd_state_get},
     {"ticket.issue", HK_ROLE_KIOSK | HK_ROLE_STAFF | HK_ROLE_ADMIN, cmd_ticket_issue},
@@ -510,15 +511,16 @@ static const struct {
     {"emergency.ack", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_ack},
     {"emergency.clear", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_clear},
     {"emergency.playbooks", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_playbooks},
-    /* the GPIO lines belong to the host (gpio/): run there once the role is checked here */
+    /* host rows: the GPIO lines (io/daemon/lines.c) */
     {"gpio.list", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},
     {"gpio.sim.set", HK_ROLE_ADMIN, NULL},
-    /* the incident log lives in the data directory and Redis (io/incident_log.c) */
+    /* the incident log in the data directory (io/daemon/incidents.c) */
     {"incidents.list", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},
+    /* the daemon's own state (io/daemon/host_cmds.c) */
     {"stats.get", HK_ROLE_ADMIN, NULL},
     {"health", HK_ROLE_ANY, NULL},
     {"clock.advance", HK_ROLE_ADMIN, NULL},   /* only with hallkeeper --test-clock */
-    {"announce", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},   /* the speakers (io/audio.c) */
+    {"announce", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},   /* the speakers (io/daemon/speakers.c) */
     {"staff.checkin", STAFF, posts_cmd_checkin},
     {"staff.checkout", STAFF, posts_cmd_checkout},
     {"alerts.list", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, posts_cmd_alerts_list},
@@ -538,31 +540,55 @@ static const struct {
     {"followups.list", HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_followups_list},
     {"followup.close", HK_ROLE_ADMIN, hall_cmd_followup_close},
     {"ticket.get", HK_ROLE_VISITOR | HK_ROLE_STAFF | HK_ROLE_ADMIN, hall_cmd_ticket_get},   /* own ticket only for visitors */
-    {"report.day", HK_ROLE_ADMIN, NULL},      /* the daily report: io/report_host.c reads the events */
+    /* host rows: the daily report, read from the events journal or Redis (io/daemon/report_host.c) */
+    {"report.day", HK_ROLE_ADMIN, NULL},
     {"report.events", HK_ROLE_ADMIN, NULL},   /* a day's events page by page (hallctl archive) */
 };
+
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+_Static_assert(NCOMMANDS <= HK_CMD_ROWS, "HK_CMD_ROWS (hall_int.h) is too small for the command table");
+
+int hall_cmd_register(hk_hall *h, const char *name, hk_host_cmd fn, void *arg)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(name, commands[i].name) != 0) continue;
+        if (commands[i].fn) return -1;   /* a hall command: the host cannot take it over */
+        h->host[i] = (hk_host_slot){fn, arg};
+        return 0;
+    }
+    return -1;
+}
+
+const char *hall_cmd_row(size_t i, int *roles, bool *host)
+{
+    if (i >= NCOMMANDS) return NULL;
+    if (roles) *roles = commands[i].roles;
+    if (host) *host = !commands[i].fn;
+    return commands[i].name;
+}
 
 void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     const char *t = hv_get_str(req, "t");
     const hv *id = hv_get(req, "id");
     out->req = req;
-    if (!t) { hall_reply_err(out, req, "bad_request", "t (the command name, a string) is required"); return; }
+    if (!t) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "t (the command name, a string) is required"); return; }
     if (!id || id->t != HV_INT || id->u.i < 0) {
-        hall_reply_err(out, req, "bad_request", "id (a non-negative integer) is required");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "id (a non-negative integer) is required");
         return;
     }
     if (!strcmp(t, "hello")) { cmd_hello(h, s, req, now, out); return; }
-    if (!s->role) { hall_reply_err(out, req, "unauthenticated", "send hello with a token first"); return; }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+    if (!s->role) { hall_reply_err(out, req, HK_ERR_UNAUTHENTICATED, "send hello with a token first"); return; }
+    for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(t, commands[i].name) != 0) continue;
         if (!(commands[i].roles & s->role)) {
-            hall_reply_err(out, req, "forbidden", "role %s may not use %s", hk_role_name(s->role), t);
+            hall_reply_err(out, req, HK_ERR_FORBIDDEN, "role %s may not use %s", hk_role_name(s->role), t);
             return;
         }
         if (commands[i].fn) commands[i].fn(h, s, req, now, out);
-        else out->deferred = commands[i].name;
+        else if (h->host[i].fn) h->host[i].fn(h->host[i].arg, s, req, now, out);
+        else hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "%s is not available in this build", t);
         return;
     }
-    hall_reply_err(out, req, "bad_request", "unknown command '%.64s'", t);
+    hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "unknown command '%.64s'", t);
 }

@@ -50,19 +50,19 @@ hv *hall_event_for_role(const hv *event, int role)
 
 const emergency_out *hall_outputs(const hk_hall *h) { return &h->eo; }
 
-const char *hall_queue_blocked(const hk_hall *h, bool issuing, bool appointment, char *msg, size_t len)
+int hall_queue_blocked(const hk_hall *h, bool issuing, bool appointment, char *msg, size_t len)
 {
     const emergency_out *o = &h->eo;
     if (o->frozen) {
         const hk_playbook_cfg *pb = emergency_playbook(h->em, (size_t)o->primary_public);
         snprintf(msg, len, "the queue is frozen by an emergency (%s%s)", pb ? pb->name : "?",
                  o->drill ? ", drill 演练" : "");
-        return "frozen";
+        return HK_ERR_FROZEN;
     }
-    if (!issuing) return NULL;
+    if (!issuing) return HK_OK;
     if (o->appointments_only && !appointment) {
         snprintf(msg, len, "only appointments (预约) are served now: occupancy limit in force");
-        return "unavailable";
+        return HK_ERR_UNAVAILABLE;
     }
     if (o->occupancy_cap >= 0) {
         int waiting = 0;
@@ -70,10 +70,10 @@ const char *hall_queue_blocked(const hk_hall *h, bool issuing, bool appointment,
         if (waiting >= o->occupancy_cap) {
             snprintf(msg, len, "occupancy limit reached: %d people are already waiting (cap %d)", waiting,
                      o->occupancy_cap);
-            return "unavailable";
+            return HK_ERR_UNAVAILABLE;
         }
     }
-    return NULL;
+    return HK_OK;
 }
 
 static void who_of(const hk_session *s, char *who, size_t len)
@@ -94,10 +94,10 @@ static void reply_emergency(hk_hall *h, hk_session *s, const hv *req, hk_out *ou
 static void reply_em_err(hk_out *out, const hv *req, int rc, const char *detail)
 {
     const char *msg = NULL;
-    const char *code = emergency_strerror(rc, &msg);
+    int code = emergency_err(rc, &msg);
     char buf[256];
-    if (detail) snprintf(buf, sizeof buf, "%s: %s", msg ? msg : code, detail);
-    else snprintf(buf, sizeof buf, "%s", msg ? msg : code);
+    if (detail) snprintf(buf, sizeof buf, "%s: %s", msg ? msg : hk_err_word(code), detail);
+    else snprintf(buf, sizeof buf, "%s", msg ? msg : hk_err_word(code));
     hv_free(out->reply);
     out->reply = hall_err_reply(hv_get(req, "id"), code, buf);
 }
@@ -106,10 +106,9 @@ void hall_cmd_emergency_trigger(hk_hall *h, hk_session *s, const hv *req, hk_tim
 {
     const char *pb = hv_get_str(req, "playbook");
     bool drill = false;
-    if (!pb) { hv_free(out->reply); out->reply = hall_err_reply(hv_get(req, "id"), "bad_request", "playbook (a string) is required"); return; }
+    if (!pb) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "playbook (a string) is required"); return; }
     if (hv_has(req, "drill") && hv_get_bool(req, "drill", &drill) < 0) {
-        hv_free(out->reply);
-        out->reply = hall_err_reply(hv_get(req, "id"), "bad_request", "drill must be true or false");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "drill must be true or false");
         return;
     }
     char who[64];
@@ -124,8 +123,7 @@ void hall_cmd_emergency_ack(hk_hall *h, hk_session *s, const hv *req, hk_time no
 {
     int64_t step;
     if (hv_get_int(req, "step", &step) < 0 || step < 0 || step > 1000) {
-        hv_free(out->reply);
-        out->reply = hall_err_reply(hv_get(req, "id"), "bad_request", "step (the index of a checklist step) is required");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "step (the index of a checklist step) is required");
         return;
     }
     char who[64];

@@ -28,6 +28,14 @@ typedef struct {
 
 #define HK_MAX_FAULTS 32   /* redis, audio, printer, one per supervised output or input, ... */
 
+/* Room for the host's handlers, by row of the command table (hall_cmd.c checks it fits). */
+#define HK_CMD_ROWS 64
+
+typedef struct {
+    hk_host_cmd fn;
+    void *arg;
+} hk_host_slot;
+
 typedef struct {
     char kind[80];           /* "redis", "audio", "output:door_main", ... */
     int grade;               /* 1 (I, most severe) .. 3 (III) */
@@ -57,6 +65,7 @@ struct hk_hall {
     /* hall_mobile.c: the host's check of a phone's key (an hk_ticket_verifier, hall_mobile.h) */
     bool (*verify_ticket)(void *ctx, const char *hall_id, int32_t day, const char *code, const char *key);
     void *verify_ticket_ctx;
+    hk_host_slot host[HK_CMD_ROWS];   /* the host's handlers (hall_cmd_register), by table row */
 };
 
 /* The window with that id, or NULL; takes the id as sent (any 64-bit number), so a huge id is
@@ -73,8 +82,8 @@ void hall_emit(hk_hall *h, hk_out *out, hv *ev, int64_t at);
 void hall_emergency_changed(hk_hall *h, hk_out *out, int64_t at);
 int hall_apply_emergency(hk_hall *h, const hv *ev);
 hv *hall_view_emergency(const hk_hall *h, int role);
-/* err reply words for the queue while an emergency holds it: NULL = allowed */
-const char *hall_queue_blocked(const hk_hall *h, bool issuing, bool appointment, char *msg, size_t len);
+/* HK_ERR_* for the queue while an emergency holds it: HK_OK = allowed */
+int hall_queue_blocked(const hk_hall *h, bool issuing, bool appointment, char *msg, size_t len);
 
 void hall_cmd_emergency_trigger(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_emergency_ack(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
@@ -91,11 +100,6 @@ bool hall_hello_visitor(hk_hall *h, hk_session *s, const hv *req, const char *to
                         hk_out *out);
 void hall_cmd_ticket_get(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 
-/* Replies, for every command handler of core/: {t: ok, id} (returned, to add fields to) and
- * {t: err, id, code, msg} with a printf-style message. Both replace any reply already set. */
-hv *hall_reply_ok(hk_out *out, const hv *req);
-void hall_reply_err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* views (hall_view.c) */
 hv *hall_view_window(const hk_hall *h, const hk_win *w);

@@ -31,21 +31,6 @@ static bool visitor_get(const hk_session *s, char *code, size_t len, int32_t *da
     return true;
 }
 
-static hv *reply_ok(const hv *req)
-{
-    hv *r = hv_map();
-    hv_set(r, "t", hv_str("ok"));
-    const hv *id = hv_get(req, "id");
-    hv_set(r, "id", id ? hv_dup(id) : hv_nil());
-    return r;
-}
-
-static void reply_err(hk_out *out, const hv *req, const char *code, const char *msg)
-{
-    hv_free(out->reply);
-    out->reply = hall_err_reply(hv_get(req, "id"), code, msg);
-}
-
 /* What a phone shows: the ticket view plus the names a person reads (category, window), and
  * `position` (1 = next to be called) while it waits. Codes and names only: no personal data. */
 static hv *phone_ticket(const hk_hall *h, const hk_ticket *t)
@@ -107,9 +92,9 @@ bool hall_hello_visitor(hk_hall *h, hk_session *s, const hv *req, const char *to
      * the screens show them) */
     if (good) good = h->verify_ticket(h->verify_ticket_ctx, h->cfg->hall_id, t->day, t->code, key);
     if (!good) {
-        reply_err(out, req, "unauthenticated",
-                  !h->verify_ticket ? "this hall does not accept ticket links"
-                                    : "unknown ticket or wrong key: scan the ticket's QR code again");
+        hall_reply_err(out, req, HK_ERR_UNAUTHENTICATED, "%s",
+                       !h->verify_ticket ? "this hall does not accept ticket links"
+                                         : "unknown ticket or wrong key: scan the ticket's QR code again");
         out->close_after = true;
         return true;
     }
@@ -118,7 +103,7 @@ bool hall_hello_visitor(hk_hall *h, hk_session *s, const hv *req, const char *to
     s->token = 0;
     visitor_set(s, t->code, t->day);
     out->auth_role = HK_ROLE_VISITOR;
-    hv *r = reply_ok(req);
+    hv *r = hall_reply_ok(out, req);
     hv_set(r, "role", hv_str("visitor"));
     hv *hall = hv_map();
     hv_set(hall, "id", hv_str(h->cfg->hall_id));
@@ -128,8 +113,6 @@ bool hall_hello_visitor(hk_hall *h, hk_session *s, const hv *req, const char *to
     /* what the hall's public screens show, nothing more */
     hv_set(r, "state", hall_state(h, HK_ROLE_DISPLAY, now));
     hv_set(r, "ticket", phone_ticket(h, t));
-    hv_free(out->reply);
-    out->reply = r;
     return true;
 }
 
@@ -139,35 +122,33 @@ void hall_cmd_ticket_get(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
 {
     (void)now;
     const hv *cv = hv_get(req, "code");
-    if (cv && cv->t != HV_STR) { reply_err(out, req, "bad_request", "code must be a string (a ticket code, A001)"); return; }
+    if (cv && cv->t != HV_STR) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s", "code must be a string (a ticket code, A001)"); return; }
     const char *code = cv ? cv->u.s.p : NULL;
     hk_ticket *t = NULL;
     if (s->role == HK_ROLE_VISITOR) {
         char own[16];
         int32_t day = 0;
-        if (!visitor_get(s, own, sizeof own, &day)) { reply_err(out, req, "forbidden", "no ticket on this connection"); return; }
+        if (!visitor_get(s, own, sizeof own, &day)) { hall_reply_err(out, req, HK_ERR_FORBIDDEN, "%s", "no ticket on this connection"); return; }
         if (code && strcmp(code, own) != 0) {
-            reply_err(out, req, "forbidden", "a ticket link shows its own ticket only");
+            hall_reply_err(out, req, HK_ERR_FORBIDDEN, "%s", "a ticket link shows its own ticket only");
             return;
         }
         t = queue_find(&h->q, own);
         if (!t || t->day != day) {
-            reply_err(out, req, "not_found", "this ticket is no longer in the hall's queue (the day has closed)");
+            hall_reply_err(out, req, HK_ERR_NOT_FOUND, "%s", "this ticket is no longer in the hall's queue (the day has closed)");
             return;
         }
     } else {
-        if (!code) { reply_err(out, req, "bad_request", "code (a ticket code, A001) is required"); return; }
+        if (!code) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s", "code (a ticket code, A001) is required"); return; }
         t = queue_find(&h->q, code);
         if (!t) {
             char msg[96];
             snprintf(msg, sizeof msg, "no ticket '%.16s' in the hall today", code);
-            reply_err(out, req, "not_found", msg);
+            hall_reply_err(out, req, HK_ERR_NOT_FOUND, "%s", msg);
             return;
         }
     }
-    hv *r = reply_ok(req);
+    hv *r = hall_reply_ok(out, req);
     hv_set(r, "ticket", phone_ticket(h, t));
     hv_set(r, "emergency", phone_emergency(h));
-    hv_free(out->reply);
-    out->reply = r;
 }

@@ -374,20 +374,20 @@ static void emit_checked_out(hk_hall *h, hk_out *out, hk_time now, size_t wi, in
 void posts_cmd_checkin(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     int64_t id;
-    if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, "bad_request", "window (a number) is required"); return; }
+    if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "window (a number) is required"); return; }
     size_t wi = id >= 1 && id <= INT32_MAX ? win_index(h, (int)id) : (size_t)-1;
-    if (wi == (size_t)-1) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)id); return; }
+    if (wi == (size_t)-1) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no window %lld", (long long)id); return; }
     const hk_window_posts_cfg *pc = win_posts_cfg(h, wi);
     int post = pc && pc->a && !strcmp(pc->a, s->staff) ? POST_A : pc && pc->b && !strcmp(pc->b, s->staff) ? POST_B : -1;
     if (post < 0) {
-        hall_reply_err(out, req, "forbidden", "staff %s holds no post at window %d (windows[].posts in the config)",
+        hall_reply_err(out, req, HK_ERR_FORBIDDEN, "staff %s holds no post at window %d (windows[].posts in the config)",
                   s->staff, h->wins[wi].cfg->id);
         return;
     }
     int at_post;
     long at = checked_in_at(h, s->staff, &at_post);
     if (at >= 0) {
-        hall_reply_err(out, req, "conflict", "staff %s is already checked in at window %d (post %s): staff.checkout first",
+        hall_reply_err(out, req, HK_ERR_CONFLICT, "staff %s is already checked in at window %d (post %s): staff.checkout first",
                   s->staff, h->wins[at].cfg->id, at_post == POST_A ? "a" : "b");
         return;
     }
@@ -410,7 +410,7 @@ void posts_cmd_checkout(hk_hall *h, hk_session *s, const hv *req, hk_time now, h
 {
     int post;
     long wi = checked_in_at(h, s->staff, &post);
-    if (wi < 0) { hall_reply_err(out, req, "conflict", "staff %s is not checked in", s->staff); return; }
+    if (wi < 0) { hall_reply_err(out, req, HK_ERR_CONFLICT, "staff %s is not checked in", s->staff); return; }
     emit_checked_out(h, out, now, (size_t)wi, post, "checkout");
     hv *r = hall_reply_ok(out, req);
     hv_set(r, "window", hv_int(h->wins[wi].cfg->id));
@@ -426,14 +426,14 @@ void posts_cmd_alert_ack(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
 {
     int64_t id;
     if (hv_get_int(req, "alert", &id) < 0) {
-        hall_reply_err(out, req, "bad_request", "alert (the alert's id, a number) is required");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "alert (the alert's id, a number) is required");
         return;
     }
     alert *a = alert_by_id(h, id);
-    if (!a || a->acked) { hall_reply_err(out, req, "not_found", "no active alert %lld", (long long)id); return; }
+    if (!a || a->acked) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no active alert %lld", (long long)id); return; }
     /* a staff member acknowledges what is asked of them; managers acknowledge anything */
     if (s->role == HK_ROLE_STAFF && strcmp(a->notify, s->staff) != 0) {
-        hall_reply_err(out, req, "forbidden", "alert %lld is not addressed to staff %s", (long long)id, s->staff);
+        hall_reply_err(out, req, HK_ERR_FORBIDDEN, "alert %lld is not addressed to staff %s", (long long)id, s->staff);
         return;
     }
     hv *ev = hall_event("alert.cleared");

@@ -119,7 +119,7 @@ void ratings_invite(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, co
     hall_emit(h, out, ev, now.ms);
 }
 
-const char *ratings_check(const hk_hall *h, int score, const hv *req, char *why, size_t len)
+int ratings_check(const hk_hall *h, int score, const hv *req, char *why, size_t len)
 {
     const hv *reason = hv_get(req, "reason");
     if (reason && reason->t == HV_NIL) reason = NULL;
@@ -132,15 +132,15 @@ const char *ratings_check(const hk_hall *h, int score, const hv *req, char *why,
         if (!known) {
             size_t at = (size_t)snprintf(why, len, "a score of %d (%s) needs a reason, one of:", score, levels[score]);
             for (size_t i = 0; i < nr && at < len; i++) at += (size_t)snprintf(why + at, len - at, " %s", rs[i]);
-            return "bad_request";
+            return HK_ERR_BAD_REQUEST;
         }
     } else if (reason) {
         snprintf(why, len, "reason applies to scores 1 and 2 (不满意, 非常不满意) only");
-        return "bad_request";
+        return HK_ERR_BAD_REQUEST;
     }
     const hv *text = hv_get(req, "text");
-    if (text && text->t != HV_NIL && cases_text_arg(text, RATING_TEXT_MAX, "text", why, len) < 0) return "bad_request";
-    return NULL;
+    if (text && text->t != HV_NIL && cases_text_arg(text, RATING_TEXT_MAX, "text", why, len) < 0) return HK_ERR_BAD_REQUEST;
+    return HK_OK;
 }
 
 static const rt_invite *invite_find(const hk_ratings *r, const char *code)
@@ -415,11 +415,11 @@ void hall_cmd_ratings_stats(hk_hall *h, hk_session *s, const hv *req, hk_time no
     if (hv_has(req, "by")) {
         bool known = false;
         for (size_t i = 0; by && i < sizeof bys / sizeof *bys; i++) known |= !strcmp(by, bys[i]);
-        if (!known) { hall_reply_err(out, req, "bad_request", "by must be one of window, staff, category, day"); return; }
+        if (!known) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "by must be one of window, staff, category, day"); return; }
     }
     if ((hv_has(req, "from") && (hv_get_int(req, "from", &from) < 0 || from < 19700101 || from > 99991231)) ||
         (hv_has(req, "to") && (hv_get_int(req, "to", &to) < 0 || to < 19700101 || to > 99991231))) {
-        hall_reply_err(out, req, "bad_request", "from and to must be local days written YYYYMMDD, e.g. 20251123");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "from and to must be local days written YYYYMMDD, e.g. 20251123");
         return;
     }
     rt_group total = {{0}, NULL, {0}};
@@ -542,18 +542,18 @@ void hall_cmd_followups_list(hk_hall *h, hk_session *s, const hv *req, hk_time n
     (void)now;
     if (hv_has(req, "status") &&
         (!status || (strcmp(status, "open") && strcmp(status, "closed") && strcmp(status, "all")))) {
-        hall_reply_err(out, req, "bad_request", "status must be open (default), closed or all");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "status must be open (default), closed or all");
         return;
     }
     if (!status) status = "open";
     int64_t limit = FOLLOWUPS_LIST_DEFAULT, after = 0;
     if (hv_has(req, "limit") && (hv_get_int(req, "limit", &limit) < 0 || limit < 1 || limit > RETENTION_PAGE_MAX)) {
-        hall_reply_err(out, req, "bad_request", "limit must be a number from 1 to %d", RETENTION_PAGE_MAX);
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "limit must be a number from 1 to %d", RETENTION_PAGE_MAX);
         return;
     }
     const hv *av = hv_get(req, "after");
     if (av && av->t != HV_NIL && (hv_get_int(req, "after", &after) < 0 || after < 0)) {
-        hall_reply_err(out, req, "bad_request", "after must be the follow-up number of the last row of the previous page (its `next`)");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "after must be the follow-up number of the last row of the previous page (its `next`)");
         return;
     }
     /* in the order of their numbers (oldest first); a page ends at `limit` rows or when the
@@ -582,16 +582,16 @@ void hall_cmd_followup_close(hk_hall *h, hk_session *s, const hv *req, hk_time n
     int64_t id;
     char why[160];
     if (hv_get_int(req, "followup", &id) < 0) {
-        hall_reply_err(out, req, "bad_request", "followup (the follow-up's number) is required");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "followup (the follow-up's number) is required");
         return;
     }
     if (cases_text_arg(hv_get(req, "resolution"), RATING_RESOLUTION_MAX, "resolution", why, sizeof why) < 0) {
-        hall_reply_err(out, req, "bad_request", "%s (how the rating was verified and handled)", why);
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s (how the rating was verified and handled)", why);
         return;
     }
     rt_followup *f = followup_find(h->ratings, id);
-    if (!f) { hall_reply_err(out, req, "not_found", "no follow-up %lld", (long long)id); return; }
-    if (f->closed) { hall_reply_err(out, req, "conflict", "follow-up %d is already closed", f->id); return; }
+    if (!f) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no follow-up %lld", (long long)id); return; }
+    if (f->closed) { hall_reply_err(out, req, HK_ERR_CONFLICT, "follow-up %d is already closed", f->id); return; }
     hv *ev = hall_event("followup.closed");
     hv_set(ev, "id", hv_int(f->id));
     hv_set(ev, "code", hv_str(f->code));

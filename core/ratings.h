@@ -21,8 +21,8 @@ size_t ratings_reasons(const hk_config *cfg, const char *const **out);
 
 /* ticket.finish: emits rating.invited, which remembers who served the ticket for its rating. */
 void ratings_invite(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, const hk_win *w);
-/* ticket.rate: checks reason and text for the score. NULL if fine, else the error word + why. */
-const char *ratings_check(const hk_hall *h, int score, const hv *req, char *why, size_t len);
+/* ticket.rate: checks reason and text for the score. HK_OK if fine, else an HK_ERR_* + why. */
+int ratings_check(const hk_hall *h, int score, const hv *req, char *why, size_t len);
 /* ticket.rate, after ticket.rated: emits rating.recorded and, for 1 and 2, followup.opened.
  * Returns the follow-up's id, or 0 for a good rating. */
 int ratings_record(hk_hall *h, hk_out *out, hk_time now, const hk_ticket *t, int score, const hv *req);

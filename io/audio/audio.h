@@ -12,15 +12,18 @@
 
 #include "core/config.h"
 #include "core/emergency.h"
+#include "core/speaker.h"
 
 #define AUDIO_RATE 22050            /* Hz, mono, signed 16-bit: espeak-ng's own format */
 #define AUDIO_PERIOD_MS 20          /* the pacing clock */
 
+/* The speakers' codes (core/speaker.h), with the same numbers: a code means one thing on both
+ * sides of audio.c. The announce command turns them into the protocol's words (errors.h). */
 enum {
-    AUDIO_EFROZEN = -1,     /* refused: evacuation audio active, or calls while the queue is frozen */
-    AUDIO_EINVAL = -2,      /* bad code, unknown window or zone, empty text */
-    AUDIO_EFULL = -3,       /* too many announcements waiting */
-    AUDIO_ENOMEM = -4,
+    AUDIO_EFROZEN = SPEAKER_EFROZEN,   /* refused: evacuation audio active, or calls while the queue is frozen */
+    AUDIO_EFULL = SPEAKER_EFULL,       /* too many announcements waiting */
+    AUDIO_EINVAL = SPEAKER_EINVAL,     /* bad code, unknown window or zone, empty text */
+    AUDIO_ENOMEM = SPEAKER_ENOMEM,
 };
 
 typedef struct audio audio;

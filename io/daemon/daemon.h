@@ -60,12 +60,14 @@ typedef struct {
 /* hallkeeper_main.c */
 void daemon_check_redis_fault(daemon_t *d);   /* raises, regrades or ends the "redis" fault */
 
-/* hallkeeper_cmds.c: the commands the hall leaves to the host (hub_deferred_fn, arg = daemon) */
-void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *out);
+/* host_cmds.c: gives every host row of the command table its handler (before serving).
+ * Returns 0, or -1 if the table lacks one of them (logged). */
+int daemon_cmds_register(daemon_t *d);
 
 /* hallkeeper_audio.c: the speakers */
 void daemon_speakers_open(daemon_t *d);        /* after the restore; logs and goes on without */
-void daemon_on_delivered(void *arg, const hv *ev);   /* hub_delivered_fn: a durable call is spoken */
-void daemon_announce(daemon_t *d, const hv *req, hk_out *out);   /* the announce command */
+void daemon_on_delivered(void *arg, const hv *ev);   /* hub_delivered_fn: a durable ticket.called is spoken */
+/* hk_host_cmd (arg = the daemon): the announce command */
+void daemon_announce(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
 
 #endif

@@ -60,8 +60,6 @@ struct hub {
     size_t npending;
     hub_outputs_fn outputs;
     void *outputs_arg;
-    hub_deferred_fn deferred;
-    void *deferred_arg;
     const char *const *delivered_names;
     hub_delivered_fn delivered;
     void *delivered_arg;
@@ -70,7 +68,6 @@ struct hub {
 };
 
 void hub_set_outputs(hub *hb, hub_outputs_fn fn, void *arg) { hb->outputs = fn; hb->outputs_arg = arg; }
-void hub_set_deferred(hub *hb, hub_deferred_fn fn, void *arg) { hb->deferred = fn; hb->deferred_arg = arg; }
 
 void hub_set_delivered(hub *hb, const char *const *names, hub_delivered_fn fn, void *arg)
 {
@@ -184,7 +181,7 @@ static void deliver(hub *hb, pending *p)
         if (p->auth_role) cn->authed_role = p->auth_role;
         cn->pending--;
         if (p->reply) client_send(p->to, p->reply);
-        if (p->close_status) client_close_after(p->to, p->close_status, "unauthenticated");
+        if (p->close_status) client_close_after(p->to, p->close_status, hk_err_word(HK_ERR_UNAUTHENTICATED));
     }
     if (hb->srv) server_batch_end(hb->srv, p->to);
     for (size_t i = 0; i < p->nwatched; i++) hb->delivered(hb->delivered_arg, p->watched[i]);
@@ -302,7 +299,7 @@ void hub_publish(hub *hb, hk_out *out) { commit(hb, NULL, out); }
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static void reply_err_now(hub *hb, client *c, const char *code, const char *msg)
+static void reply_err_now(hub *hb, client *c, int code, const char *msg)
 {
     hk_out out;
     hk_out_init(&out);
@@ -347,7 +344,7 @@ static void on_delay(uv_timer_t *t)
     client_send(c, cn->delayed);
     frame_unref(cn->delayed);
     cn->delayed = NULL;
-    client_close_after(c, 1008, "unauthenticated");
+    client_close_after(c, 1008, hk_err_word(HK_ERR_UNAUTHENTICATED));
     uv_close((uv_handle_t *)t, on_delay_closed);
     cn->delay = NULL;
 }
@@ -369,7 +366,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
     hub *hb = arg;
     conn *cn = client_data(c);
     if (!binary) {
-        reply_err_now(hb, c, "bad_request", "text frames are not accepted: send one msgpack map in a binary frame");
+        reply_err_now(hb, c, HK_ERR_BAD_REQUEST, "text frames are not accepted: send one msgpack map in a binary frame");
         return;
     }
     hv *req = NULL;
@@ -377,7 +374,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
     if (rc < 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "cannot decode frame: %s", codec_strerror(rc));
-        reply_err_now(hb, c, "bad_request", msg);
+        reply_err_now(hb, c, HK_ERR_BAD_REQUEST, msg);
         return;
     }
     hk_time now = hub_now();
@@ -392,7 +389,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
         }
         hk_out out;
         hk_out_init(&out);
-        out.reply = hall_err_reply(hv_get(req, "id"), "unavailable", "rate limit: too many requests, slow down");
+        out.reply = hall_err_reply(hv_get(req, "id"), HK_ERR_UNAVAILABLE, "rate limit: too many requests, slow down");
         submit(hb, c, &out);
         hk_out_clear(&out);
         hv_free(req);
@@ -417,10 +414,6 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
             hv_free(req);
             return;
         }
-    }
-    if (out.deferred) {
-        if (hb->deferred) hb->deferred(hb->deferred_arg, &cn->s, req, &out);
-        else out.reply = hall_err_reply(hv_get(req, "id"), "unavailable", "not available in this build");
     }
     commit(hb, c, &out);
     hk_out_clear(&out);

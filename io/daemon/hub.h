@@ -29,11 +29,6 @@ void hub_set_server(hub *hb, server *srv);
 typedef void (*hub_outputs_fn)(void *arg, hk_out *out);
 void hub_set_outputs(hub *hb, hub_outputs_fn fn, void *arg);
 
-/* Runs a command the hall deferred to the host (out->deferred, e.g. gpio.list); it fills
- * out->reply and may add events. */
-typedef void (*hub_deferred_fn)(void *arg, const hk_session *s, const hv *req, hk_out *out);
-void hub_set_deferred(hub *hb, hub_deferred_fn fn, void *arg);
-
 /* Called for each event named in names (a NULL-terminated list) once it is durable and has been
  * sent to the clients: what happens in the hall after a change is known to hold (a call is
  * announced on the speakers when the screens show it). */

@@ -311,15 +311,16 @@ void incidents_close(hk_incidents *in)
 
 /* ---- incidents.list ---------------------------------------------------------------------------- */
 
-void incidents_command(hk_incidents *in, const hk_session *s, const hv *req, hk_out *out)
+void incidents_cmd_list(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
+    hk_incidents *in = arg;
     (void)s;
-    const hv *id = hv_get(req, "id");
+    (void)now;
     int64_t since = 0, limit = INCIDENTS_LIST_DEFAULT;
     if ((hv_has(req, "since_n") && (hv_get_int(req, "since_n", &since) < 0 || since < 0)) ||
         (hv_has(req, "limit") && (hv_get_int(req, "limit", &limit) < 0 || limit < 1))) {
-        out->reply = hall_err_reply(id, "bad_request",
-                                    "incidents.list takes since_n (a record number, >= 0) and limit (>= 1)");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST,
+                       "incidents.list takes since_n (a record number, >= 0) and limit (>= 1)");
         return;
     }
     if (limit > INCIDENTS_LIST_MAX) limit = INCIDENTS_LIST_MAX;
@@ -341,9 +342,7 @@ void incidents_command(hk_incidents *in, const hk_session *s, const hv *req, hk_
     uint64_t bad_n;
     const char *why;
     bool ok = incident_log_verified(in->log, &bad_n, &why);
-    hv *r = hv_map();
-    hv_set(r, "t", hv_str("ok"));
-    hv_set(r, "id", hv_dup(id));
+    hv *r = hall_reply_ok(out, req);
     hv_set(r, "records", records);
     hv_set(r, "verified", hv_bool(ok));
     if (!ok) {
@@ -354,5 +353,4 @@ void incidents_command(hk_incidents *in, const hk_session *s, const hv *req, hk_
     hv_set(r, "head_n", hv_int((int64_t)incident_log_next_n(in->log) - 1));
     hv_set(r, "count", hv_int((int64_t)count));
     hv_set(r, "more", hv_bool(i < count));
-    out->reply = r;
 }

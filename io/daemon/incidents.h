@@ -23,9 +23,9 @@ hk_incidents *incidents_open(uv_loop_t *loop, const char *data_dir, char *err, s
 /* From the hub's outputs hook, after the outputs are set: logs what the events of one change
  * mean for the incidents (out may be NULL: nothing to do). */
 void incidents_observe(hk_incidents *in, const hk_out *out);
-/* The deferred command incidents.list {since_n?, limit?}: fills out->reply with
- * {records, verified, head_hash, head_n, more}. */
-void incidents_command(hk_incidents *in, const hk_session *s, const hv *req, hk_out *out);
+/* hk_host_cmd (arg = the incidents): the command incidents.list {since_n?, limit?}; fills
+ * out->reply with {records, verified, head_hash, head_n, more}. */
+void incidents_cmd_list(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
 incident_log *incidents_log(hk_incidents *in);
 void incidents_close(hk_incidents *in);
 

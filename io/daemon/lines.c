@@ -396,48 +396,40 @@ static hv *line_view(hk_lines *l, int idx)
     return m;
 }
 
-static hv *ok_reply(const hv *req)
-{
-    hv *r = hv_map();
-    hv_set(r, "t", hv_str("ok"));
-    hv_set(r, "id", hv_dup(hv_get(req, "id")));
-    return r;
-}
-
-void lines_command(void *arg, const hk_session *s, const hv *req, hk_out *out)
+void lines_cmd_list(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     hk_lines *l = arg;
     (void)s;
-    const hv *id = hv_get(req, "id");
-    if (!strcmp(out->deferred, "gpio.list")) {
-        hv *r = ok_reply(req), *lines = hv_arr();
-        for (size_t i = 0; i < gpio_count(l->ctx); i++) hv_push(lines, line_view(l, (int)i));
-        hv_set(r, "lines", lines);
-        hv_set(r, "backend", hv_str(gpio_backend(l->ctx)));
-        out->reply = r;
-        return;
-    }
-    /* gpio.sim.set */
+    (void)now;
+    hv *r = hall_reply_ok(out, req), *lines = hv_arr();
+    for (size_t i = 0; i < gpio_count(l->ctx); i++) hv_push(lines, line_view(l, (int)i));
+    hv_set(r, "lines", lines);
+    hv_set(r, "backend", hv_str(gpio_backend(l->ctx)));
+}
+
+void lines_cmd_sim_set(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    hk_lines *l = arg;
+    (void)s;
     const char *name = hv_get_str(req, "line");
     int64_t value = 0;
     bool fail = false, set_fail = hv_has(req, "fail");
     if (set_fail && hv_get_bool(req, "fail", &fail) < 0) {
-        out->reply = hall_err_reply(id, "bad_request", "fail must be true or false");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "fail must be true or false");
         return;
     }
     if (!name || (!set_fail && (hv_get_int(req, "value", &value) < 0 || (value != 0 && value != 1)))) {
-        out->reply = hall_err_reply(id, "bad_request", "gpio.sim.set needs line (a name) and value (0 or 1), or fail (true or false)");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST,
+                       "gpio.sim.set needs line (a name) and value (0 or 1), or fail (true or false)");
         return;
     }
     if (strcmp(gpio_backend(l->ctx), "sim") != 0) {
-        out->reply = hall_err_reply(id, "unavailable", "gpio.sim.set works on the sim backend only");
+        hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "gpio.sim.set works on the sim backend only");
         return;
     }
     int idx = gpio_find(l->ctx, name);
     if (idx < 0) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "no GPIO line '%.64s'", name);
-        out->reply = hall_err_reply(id, "not_found", msg);
+        hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no GPIO line '%.64s'", name);
         return;
     }
     int rc;
@@ -448,18 +440,15 @@ void lines_command(void *arg, const hk_session *s, const hv *req, hk_out *out)
         rc = gpio_sim_inject(l->ctx, idx, (int)value);   /* then debounce, events, triggers */
     } else {
         rc = gpio_set(l->ctx, idx, (int)value);
-        if (rc == 0) hall_output_changed(l->hall, name, (int)value, hub_now(), out);
+        if (rc == 0) hall_output_changed(l->hall, name, (int)value, now, out);
     }
     if (rc < 0) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "cannot set %.64s: %s", name, strerror(-rc));
-        out->reply = hall_err_reply(id, "unavailable", msg);
+        hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "cannot set %.64s: %s", name, strerror(-rc));
         return;
     }
-    hv *r = ok_reply(req), *lv = line_view(l, idx);
+    hv *r = hall_reply_ok(out, req), *lv = line_view(l, idx);
     hv_set(lv, "value", hv_int(value));
     hv_set(r, "line", lv);
-    out->reply = r;
 }
 
 void lines_close(hk_lines *l)

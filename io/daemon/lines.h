@@ -14,7 +14,7 @@ typedef struct hk_lines hk_lines;
 
 /* Opens the configured lines (outputs at their normal value, inputs read as levels). */
 hk_lines *lines_open(uv_loop_t *loop, const hk_config *cfg, hk_hall *hall, char *err, size_t errlen);
-/* Connects to the hub once it exists: from then on edges are published and gpio.* commands run. */
+/* Connects to the hub once it exists: from then on edges are published. */
 void lines_attach(hk_lines *l, hub *hb);
 /* At start, after the hall is restored: re-applies a persisted emergency and lets inputs that
  * are already active trigger, before the daemon accepts clients. */
@@ -24,8 +24,9 @@ void lines_set_journal(hk_lines *l, em_journal *j);
 /* hub_outputs_fn: sets every output the emergency state wants; adds gpio.changed events
  * (out may be NULL at start-up, before the hall's seq is known: then no events). */
 void lines_apply(void *arg, hk_out *out);
-/* hub_deferred_fn: gpio.list and gpio.sim.set. */
-void lines_command(void *arg, const hk_session *s, const hv *req, hk_out *out);
+/* hk_host_cmd (arg = the lines): the commands gpio.list and gpio.sim.set. */
+void lines_cmd_list(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
+void lines_cmd_sim_set(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
 /* {n, p50_us, p99_us, max_us} of input edge -> every output set, over the last 16384 edges. */
 hv *lines_stats(hk_lines *l);
 /* Shutdown: every output to its safe value, then the lines are released. */

@@ -170,14 +170,25 @@ static void on_outputs(void *arg, hk_out *out)
     daemon_mobile_outputs(d, out);   /* the phone link in ticket.issue replies */
 }
 
+/* Once a change is durable and on the screens: a call is spoken, a kiosk's ticket printed. */
+static void on_delivered(void *arg, const hv *ev)
+{
+    daemon_on_delivered(arg, ev);
+    daemon_mobile_delivered(arg, ev);
+}
+
 static void start_serving(daemon_t *d)
 {
     char err[256];
     d->hb = hub_new(&d->loop, d->hall, d->st, d->events);
     hub_set_outputs(d->hb, on_outputs, d);
-    hub_set_deferred(d->hb, daemon_run_deferred, d);
+    if (daemon_cmds_register(d) < 0) {
+        d->exit_code = 1;
+        uv_stop(&d->loop);
+        return;
+    }
     static const char *const spoken[] = {"ticket.called", "ticket.issued", NULL};   /* speakers + printer */
-    hub_set_delivered(d->hb, spoken, daemon_mobile_delivered, d);   /* calls go on to daemon_on_delivered */
+    hub_set_delivered(d->hb, spoken, on_delivered, d);
     lines_attach(d->lines, d->hb);
     server_options so = {d->listen, d->pages, d->cfg.tls_cert, d->cfg.tls_key};
     d->srv = server_new(&d->loop, &so, hub_handlers(), d->hb, err, sizeof err);

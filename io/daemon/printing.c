@@ -173,5 +173,4 @@ void daemon_mobile_delivered(void *arg, const hv *ev)
 {
     const char *name = hv_get_str(ev, "ev");
     if (name && !strcmp(name, "ticket.issued")) print_ticket(arg, ev);
-    else daemon_on_delivered(arg, ev);
 }

@@ -12,8 +12,8 @@ int daemon_mobile_open(daemon_t *d, char *err, size_t errlen);
 /* hub outputs hook: a ticket.issue reply gets the phone link (url, path) and, for a kiosk, the
  * QR code as SVG (qr_svg). */
 void daemon_mobile_outputs(daemon_t *d, hk_out *out);
-/* hub delivered hook for ticket.issued (printed when a kiosk issued it) and ticket.called
- * (handed on to the speakers, daemon_on_delivered). */
+/* Once an event is durable and sent (hub_delivered_fn, arg = daemon): a ticket.issued is
+ * printed when a kiosk issued it; other events are not the printer's. */
 void daemon_mobile_delivered(void *arg, const hv *ev);
 /* At shutdown, before the last loop runs. */
 void daemon_mobile_close(daemon_t *d);

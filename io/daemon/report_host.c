@@ -4,6 +4,8 @@
  * day asked for. */
 #include "report_host.h"
 
+#include "daemon.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -109,26 +111,6 @@ static void on_redis_read(void *arg, int status, uint64_t last_seq)
 
 /* ---- replies ------------------------------------------------------------------------------- */
 
-static hv *reply_ok(const hv *req)
-{
-    hv *r = hv_map();
-    hv_set(r, "t", hv_str("ok"));
-    hv_set(r, "id", hv_dup(hv_get(req, "id")));
-    return r;
-}
-
-static void reply_err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void reply_err(hk_out *out, const hv *req, const char *code, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    out->reply = hall_err_reply(hv_get(req, "id"), code, msg);
-}
-
 static bool day_valid(int64_t d)
 {
     int y = (int)(d / 10000), m = (int)(d / 100 % 100), dd = (int)(d % 100);
@@ -151,7 +133,7 @@ static const raw_list *day_events(journal *events, store *st, int32_t journal_da
             int rc = journal_each(events, list_take, &rh.today);
             if (rc < 0) {
                 rh.today_read_ms = 0;
-                reply_err(out, req, "unavailable", "cannot read the local events journal: %s", strerror(-rc));
+                hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "cannot read the local events journal: %s", strerror(-rc));
                 return NULL;
             }
             rh.today_bytes = bytes;
@@ -165,13 +147,13 @@ static const raw_list *day_events(journal *events, store *st, int32_t journal_da
         return &rh.evs;
     }
     if (rh.loading && rh.evs.day != day) {
-        reply_err(out, req, "unavailable", "day %d is being read from Redis: ask for day %d again in a moment",
+        hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "day %d is being read from Redis: ask for day %d again in a moment",
                   rh.evs.day, day);
         return NULL;
     }
     if (!rh.loading) {
         if (!store_is_up(st)) {
-            reply_err(out, req, "unavailable",
+            hall_reply_err(out, req, HK_ERR_UNAVAILABLE,
                       "Redis is unreachable: only the days the local journal holds (from %d) can be reported now",
                       journal_day);
             return NULL;
@@ -181,18 +163,17 @@ static const raw_list *day_events(journal *events, store *st, int32_t journal_da
         rh.ready = rh.failed = 0;
         int rc = store_read_all(st, list_take, on_redis_read, &rh.evs);   /* past days lie before the checkpoint */
         if (rc < 0) {
-            reply_err(out, req, "unavailable", "cannot read day %d from Redis now (%s): try again",
+            hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "cannot read day %d from Redis now (%s): try again",
                       day, rc == -EBUSY ? "the stream is being read" : strerror(-rc));
             return NULL;
         }
         rh.loading = 1;
         log_info("report: reading day %d from Redis", day);
     }
-    hv *r = reply_ok(req);
+    hv *r = hall_reply_ok(out, req);
     hv_set(r, "day", hv_int(day));
     hv_set(r, "loading", hv_bool(true));
     hv_set(r, "retry_ms", hv_int(REPORT_RETRY_MS));
-    out->reply = r;
     return NULL;
 }
 
@@ -217,8 +198,8 @@ static void cmd_day(const hk_config *cfg, const raw_list *l, const char *source,
     const char *format = hv_get_str(req, "format");
     if (!format) format = "tree";
     report *r = build(cfg, day, l);
-    if (!r) { reply_err(out, req, "unavailable", "out of memory"); return; }
-    hv *reply = reply_ok(req);
+    if (!r) { hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "out of memory"); return; }
+    hv *reply = hall_reply_ok(out, req);
     hv_set(reply, "day", hv_int(day));
     hv_set(reply, "source", hv_str(source));
     hv_set(reply, "events", hv_int((int64_t)l->n));
@@ -235,18 +216,17 @@ static void cmd_day(const hk_config *cfg, const raw_list *l, const char *source,
         hv_set(reply, "report", report_tree(r));
     }
     report_free(r);
-    out->reply = reply;
 }
 
 static void cmd_events(const raw_list *l, const char *source, int32_t day, const hv *req, hk_out *out)
 {
     int64_t after = 0, limit = REPORT_PAGE_MAX;
     if (hv_has(req, "after") && (hv_get_int(req, "after", &after) < 0 || after < 0)) {
-        reply_err(out, req, "bad_request", "after must be a seq (a whole number >= 0)");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "after must be a seq (a whole number >= 0)");
         return;
     }
     if (hv_has(req, "limit") && (hv_get_int(req, "limit", &limit) < 0 || limit < 1 || limit > REPORT_PAGE_MAX)) {
-        reply_err(out, req, "bad_request", "limit must be 1 .. %d", REPORT_PAGE_MAX);
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "limit must be 1 .. %d", REPORT_PAGE_MAX);
         return;
     }
     hv *arr = hv_arr();
@@ -261,37 +241,48 @@ static void cmd_events(const raw_list *l, const char *source, int32_t day, const
         next = (int64_t)l->v[i].seq;
         n++;
     }
-    hv *reply = reply_ok(req);
+    hv *reply = hall_reply_ok(out, req);
     hv_set(reply, "day", hv_int(day));
     hv_set(reply, "source", hv_str(source));
     hv_set(reply, "events", arr);
     hv_set(reply, "next", hv_int(next));
     hv_set(reply, "more", hv_bool(i < l->n));
-    out->reply = reply;
 }
 
-void report_host_command(const hk_config *cfg, journal *events, store *st, int32_t journal_day,
-                         int32_t today, const char *cmd, const hv *req, hk_out *out)
+/* report.day and report.events: the same day and source checks, then the report or a page. */
+static void report_run(daemon_t *d, bool events_page, const hv *req, hk_time now, hk_out *out)
 {
+    int32_t today = now.day, journal_day = d->journal_day;
     int64_t day = today;
     if (hv_has(req, "day") && (hv_get_int(req, "day", &day) < 0 || !day_valid(day))) {
-        reply_err(out, req, "bad_request", "day must be a date written YYYYMMDD, e.g. 20241105");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "day must be a date written YYYYMMDD, e.g. 20241105");
         return;
     }
     if (day > today) {
-        reply_err(out, req, "bad_request", "day %lld is in the future (today is %d)", (long long)day, today);
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "day %lld is in the future (today is %d)", (long long)day, today);
         return;
     }
     const char *format = hv_get_str(req, "format");
-    if (!strcmp(cmd, "report.day") && hv_has(req, "format") &&
+    if (!events_page && hv_has(req, "format") &&
         (!format || (strcmp(format, "tree") && strcmp(format, "csv") && strcmp(format, "html")))) {
-        reply_err(out, req, "bad_request", "format must be \"tree\", \"csv\" or \"html\"");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "format must be \"tree\", \"csv\" or \"html\"");
         return;
     }
     if (!journal_day) journal_day = today;
     const char *source = NULL;
-    const raw_list *l = day_events(events, st, journal_day, (int32_t)day, &source, req, out);
-    if (l && !strcmp(cmd, "report.day")) cmd_day(cfg, l, source, (int32_t)day, req, out);
-    else if (l && !strcmp(cmd, "report.events")) cmd_events(l, source, (int32_t)day, req, out);
-    else if (l) reply_err(out, req, "bad_request", "unknown command '%s'", cmd);
+    const raw_list *l = day_events(d->events, d->st, journal_day, (int32_t)day, &source, req, out);
+    if (l && events_page) cmd_events(l, source, (int32_t)day, req, out);
+    else if (l) cmd_day(&d->cfg, l, source, (int32_t)day, req, out);
+}
+
+void report_host_day(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    (void)s;
+    report_run(arg, false, req, now, out);
+}
+
+void report_host_events(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    (void)s;
+    report_run(arg, true, req, now, out);
 }

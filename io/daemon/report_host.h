@@ -1,4 +1,4 @@
-/* report_host.h: the daemon's side of the daily report (docs/reports.md): the deferred commands
+/* report_host.h: the daemon's side of the daily report (docs/reports.md): the host commands
  * report.day (the report of a day as a tree, CSV or HTML) and report.events (a day's events,
  * page by page, for archives). Today's events come from the local events journal (it holds the
  * current day); an earlier day is read from the Redis stream hall:{ID}:events, asynchronously on
@@ -10,13 +10,11 @@
 #include <stdint.h>
 
 #include "core/hall.h"
-#include "io/store/journal.h"
-#include "io/store/store.h"
 
-/* cmd: "report.day" or "report.events" (roles already checked). journal_day: the local day the
- * events journal holds (YYYYMMDD). Fills out->reply. */
-void report_host_command(const hk_config *cfg, journal *events, store *st, int32_t journal_day,
-                         int32_t today, const char *cmd, const hv *req, hk_out *out);
+/* hk_host_cmd (arg = the daemon, daemon.h): report.day {day?, format?} and report.events
+ * {day?, after?, limit?}. Fill out->reply. */
+void report_host_day(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
+void report_host_events(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
 
 /* The local day (YYYYMMDD) and minute of a time in ms since the epoch (report_local_fn). */
 void report_host_local(int64_t ms, int32_t *day, int *minute);

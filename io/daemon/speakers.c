@@ -45,47 +45,48 @@ void daemon_on_delivered(void *arg, const hv *ev)
 {
     daemon_t *d = arg;
     int64_t window = 0;
-    const char *code = hv_get_str(ev, "code");
+    const char *name = hv_get_str(ev, "ev"), *code = hv_get_str(ev, "code");
+    if (!name || strcmp(name, "ticket.called") != 0) return;   /* the calls only */
     if (!d->speakers || !code || hv_get_int(ev, "window", &window) < 0) return;
     int rc = audio_call(d->speakers, code, (int)window);
     if (rc == AUDIO_EFROZEN) log_info("audio: call %s not announced: the speakers belong to an emergency", code);
     else if (rc < 0) log_warn("audio: call %s not announced (%d)", code, rc);
 }
 
-void daemon_announce(daemon_t *d, const hv *req, hk_out *out)
+void daemon_announce(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
+    daemon_t *d = arg;
+    (void)s;
+    (void)now;
     const char *text = hv_get_str(req, "text");
     const hv *zv = hv_get(req, "zones");
     const char *zones[16];
     size_t nz = 0;
-    const hv *id = hv_get(req, "id");
     if (!text || !*text || strlen(text) > 300) {
-        out->reply = hall_err_reply(id, "bad_request", "text (1 to 300 bytes) is required");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "text (1 to 300 bytes) is required");
         return;
     }
     if (zv && (zv->t != HV_ARR || zv->u.a.n > 16)) {
-        out->reply = hall_err_reply(id, "bad_request", "zones must be a list of at most 16 zone names");
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "zones must be a list of at most 16 zone names");
         return;
     }
     for (size_t i = 0; zv && i < zv->u.a.n; i++) {
         if (zv->u.a.v[i]->t != HV_STR) {
-            out->reply = hall_err_reply(id, "bad_request", "zones must be a list of zone names");
+            hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "zones must be a list of zone names");
             return;
         }
         zones[nz++] = zv->u.a.v[i]->u.s.p;
     }
     if (!d->speakers) {
-        out->reply = hall_err_reply(id, "unavailable", "this hall has no speakers (audio.sink: none)");
+        hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "this hall has no speakers (audio.sink: none)");
         return;
     }
     int rc = audio_notice(d->speakers, text, zones, nz);
-    if (rc == AUDIO_EFROZEN) out->reply = hall_err_reply(id, "frozen", "an evacuation owns every speaker");
-    else if (rc == AUDIO_EINVAL) out->reply = hall_err_reply(id, "not_found", "unknown zone");
-    else if (rc < 0) out->reply = hall_err_reply(id, "unavailable", "too many announcements are waiting");
+    if (rc == AUDIO_EFROZEN) hall_reply_err(out, req, HK_ERR_FROZEN, "an evacuation owns every speaker");
+    else if (rc == AUDIO_EINVAL) hall_reply_err(out, req, HK_ERR_NOT_FOUND, "unknown zone");
+    else if (rc < 0) hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "too many announcements are waiting");
     if (rc < 0) return;
-    out->reply = hv_map();
-    hv_set(out->reply, "t", hv_str("ok"));
-    hv_set(out->reply, "id", hv_dup(id));
+    hall_reply_ok(out, req);
     hv *a = hv_map();
     hv_set(a, "text", hv_str(text));
     hv_set(a, "zones", zv ? hv_dup(zv) : hv_arr());

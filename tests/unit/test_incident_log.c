@@ -390,7 +390,6 @@ static void fx_cmd(fixture *f, hv *req, const char *want)
     hk_out out;
     hk_out_init(&out);
     hall_cmd(f->hall, &f->sec, req, tnow(f), &out);
-    if (out.deferred) incidents_command(f->in, &f->sec, req, &out);
     const char *t = hv_get_str(out.reply, "t");
     if (!t || strcmp(t, want) != 0)
         fail_msg("%s -> %s (%s)", hv_get_str(req, "t"), t ? t : "?", hv_get_str(out.reply, "msg"));
@@ -419,6 +418,7 @@ static void fx_open(fixture *f, const char *dir)
     f->now = T0;
     f->in = incidents_open(NULL, dir, err, sizeof err);
     assert_non_null(f->in);
+    assert_int_equal(hall_cmd_register(f->hall, "incidents.list", incidents_cmd_list, f->in), 0);
 }
 
 static void fx_close(fixture *f)
@@ -517,9 +517,8 @@ static void test_list_command(void **state)
     fx_open(&f, dir);
     hk_out out;
     hk_out_init(&out);
-    out.deferred = "incidents.list";
     hv *q = hv_set(hv_set(hv_set(req("incidents.list"), "id", hv_int(3)), "limit", hv_int(3)), "since_n", hv_int(2));
-    incidents_command(f.in, &f.sec, q, &out);
+    incidents_cmd_list(f.in, &f.sec, q, (hk_time){0}, &out);
     assert_string_equal(hv_get_str(out.reply, "t"), "ok");
     const hv *recs = hv_get(out.reply, "records");
     assert_int_equal(recs->u.a.n, 3);
@@ -539,17 +538,15 @@ static void test_list_command(void **state)
     hv_free(q);
 
     hk_out_init(&out);
-    out.deferred = "incidents.list";
     q = hv_set(req("incidents.list"), "limit", hv_str("lots"));
-    incidents_command(f.in, &f.sec, q, &out);
+    incidents_cmd_list(f.in, &f.sec, q, (hk_time){0}, &out);
     assert_string_equal(hv_get_str(out.reply, "code"), "bad_request");
     hk_out_clear(&out);
     hv_free(q);
 
     hk_out_init(&out);
-    out.deferred = "incidents.list";
     q = hv_set(req("incidents.list"), "since_n", hv_int(100));
-    incidents_command(f.in, &f.sec, q, &out);
+    incidents_cmd_list(f.in, &f.sec, q, (hk_time){0}, &out);
     assert_int_equal(hv_get(out.reply, "records")->u.a.n, 0);
     assert_false(hv_get(out.reply, "more")->u.b);
     hk_out_clear(&out);
