@@ -45,6 +45,12 @@ typedef struct {
     int32_t journal_day;     /* the local day the events journal holds */
     hv *journal_ev;          /* the last emergency.changed of the local journal, if any */
     uint64_t journal_seq, em_seq;
+    uint64_t cp_seq;         /* where the latest day.checkpoint series starts (journal compaction) */
+    struct { size_t n; uint64_t first, last; int whole; } local;   /* the events journal at start */
+    uv_timer_t local_timer;  /* restore.c: start from the local copy if Redis is not up by then */
+    int restore_started, from_local, reconciled, top_inflight;
+    char conflict[320];      /* Redis holds another history: why, while it is not merged */
+    uint64_t conflict_since;
     uv_signal_t sigterm, sigint;
     uv_timer_t tick;
     uv_timer_t watchdog;     /* pings systemd while the loop turns (WatchdogSec) */
@@ -59,6 +65,13 @@ typedef struct {
 
 /* hallkeeper_main.c */
 void daemon_check_redis_fault(daemon_t *d);   /* raises, regrades or ends the "redis" fault */
+
+void daemon_start_serving(daemon_t *d);        /* the day is restored: clients, ticks, ready */
+
+/* restore.c: the day at start, from Redis or from the local copy (docs/redis.md) */
+void restore_begin(daemon_t *d);               /* after the store and the journal are open */
+void restore_on_link(daemon_t *d, int up);     /* the store's link came up or went down */
+void restore_note_event(daemon_t *d, uint64_t seq, const hv *ev);   /* tracks the latest checkpoint */
 
 /* hallkeeper_cmds.c: the commands the hall leaves to the host (hub_deferred_fn, arg = daemon) */
 void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *out);

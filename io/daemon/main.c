@@ -87,6 +87,8 @@ void daemon_check_redis_fault(daemon_t *d)
     if (!d->hb) return;
     hk_out out;
     hk_out_init(&out);
+    if (d->conflict[0])
+        hall_fault(d->hall, "redis_history", true, (int64_t)d->conflict_since, d->conflict, hub_now(), &out);
     if (d->redis_down_since)
         hall_fault(d->hall, "redis", true, (int64_t)d->redis_down_since,
                    "Redis is unreachable: changes are kept in the local journal", hub_now(), &out);
@@ -103,10 +105,13 @@ static void on_tick(uv_timer_t *t)
     if (++d->ticks % (1000 / HALL_TICK_MS) == 0) {
         store_keepalive(d->st);
         daemon_check_redis_fault(d);
-        /* the journal holds one day: a new day starts it afresh, once Redis has everything */
+        /* the journal holds the hall from its latest checkpoint on: a new day drops what came
+         * before yesterday's rollover, once Redis has everything */
         int32_t today = hub_now().day;
-        if (today != d->journal_day && store_pending(d->st) == 0 && journal_reset(d->events) == 0) {
-            log_info("journal: a new day (%d): the local journal starts afresh", today);
+        if (today != d->journal_day && d->cp_seq && store_pending(d->st) == 0 &&
+            journal_compact(d->events, d->cp_seq) == 0) {
+            log_info("journal: a new day (%d): the local journal now starts at the checkpoint of seq %llu", today,
+                     (unsigned long long)d->cp_seq);
             d->journal_day = today;
         }
     }
@@ -168,9 +173,14 @@ static void on_outputs(void *arg, hk_out *out)
     if (d->speakers) audio_emergency(d->speakers, hall_outputs(d->hall));
     incidents_observe(d->incidents, out);
     daemon_mobile_outputs(d, out);   /* the phone link in ticket.issue replies */
+    for (size_t i = 0; i < out->nevents; i++) {
+        int64_t seq = 0;
+        hv_get_int(out->events[i], "seq", &seq);
+        restore_note_event(d, (uint64_t)seq, out->events[i]);
+    }
 }
 
-static void start_serving(daemon_t *d)
+void daemon_start_serving(daemon_t *d)
 {
     char err[256];
     d->hb = hub_new(&d->loop, d->hall, d->st, d->events);
@@ -195,75 +205,6 @@ static void start_serving(daemon_t *d)
     notify_ready(d);
 }
 
-static void on_event_restored(void *arg, uint64_t seq, const uint8_t *data, size_t len)
-{
-    daemon_t *d = arg;
-    hv *ev = NULL;
-    const char *name = NULL;
-    if (codec_decode(data, len, &ev) < 0 || hall_replay(d->hall, ev) < 0) {
-        name = ev ? hv_get_str(ev, "ev") : NULL;
-        if (name && !strncmp(name, "day.checkpoint", 14)) {
-            /* the rest of the stream builds on it: a hall half restored must not start */
-            log_err("restore: the checkpoint at seq %llu is malformed: not starting from a partial hall "
-                    "(docs/redis.md)", (unsigned long long)seq);
-            d->exit_code = 1;
-            d->stopping = 1;
-            uv_stop(&d->loop);
-        } else {
-            log_warn("restore: event seq %llu skipped (it does not fit this configuration)",
-                     (unsigned long long)seq);
-        }
-        d->skipped++;
-    } else {
-        d->replayed++;
-        name = hv_get_str(ev, "ev");
-        /* a checkpoint holds every emergency change before it, as an emergency.changed does */
-        if (name && (!strcmp(name, "emergency.changed") || !strcmp(name, "day.checkpoint"))) d->em_seq = seq;
-    }
-    hv_free(ev);
-}
-
-static void replay_journal_event(void *arg, uint64_t seq, const uint8_t *data, size_t len);
-
-static void on_restored(void *arg, int status, uint64_t last_seq)
-{
-    daemon_t *d = arg;
-    if (d->stopping) return;
-    if (status < 0) {
-        fprintf(stderr, "hallkeeper: cannot restore the hall from Redis\n");
-        d->exit_code = 1;
-        uv_stop(&d->loop);
-        return;
-    }
-    hall_set_seq(d->hall, last_seq);
-    d->restored_seq = last_seq;
-    journal_each(d->events, replay_journal_event, d);
-    if (d->journal_replayed)
-        log_warn("journal: %zu acknowledged events that Redis did not have were restored from the local "
-                 "journal and sent to Redis again", d->journal_replayed);
-    if (!d->journal_day) d->journal_day = hub_now().day;
-    daemon_speakers_open(d);
-    if (d->journal_ev && d->journal_seq > d->em_seq) {
-        /* Redis does not have the newest emergency state: the local journal wins, and Redis
-         * gets the event back */
-        log_warn("emergency: the local journal (seq %llu) is newer than Redis (seq %llu): re-applied",
-                 (unsigned long long)d->journal_seq, (unsigned long long)d->em_seq);
-        hall_replay(d->hall, d->journal_ev);
-        if (d->journal_seq > last_seq) {
-            uint8_t *buf;
-            size_t len;
-            int64_t at = 0;
-            hv_get_int(d->journal_ev, "at", &at);
-            if (codec_encode(d->journal_ev, 0, &buf, &len) == 0) {
-                store_append(d->st, d->journal_seq, "emergency.changed", at, buf, len, NULL, NULL);
-                free(buf);
-            }
-        }
-    }
-    lines_start(d->lines);   /* a restored emergency is re-applied before any client is accepted */
-    start_serving(d);
-}
-
 static void on_link(void *arg, int up)
 {
     daemon_t *d = arg;
@@ -276,33 +217,7 @@ static void on_link(void *arg, int up)
         d->redis_down_since = (uint64_t)hub_now().ms;
     }
     daemon_check_redis_fault(d);
-}
-
-/* After the restore: events of the local journal that Redis does not have (acknowledged while
- * Redis was away, or lost by it: an emptied Redis has none) go back to Redis and into the hall,
- * in order. The journal holds the whole day, so even an empty Redis gets the day back. */
-static void replay_journal_event(void *arg, uint64_t seq, const uint8_t *data, size_t len)
-{
-    daemon_t *d = arg;
-    hv *ev = NULL;
-    if (!d->journal_day) {
-        int64_t at = 0;
-        if (codec_decode(data, len, &ev) == 0 && hv_get_int(ev, "at", &at) == 0) d->journal_day = hub_day_of(at);
-        hv_free(ev);
-        ev = NULL;
-    }
-    if (seq <= d->restored_seq) return;
-    if (codec_decode(data, len, &ev) == 0) {
-        int64_t at = 0;
-        hv_get_int(ev, "at", &at);
-        const char *name = hv_get_str(ev, "ev");
-        if (hall_replay(d->hall, ev) == 0) {
-            store_append(d->st, seq, name ? name : "?", at, data, len, NULL, NULL);
-            d->journal_replayed++;
-            if (name && !strcmp(name, "emergency.changed")) d->em_seq = seq;
-        }
-    }
-    hv_free(ev);
+    restore_on_link(d, up);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -419,8 +334,7 @@ int main(int argc, char **argv)
     snprintf(jpath, sizeof jpath, "%s/events.journal", d.data_dir);
     d.events = journal_open(&d.loop, jpath, err, sizeof err);
     if (!d.events) { fprintf(stderr, "hallkeeper: %s\n", err); return 1; }
-    store_start(d.st);
-    store_restore(d.st, on_event_restored, on_restored, &d);
+    restore_begin(&d);
 
     uv_signal_init(&d.loop, &d.sigterm);
     uv_signal_init(&d.loop, &d.sigint);
@@ -433,6 +347,7 @@ int main(int argc, char **argv)
     /* shutdown, in the order stack.md gives: our subsystems, our handles, then lws */
     sd_notify(0, "STOPPING=1");
     if (d.watchdog_on) uv_close((uv_handle_t *)&d.watchdog, NULL);
+    uv_close((uv_handle_t *)&d.local_timer, NULL);
     lines_close(d.lines);
     incidents_close(d.incidents);   /* freed once its last fdatasync is done, in the runs below */
     if (d.speakers) audio_close(d.speakers, NULL, NULL);
