@@ -138,6 +138,41 @@ async def test_external_redis_killed_before_start():
     await r.stop()
 
 
+async def test_local_start_from_the_checkpoint():
+    """After a rollover the journal is compacted to the day's checkpoint; a start without Redis
+    rebuilds the hall from that checkpoint and the events after it."""
+    r = hk.Redis()
+    await r.start()
+    d = hk.Daemon(config=hk.write_config(hk.demo_config(redis_url=r.url)), args=["--test-clock"])
+    await d.start()
+    kiosk = await hk.connect(d, "kiosk-1-secret")
+    for i in range(4):
+        await kiosk.ok("ticket.issue", category="A")
+    admin = await hk.connect(d, "admin-secret")
+    await admin.ok("clock.advance", ms=24 * 3600 * 1000)     # past the rollover: day.checkpoint
+    deadline = time.monotonic() + 30
+    while "now starts at the checkpoint" not in d.stderr_text():
+        check(time.monotonic() < deadline, "the journal was not compacted after the rollover")
+        await asyncio.sleep(0.1)
+    kiosk = await hk.connect(d, "kiosk-1-secret")
+    for i in range(3):
+        await kiosk.ok("ticket.issue", category="B")
+    before, seq0 = await day_of(d)
+    await d.kill()
+    await r.kill()
+    await start_timed(d)
+    check("starts from its local copy" in d.stderr_text(), "no local start in the log")
+    after, seq1 = await day_of(d)
+    check(after == before and seq1 >= seq0, "the day from the compacted journal %r differs from %r" % (after, before))
+    await r.start()
+    await wait_fault(d, "redis", False)
+    _, seq2 = await day_of(d)
+    ids = await wait_stream_top(r.sock, seq2)
+    check(ids == list(range(1, seq2 + 1)), "stream not 1..%d in order after the replay" % seq2)
+    await d.stop()
+    await r.stop()
+
+
 async def test_embedded_redis_damaged_aof():
     d = hk.Daemon()
     await d.start()
@@ -214,5 +249,5 @@ async def test_foreign_history_is_not_merged():
     await r.stop()
 
 
-hk.run([test_external_redis_killed_before_start, test_embedded_redis_damaged_aof,
+hk.run([test_external_redis_killed_before_start, test_local_start_from_the_checkpoint, test_embedded_redis_damaged_aof,
         test_foreign_history_is_not_merged], timeout=240)
