@@ -63,10 +63,13 @@ typedef struct {
     size_t replayed, skipped;
 } daemon_t;
 
-/* hallkeeper_main.c */
-void daemon_check_redis_fault(daemon_t *d);   /* raises, regrades or ends the "redis" fault */
-
+/* startup.c: the start-up steps main() runs in order; each 0, or the exit code (reason on stderr) */
+int startup_config(daemon_t *d);    /* configuration, data directory, a free port */
+int startup_hall(daemon_t *d);      /* the hall, phone links, GPIO lines */
+int startup_emergency(daemon_t *d); /* an emergency of the local journal re-applied at once */
+int startup_store(daemon_t *d);     /* the embedded or external Redis, the store, the events journal */
 void daemon_start_serving(daemon_t *d);        /* the day is restored: clients, ticks, ready */
+void daemon_check_redis_fault(daemon_t *d);   /* raises, regrades or ends the redis faults */
 
 /* restore.c: the day at start, from Redis or from the local copy (docs/redis.md) */
 void restore_begin(daemon_t *d);               /* after the store and the journal are open */
