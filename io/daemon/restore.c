@@ -13,8 +13,11 @@
 #include "core/log.h"
 #include "daemon.h"
 
-/* Redis not up by then: start from the local copy (ready within a second, issue 13). */
+/* Redis not up by then: start from the local copy (ready within a second, issue 13). The
+ * embedded redis-server gets longer to start (an AOF to load), but one that exits before the
+ * link is up (a damaged append-only file) sends the hall to its local copy at once. */
 #define RESTORE_LOCAL_AFTER_MS 400
+#define RESTORE_LOCAL_EMBEDDED_MS 800
 
 /* A day.checkpoint names where its series starts (its parts come right before it): the local
  * journal is compacted to there once Redis has everything before it. */
@@ -189,6 +192,15 @@ static void on_local_timer(uv_timer_t *t)
     if (!d->restore_started && !d->stopping) start_local(d);
 }
 
+static void on_child_exit(void *arg)
+{
+    daemon_t *d = arg;
+    if (!d->restore_started && !d->stopping && d->local.n && d->local.whole) {
+        uv_timer_stop(&d->local_timer);
+        start_local(d);
+    }
+}
+
 /* ---- comparing with Redis ------------------------------------------------------------------ */
 
 typedef struct {
@@ -286,7 +298,8 @@ void restore_begin(daemon_t *d)
     uv_timer_init(&d->loop, &d->local_timer);
     d->local_timer.data = d;
     if (d->local.n && d->local.whole) {
-        uv_timer_start(&d->local_timer, on_local_timer, RESTORE_LOCAL_AFTER_MS, 0);
+        uv_timer_start(&d->local_timer, on_local_timer, d->rc ? RESTORE_LOCAL_EMBEDDED_MS : RESTORE_LOCAL_AFTER_MS, 0);
+        if (d->rc) redis_child_set_exit_cb(d->rc, on_child_exit, d);
     } else if (d->local.n) {
         log_warn("journal: %s/events.journal starts at seq %llu, not at a checkpoint: the hall waits for Redis "
                  "to restore the day", d->data_dir, (unsigned long long)d->local.first);

@@ -46,6 +46,13 @@ async def day_of(d):
     return {"queues": queues, "windows": wins, "emergency": bool(st["emergency"].get("active"))}, r["seq"]
 
 
+async def issue(d, n, category):
+    k = await hk.connect(d, "kiosk-1-secret")
+    codes = [(await k.ok("ticket.issue", category=category))["ticket"]["code"] for _ in range(n)]
+    await k.close()
+    return codes
+
+
 async def start_timed(d):
     t0 = time.monotonic()
     await d.start()
@@ -145,18 +152,14 @@ async def test_local_start_from_the_checkpoint():
     await r.start()
     d = hk.Daemon(config=hk.write_config(hk.demo_config(redis_url=r.url)), args=["--test-clock"])
     await d.start()
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    for i in range(4):
-        await kiosk.ok("ticket.issue", category="A")
+    await issue(d, 4, "A")
     admin = await hk.connect(d, "admin-secret")
     await admin.ok("clock.advance", ms=24 * 3600 * 1000)     # past the rollover: day.checkpoint
     deadline = time.monotonic() + 30
     while "now starts at the checkpoint" not in d.stderr_text():
         check(time.monotonic() < deadline, "the journal was not compacted after the rollover")
         await asyncio.sleep(0.1)
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    for i in range(3):
-        await kiosk.ok("ticket.issue", category="B")
+    await issue(d, 3, "B")
     before, seq0 = await day_of(d)
     await d.kill()
     await r.kill()
@@ -176,9 +179,7 @@ async def test_local_start_from_the_checkpoint():
 async def test_embedded_redis_damaged_aof():
     d = hk.Daemon()
     await d.start()
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    for i in range(5):
-        await kiosk.ok("ticket.issue", category="A")
+    await issue(d, 5, "A")
     before, _ = await day_of(d)
     await d.kill_group()    # the daemon and its redis-server, as a crash of the service
     aofs = [p for p in glob.glob(os.path.join(d.data, "redis", "**", "*.aof"), recursive=True)
@@ -208,18 +209,14 @@ async def test_foreign_history_is_not_merged():
     cfg = hk.write_config(hk.demo_config(redis_url=r.url))
     d1 = hk.Daemon(config=cfg)
     await d1.start()
-    kiosk = await hk.connect(d1, "kiosk-1-secret")
-    for _ in range(3):
-        await kiosk.ok("ticket.issue", category="A")
+    await issue(d1, 3, "A")
     ours, our_seq = await day_of(d1)
     await wait_stream_top(r.sock, our_seq)
     await d1.kill()
     # another controller (its own data dir) takes the hall over from Redis and goes on
     d2 = hk.Daemon(config=cfg)
     await d2.start()
-    k2 = await hk.connect(d2, "kiosk-1-secret")
-    for _ in range(2):
-        await k2.ok("ticket.issue", category="D")
+    await issue(d2, 2, "D")
     _, their_seq = await day_of(d2)
     await d2.stop()
     foreign = await redis_entries(r.sock)
