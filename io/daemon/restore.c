@@ -256,7 +256,7 @@ static void on_top(void *arg, int status, uint64_t seq, const uint8_t *data, siz
                 "its local copy and writes nothing to Redis; to keep Redis's history instead, stop the daemon "
                 "and move %s/events.journal away (docs/redis.md)",
                 (unsigned long long)d->local.first, (unsigned long long)d->local.last, why, d->data_dir);
-        snprintf(d->conflict, sizeof d->conflict, "Redis holds another history of this hall: not merged (%s)", why);
+        snprintf(d->conflict, sizeof d->conflict, "not merged into Redis: %s", why);
         d->conflict_since = (uint64_t)hub_now().ms;
         store_hold(d->st);
     }
@@ -279,10 +279,9 @@ static void on_top(void *arg, int status, uint64_t seq, const uint8_t *data, siz
         return;
     }
     d->reconciled = 1;
-    log_notice("redis: its stream ends at seq %llu; the local copy goes on to %llu: %llu events sent in order",
-               (unsigned long long)seq, (unsigned long long)hall_seq(d->hall),
-               (unsigned long long)(hall_seq(d->hall) > seq ? hall_seq(d->hall) - seq : 0));
     store_release(d->st, seq);
+    log_notice("redis: its stream ends at seq %llu; the local copy goes on to %llu: %zu events sent in order",
+               (unsigned long long)seq, (unsigned long long)hall_seq(d->hall), store_pending(d->st));
 }
 
 void restore_on_link(daemon_t *d, int up)
