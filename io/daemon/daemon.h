@@ -1,6 +1,6 @@
-/* hallkeeper.h: the daemon's own state, shared by the files of the hallkeeper program
- * (hallkeeper_main.c wiring and start-up, hallkeeper_cmds.c host commands, hallkeeper_audio.c
- * speakers glue, hallkeeper_gpio.c lines). Not a library interface. */
+/* daemon.h: the daemon's own state, shared by the files of the hallkeeper program (main.c the
+ * command line and shutdown, startup.c the start-up steps, restore.c the day at start,
+ * host_cmds.c host commands, speakers.c, lines.c). Not a library interface. */
 #ifndef HK_HALLKEEPER_H
 #define HK_HALLKEEPER_H
 

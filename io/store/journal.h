@@ -1,8 +1,8 @@
 /* journal.h: a local append-only file of records, each [u32 length][u32 checksum][u64 seq][bytes].
  * Writes go to the file at once; fsyncs run in the thread pool, batched: one in flight, the next
  * covering everything written meanwhile. A torn or garbled tail (a crash mid-write) is ignored
- * when reading. Used for the events of the hall while Redis is away (DATA/events.journal) and
- * for the last emergency state (DATA/emergency.journal). */
+ * when reading. Used for the hall's events (DATA/events.journal: the local copy of the day, from the
+ * latest checkpoint on, docs/redis.md) and for the last emergency state (DATA/emergency.journal). */
 #ifndef HK_JOURNAL_H
 #define HK_JOURNAL_H
 
