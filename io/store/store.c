@@ -365,7 +365,7 @@ int store_start(store *s)
     return 0;
 }
 
-int store_is_up(const store *s) { return s->state == ST_READY; }
+int store_is_up(const store *s) { return s->state == ST_READY && !s->held; }
 
 static void on_ping(redisAsyncContext *ac, void *r, void *priv)
 {

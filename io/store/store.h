@@ -57,7 +57,7 @@ int store_release(store *s, uint64_t upto);
 typedef void (*store_top_cb)(void *arg, int status, uint64_t seq, const uint8_t *data, size_t len);
 int store_top(store *s, store_top_cb cb, void *arg);
 
-int store_is_up(const store *s);
+int store_is_up(const store *s);   /* the link is ready and appends are not held */
 /* Sends a PING when the link is idle: a Redis that hangs (stopped, swapped out) is then noticed
  * by the reply time-out even when the hall is quiet. Call it about once a second. */
 void store_keepalive(store *s);

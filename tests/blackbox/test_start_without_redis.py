@@ -230,6 +230,8 @@ async def test_foreign_history_is_not_merged():
     f = await wait_fault(d1, "redis_history", True)
     check("beyond the local copy" in f.get("detail", ""), "fault without the reason: %r" % f)
     check("not merging the local copy" in d1.stderr_text(), "no log line saying why")
+    h = await (await hk.connect(d1, "admin-secret")).ok("health")
+    check(h["status"] == "degraded" and not h["redis_up"], "health while not merged: %r" % h)
     await kiosk.ok("ticket.issue", category="B")      # the hall goes on from its own copy
     check(await redis_entries(r.sock) == foreign, "Redis's history was changed")
     mine, _ = await day_of(d1)

@@ -461,12 +461,14 @@ static void test_hold_release_top(void **state)
     assert_memory_equal(t.data, buf, len);
 
     store_hold(f.st);
+    assert_false(store_is_up(f.st));        /* a held store takes no writes: not up for the hall */
     for (uint64_t seq = 2; seq <= 5; seq++) fx_append(&f, f.st, seq);   /* 2, 3: Redis has them */
     ask_top(&f, &t);                        /* a reply after anything pipelined before it */
     assert_int_equal(t.seq, 3);
     assert_int_equal(store_pending(f.st), 4);
     assert_int_equal(f.next_done, 3);
     assert_int_equal(store_release(f.st, 3), 0);
+    assert_true(store_is_up(f.st));
     assert_true(run_until(&f, cond_all_done, 5000));
     for (size_t i = 0; i < 7; i++) {
         assert_int_equal(f.done_count[i], 1);
