@@ -1,6 +1,6 @@
-/* hallkeeper.h: the daemon's own state, shared by the files of the hallkeeper program
- * (hallkeeper_main.c wiring and start-up, hallkeeper_cmds.c host commands, hallkeeper_audio.c
- * speakers glue, hallkeeper_gpio.c lines). Not a library interface. */
+/* daemon.h: the daemon's own state, shared by the files of the hallkeeper program (main.c the
+ * command line and shutdown, startup.c the start-up steps, restore.c the day at start,
+ * host_cmds.c host commands, speakers.c, lines.c). Not a library interface. */
 #ifndef HK_HALLKEEPER_H
 #define HK_HALLKEEPER_H
 
@@ -45,6 +45,12 @@ typedef struct {
     int32_t journal_day;     /* the local day the events journal holds */
     hv *journal_ev;          /* the last emergency.changed of the local journal, if any */
     uint64_t journal_seq, em_seq;
+    uint64_t cp_seq;         /* where the latest day.checkpoint series starts (journal compaction) */
+    struct { size_t n; uint64_t first, last; int whole; } local;   /* the events journal at start */
+    uv_timer_t local_timer;  /* restore.c: start from the local copy if Redis is not up by then */
+    int restore_started, from_local, reconciled, top_inflight;
+    char conflict[320];      /* Redis holds another history: why, while it is not merged */
+    uint64_t conflict_since;
     uv_signal_t sigterm, sigint;
     uv_timer_t tick;
     uv_timer_t watchdog;     /* pings systemd while the loop turns (WatchdogSec) */
@@ -57,8 +63,18 @@ typedef struct {
     size_t replayed, skipped;
 } daemon_t;
 
-/* hallkeeper_main.c */
-void daemon_check_redis_fault(daemon_t *d);   /* raises, regrades or ends the "redis" fault */
+/* startup.c: the start-up steps main() runs in order; each 0, or the exit code (reason on stderr) */
+int startup_config(daemon_t *d);    /* configuration, data directory, a free port */
+int startup_hall(daemon_t *d);      /* the hall, phone links, GPIO lines */
+int startup_emergency(daemon_t *d); /* an emergency of the local journal re-applied at once */
+int startup_store(daemon_t *d);     /* the embedded or external Redis, the store, the events journal */
+void daemon_start_serving(daemon_t *d);        /* the day is restored: clients, ticks, ready */
+void daemon_check_redis_fault(daemon_t *d);   /* raises, regrades or ends the redis faults */
+
+/* restore.c: the day at start, from Redis or from the local copy (docs/redis.md) */
+void restore_begin(daemon_t *d);               /* after the store and the journal are open */
+void restore_on_link(daemon_t *d, int up);     /* the store's link came up or went down */
+void restore_note_event(daemon_t *d, uint64_t seq, const hv *ev);   /* tracks the latest checkpoint */
 
 /* host_cmds.c: gives every host row of the command table its handler (before serving).
  * Returns 0, or -1 if the table lacks one of them (logged). */

@@ -115,27 +115,65 @@ static ssize_t journal_write(int fd, uint64_t seq, const uint8_t *data, size_t l
     return n;
 }
 
-int journal_rewrite(journal *j, uint64_t seq, const uint8_t *data, size_t len)
+/* The temporary file a rewrite fills, opened read-write like the file it replaces
+ * (journal_each reads through this descriptor). */
+static int journal_tmp_open(const journal *j, char *tmp, size_t tmplen)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", j->path);
-    /* read-write like the file it replaces: journal_each reads through this descriptor */
+    snprintf(tmp, tmplen, "%s.tmp", j->path);
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) return -errno;
-    ssize_t n = journal_write(fd, seq, data, len);
-    if (n < 0 || fsync(fd) < 0 || rename(tmp, j->path) < 0) {
-        int e = n < 0 ? (int)-n : errno;
+    return fd < 0 ? -errno : fd;
+}
+
+/* fsyncs the filled temporary file and renames it over the journal: a crash leaves either. */
+static int journal_tmp_commit(journal *j, int fd, const char *tmp, int err, size_t bytes)
+{
+    if (err == 0 && (fsync(fd) < 0 || rename(tmp, j->path) < 0)) err = errno;
+    if (err) {
         close(fd);
         unlink(tmp);
-        return -e;
+        return -err;
     }
     if (j->in_flight && j->retired_fd < 0) j->retired_fd = j->fd;
     else close(j->fd);
     j->fd = fd;
-    j->bytes = (size_t)n;
-    if (seq > j->written) j->written = seq;
+    j->bytes = bytes;
     j->synced = j->written;
     return 0;
+}
+
+int journal_rewrite(journal *j, uint64_t seq, const uint8_t *data, size_t len)
+{
+    char tmp[1100];
+    int fd = journal_tmp_open(j, tmp, sizeof tmp);
+    if (fd < 0) return fd;
+    ssize_t n = journal_write(fd, seq, data, len);
+    if (seq > j->written) j->written = seq;
+    return journal_tmp_commit(j, fd, tmp, n < 0 ? (int)-n : 0, n < 0 ? 0 : (size_t)n);
+}
+
+typedef struct {
+    int fd, err;
+    uint64_t from;
+    size_t bytes;
+} compact_ctx;
+
+static void compact_copy(void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+    compact_ctx *c = arg;
+    if (seq < c->from || c->err) return;
+    ssize_t n = journal_write(c->fd, seq, data, len);
+    if (n < 0) c->err = (int)-n;
+    else c->bytes += (size_t)n;
+}
+
+int journal_compact(journal *j, uint64_t from_seq)
+{
+    char tmp[1100];
+    int fd = journal_tmp_open(j, tmp, sizeof tmp);
+    if (fd < 0) return fd;
+    compact_ctx c = {fd, 0, from_seq, 0};
+    int rc = journal_each(j, compact_copy, &c);
+    return journal_tmp_commit(j, fd, tmp, rc < 0 ? -rc : c.err, c.bytes);
 }
 
 int journal_append(journal *j, uint64_t seq, const uint8_t *data, size_t len)

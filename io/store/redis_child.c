@@ -47,6 +47,8 @@ struct redis_child {
     int open_handles;
     void (*close_cb)(void *arg);
     void *close_arg;
+    void (*exit_cb)(void *arg);  /* redis_child_set_exit_cb */
+    void *exit_arg;
 };
 
 static void rc_spawn(redis_child *rc);
@@ -255,6 +257,13 @@ static void rc_on_exit(uv_process_t *p, int64_t status, int term_signal)
     if (uv_now(rc->loop) - rc->started_at >= RC_STABLE_MS) rc->backoff_ms = RC_BACKOFF_MIN_MS;
     unlink(rc->sock);
     rc_restart_later(rc);
+    if (rc->exit_cb) rc->exit_cb(rc->exit_arg);
+}
+
+void redis_child_set_exit_cb(redis_child *rc, void (*cb)(void *arg), void *arg)
+{
+    rc->exit_cb = cb;
+    rc->exit_arg = arg;
 }
 
 static char rc_launcher[1024];

@@ -14,6 +14,9 @@ redis_child *redis_child_new(uv_loop_t *loop, const char *data_dir, char *err, s
 int redis_child_start(redis_child *rc);
 const char *redis_child_url(const redis_child *rc);    /* "unix:///.../redis.sock" */
 int redis_child_pid(const redis_child *rc);            /* 0 if not running */
+/* cb(arg) each time the child exits or is killed unasked (it is restarted after a backoff): a
+ * redis-server that cannot load its data exits at once. */
+void redis_child_set_exit_cb(redis_child *rc, void (*cb)(void *arg), void *arg);
 /* Sends SIGTERM, waits for the child to exit (on the loop), closes handles, then calls close_cb. */
 void redis_child_stop(redis_child *rc, void (*close_cb)(void *arg), void *arg);
 void redis_child_free(redis_child *rc);

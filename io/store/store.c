@@ -116,6 +116,7 @@ struct store {
     store_op *head, *tail, *unsent;
     size_t pending;
     uint64_t confirmed;         /* highest seq Redis has confirmed */
+    int held;                   /* store_hold: appends wait unsent until store_release */
 
     struct {
         int active, inflight;
@@ -150,6 +151,7 @@ static void replica_wait(store *s);
 static void sentinel_probe(store *s);
 static void store_flush(store *s);
 static void restore_send(store *s);
+static int parse_id(const char *id, uint64_t *ms, uint64_t *n);
 
 /* ---- url --------------------------------------------------------------------------------- */
 
@@ -363,7 +365,7 @@ int store_start(store *s)
     return 0;
 }
 
-int store_is_up(const store *s) { return s->state == ST_READY; }
+int store_is_up(const store *s) { return s->state == ST_READY && !s->held; }
 
 static void on_ping(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -1079,7 +1081,7 @@ static int op_send(store *s, store_op *op)
 /* Pipelines every unsent append: no waiting for one before sending the next. */
 static void store_flush(store *s)
 {
-    while (s->state == ST_READY && s->unsent) {
+    while (s->state == ST_READY && !s->held && s->unsent) {
         if (op_send(s, s->unsent) != 0) return;
         s->unsent = s->unsent->next;
     }
@@ -1145,6 +1147,84 @@ int store_append(store *s, uint64_t seq, const char *ev, int64_t at_ms,
     if (!s->unsent) s->unsent = op;
     s->pending++;
     store_flush(s);
+    return 0;
+}
+
+/* ---- a hall started from its local copy ---------------------------------------------------- */
+
+void store_hold(store *s) { s->held = 1; }
+
+int store_release(store *s, uint64_t upto)
+{
+    if (s->state == ST_STOPPED) return -ESHUTDOWN;
+    /* held, nothing was sent: the head is unsent, and Redis already has every seq up to upto */
+    while (s->held && s->head && s->head->seq <= upto && s->head->state == OP_UNSENT) {
+        store_op *op = s->head;
+        s->head = op->next;
+        if (!s->head) s->tail = NULL;
+        if (s->unsent == op) s->unsent = op->next;
+        s->pending--;
+        if (op->done) op->done(op->arg, 0);
+        op_free(op);
+    }
+    if (upto > s->confirmed) s->confirmed = upto;
+    s->held = 0;
+    store_flush(s);
+    return 0;
+}
+
+typedef struct {
+    store *s;
+    store_top_cb cb;
+    void *arg;
+} top_req;
+
+static void on_top(redisAsyncContext *ac, void *r, void *priv)
+{
+    store *s = ac->data;
+    redisReply *reply = r;
+    top_req *q = priv;
+    if (s->state == ST_STOPPED) { free(q); return; }
+    if (!reply || ac != s->ac || reply->type != REDIS_REPLY_ARRAY) {
+        if (reply && reply->type == REDIS_REPLY_ERROR) log_err("redis: XREVRANGE %s failed: %s", s->key_events, reply->str);
+        q->cb(q->arg, -EIO, 0, NULL, 0);
+        free(q);
+        return;
+    }
+    uint64_t ms = 0, seq = 0;
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    if (reply->elements >= 1) {
+        redisReply *e = reply->element[0];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+            parse_id(e->element[0]->str, &ms, &seq) != 0 || ms != 0) {
+            /* not an ID this hall writes (0-SEQ): someone else's stream */
+            q->cb(q->arg, -EPROTO, UINT64_MAX, NULL, 0);
+            free(q);
+            return;
+        }
+        redisReply *f = e->element[1];
+        for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2)
+            if (f->element[k]->type == REDIS_REPLY_STRING && !strcmp(f->element[k]->str, "data") &&
+                f->element[k + 1]->type == REDIS_REPLY_STRING) {
+                data = (const uint8_t *)f->element[k + 1]->str;
+                len = f->element[k + 1]->len;
+            }
+    }
+    q->cb(q->arg, 0, seq, data, len);
+    free(q);
+}
+
+int store_top(store *s, store_top_cb cb, void *arg)
+{
+    if (s->state != ST_READY || !s->ac) return -EAGAIN;
+    top_req *q = malloc(sizeof *q);
+    if (!q) return -ENOMEM;
+    *q = (top_req){s, cb, arg};
+    if (redisAsyncCommand(s->ac, on_top, q, "XREVRANGE %s + - COUNT 1", s->key_events) != REDIS_OK) {
+        free(q);
+        return -EIO;
+    }
     return 0;
 }
 

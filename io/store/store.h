@@ -46,7 +46,18 @@ int store_read_all(store *s, store_event_cb each, store_restored_cb done, void *
 int store_append(store *s, uint64_t seq, const char *ev, int64_t at_ms,
                  const uint8_t *data, size_t len, store_done_cb done, void *arg);
 
-int store_is_up(const store *s);
+/* A hall that started from its local copy while Redis was away (docs/redis.md): store_hold keeps
+ * every append queued, unsent, until store_release, which drops the queued appends up to seq upto
+ * (Redis has them: their done() gets 0) and sends the rest in order. */
+void store_hold(store *s);
+int store_release(store *s, uint64_t upto);
+/* The stream's last entry, once the link is up: cb(arg, 0, seq, data, len) (seq 0: the stream is
+ * empty); -EIO if the link broke first (ask again when it is up), -EPROTO (seq UINT64_MAX) for an
+ * entry ID this hall never writes. -EAGAIN when the link is not up. */
+typedef void (*store_top_cb)(void *arg, int status, uint64_t seq, const uint8_t *data, size_t len);
+int store_top(store *s, store_top_cb cb, void *arg);
+
+int store_is_up(const store *s);   /* the link is ready and appends are not held */
 /* Sends a PING when the link is idle: a Redis that hangs (stopped, swapped out) is then noticed
  * by the reply time-out even when the hall is quiet. Call it about once a second. */
 void store_keepalive(store *s);

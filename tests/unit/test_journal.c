@@ -1,6 +1,6 @@
 /* test_journal.c: the local journal (io/journal.c): records read back in order, the header's
  * byte order (little-endian whatever the host, so a data dir moves between x86-64 and arm64), a
- * torn or garbled tail ignored, rewrite and reset, and the batched fsync reported through the
+ * torn or garbled tail ignored, rewrite, compaction from a seq and reset, and the batched fsync reported through the
  * loop. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,6 +176,40 @@ static void test_rewrite_and_reset(void **st)
     cleanup(dir, path);
 }
 
+/* Compaction keeps the records from a seq on (the latest day.checkpoint), in order, on disk */
+static void test_compact_keeps_from_seq(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/hk-journal-XXXXXX";
+    char *path = tmp_path(dir);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    char err[128];
+    journal *j = journal_open(&loop, path, err, sizeof err);
+    assert_non_null(j);
+    const char *words[] = {"a", "b", "cp", "d", "e"};
+    for (uint64_t i = 1; i <= 5; i++) assert_int_equal(journal_append(j, i, (const uint8_t *)words[i - 1], strlen(words[i - 1])), 0);
+    assert_int_equal(journal_compact(j, 3), 0);
+    assert_int_equal(journal_synced(j), 5);
+    assert_int_equal(journal_bytes(j), 3 * 16 + 2 + 1 + 1);
+    assert_int_equal(journal_append(j, 6, (const uint8_t *)"f", 1), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    journal_close(j);
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    j = journal_open(&loop, path, err, sizeof err);   /* what is on disk */
+    assert_non_null(j);
+    seen s = {0};
+    assert_int_equal(journal_each(j, collect, &s), 0);
+    assert_int_equal(s.n, 4);
+    assert_true(s.seq[0] == 3 && s.seq[1] == 4 && s.seq[2] == 5 && s.seq[3] == 6);
+    assert_string_equal(s.data[0], "cp");
+    assert_string_equal(s.data[3], "f");
+    journal_close(j);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    cleanup(dir, path);
+}
+
 static void test_open_fails_with_a_reason(void **st)
 {
     (void)st;
@@ -193,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_append_read_back_little_endian),
         cmocka_unit_test(test_torn_and_garbled_tail_ignored),
         cmocka_unit_test(test_rewrite_and_reset),
+        cmocka_unit_test(test_compact_keeps_from_seq),
         cmocka_unit_test(test_open_fails_with_a_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

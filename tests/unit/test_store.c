@@ -1,6 +1,7 @@
 /* test_store.c: the Redis event log (io/store.c) and the embedded redis-server (io/redis_child.c)
  * against a real redis-server in a temporary directory: pipelined appends, ordered completions,
- * idempotent resends, link loss (SIGKILL and a stalled server), paged restore, clean shutdown. */
+ * idempotent resends, link loss (SIGKILL and a stalled server), paged restore, clean shutdown,
+ * held appends released after a look at the stream's last entry. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -410,6 +411,75 @@ static void test_stalled_server(void **state)
     fx_close(&f);
 }
 
+/* A hall started from its local copy: store_top reads the stream's last entry; held appends are
+ * not sent; store_release completes those Redis has without writing them and sends the rest. */
+typedef struct {
+    int n, status;
+    uint64_t seq;
+    uint8_t data[64];
+    size_t len;
+} top_seen;
+
+static void on_top(void *arg, int status, uint64_t seq, const uint8_t *data, size_t len)
+{
+    top_seen *t = arg;
+    t->n++;
+    t->status = status;
+    t->seq = seq;
+    t->len = len < sizeof t->data ? len : sizeof t->data;
+    if (data) memcpy(t->data, data, t->len);
+}
+
+static top_seen *g_top;
+static int cond_top(fx *f) { (void)f; return g_top->n > 0; }
+
+static void ask_top(fx *f, top_seen *t)
+{
+    memset(t, 0, sizeof *t);
+    g_top = t;
+    assert_int_equal(store_top(f->st, on_top, t), 0);
+    assert_true(run_until(f, cond_top, 5000));
+    assert_int_equal(t->status, 0);
+}
+
+static void test_hold_release_top(void **state)
+{
+    fx f;
+    fx_open(&f);
+    assert_true(run_until(&f, cond_up, 5000));
+    top_seen t;
+    ask_top(&f, &t);
+    assert_int_equal(t.seq, 0);            /* an empty stream */
+    fx_alloc_apps(&f, 8);
+    for (uint64_t seq = 1; seq <= 3; seq++) fx_append(&f, f.st, seq);
+    assert_true(run_until(&f, cond_all_done, 5000));
+    ask_top(&f, &t);
+    uint8_t buf[64];
+    size_t len = event_bytes(3, buf);
+    assert_int_equal(t.seq, 3);
+    assert_int_equal(t.len, len);
+    assert_memory_equal(t.data, buf, len);
+
+    store_hold(f.st);
+    assert_false(store_is_up(f.st));        /* a held store takes no writes: not up for the hall */
+    for (uint64_t seq = 2; seq <= 5; seq++) fx_append(&f, f.st, seq);   /* 2, 3: Redis has them */
+    ask_top(&f, &t);                        /* a reply after anything pipelined before it */
+    assert_int_equal(t.seq, 3);
+    assert_int_equal(store_pending(f.st), 4);
+    assert_int_equal(f.next_done, 3);
+    assert_int_equal(store_release(f.st, 3), 0);
+    assert_true(store_is_up(f.st));
+    assert_true(run_until(&f, cond_all_done, 5000));
+    for (size_t i = 0; i < 7; i++) {
+        assert_int_equal(f.done_count[i], 1);
+        assert_int_equal(f.done_status[i], 0);
+    }
+    assert_int_equal(store_confirmed(f.st), 5);
+    fx_restore(&f);
+    check_range(&f, 5);
+    fx_close(&f);
+}
+
 static void test_stop_with_pending(void **state)
 {
     fx f;
@@ -574,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_link_loss),
         cmocka_unit_test(test_stop_with_pending),
+        cmocka_unit_test(test_hold_release_top),
         cmocka_unit_test(test_stalled_server),
     };
     return cmocka_run_group_tests(tests, NULL, kill_leftovers);
