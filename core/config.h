@@ -120,6 +120,10 @@ typedef struct {
     size_t nzones;
 } hk_step_cfg;
 
+/* A report by staff or the guide, the first to discover an incident (DB43/T 2422.4 §6.1.1.1,
+ * §6.1.5.1, §6.4.1): it starts the playbook at once, or waits for security's confirmation. */
+enum { HK_REPORT_NONE = 0, HK_REPORT_NOW = 1, HK_REPORT_CONFIRM = 2 };
+
 typedef struct {
     char *id, *name;
     bool silent;
@@ -127,6 +131,9 @@ typedef struct {
     hk_trigger_cfg *triggers; size_t ntriggers;
     int triggers_required;   /* 0 or 1: any one trigger starts it; N: N of them at once (GB 50116's
                               * AND of two independent alarms) */
+    int report;              /* what a staff member's report does (emergency.report): HK_REPORT_*;
+                              * -1 in a config playbook that says nothing (an override keeps the
+                              * built-in's) */
     hk_step_cfg *steps; size_t nsteps;
 } hk_playbook_cfg;
 

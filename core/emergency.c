@@ -19,6 +19,9 @@ struct emergency {
     emergency_incident *inc;    /* one slot per playbook */
     int *level;                 /* per cfg gpio line: last known logical value, -1 unknown */
     size_t maxsteps, totalsteps;
+    emergency_report_state reports[EMERGENCY_REPORTS_MAX];   /* waiting for security, oldest first */
+    size_t nreports;
+    int64_t last_report_id;
 };
 
 /* ---- errors ---- */
@@ -78,6 +81,7 @@ static void copy_playbook(const hk_config *cfg, hk_playbook_cfg *d, const hk_pla
     d->silent = s->silent;
     d->severity = s->severity;
     d->triggers_required = s->triggers_required;
+    d->report = s->report;
     d->triggers = calloc(s->ntriggers ? s->ntriggers : 1, sizeof *d->triggers);
     d->steps = calloc(s->nsteps ? s->nsteps : 1, sizeof *d->steps);
     if (!d->triggers || !d->steps) { *oom = true; return; }
@@ -172,10 +176,15 @@ emergency *emergency_new(const hk_config *cfg)
         copy_playbook(cfg, d, over ? over : b, !over, &oom);
         /* the loader's severity default is 0: an override that gives none keeps the built-in rank */
         if (over && over->severity == 0) d->severity = b->severity;
+        if (over && over->report < 0) d->report = b->report;      /* likewise the report policy */
+        if (d->report < 0) d->report = HK_REPORT_NONE;
     }
     for (size_t j = 0; j < cfg->nplaybooks && !oom; j++)
-        if (!playbook_builtin_find(cfg->playbooks[j].id))
-            copy_playbook(cfg, &e->pb[e->npb++], &cfg->playbooks[j], false, &oom);
+        if (!playbook_builtin_find(cfg->playbooks[j].id)) {
+            hk_playbook_cfg *d = &e->pb[e->npb++];
+            copy_playbook(cfg, d, &cfg->playbooks[j], false, &oom);
+            if (d->report < 0) d->report = HK_REPORT_NONE;
+        }
 
     e->step_line = calloc(e->npb ? e->npb : 1, sizeof *e->step_line);
     e->trig_line = calloc(e->npb ? e->npb : 1, sizeof *e->trig_line);
@@ -325,6 +334,54 @@ int emergency_output_result(emergency *e, const char *line, bool ok, const char 
     }
     return 0;
 }
+
+int emergency_report(emergency *e, const char *playbook, const char *who, const char *note, int64_t now, int64_t *id)
+{
+    int i = emergency_playbook_index(e, playbook);
+    if (i < 0) return EMERGENCY_ENOTFOUND;
+    if (e->pb[i].report == HK_REPORT_NONE) return EMERGENCY_EFORBIDDEN;
+    emergency_incident *inc = &e->inc[i];
+    if (inc->active && !inc->drill) return EMERGENCY_ECONFLICT;
+    if (e->pb[i].report == HK_REPORT_NOW) {
+        char by[EMERGENCY_WHO_MAX];
+        snprintf(by, sizeof by, "%s", who ? who : "staff");
+        start_incident(e, (size_t)i, false, by, now);
+        return 1;
+    }
+    for (size_t k = 0; k < e->nreports; k++)     /* one report per playbook waits: a second one adds nothing */
+        if (e->reports[k].playbook == i) { if (id) *id = e->reports[k].id; return 0; }
+    if (e->nreports == EMERGENCY_REPORTS_MAX) return EMERGENCY_ECONFLICT;
+    emergency_report_state *r = &e->reports[e->nreports++];
+    memset(r, 0, sizeof *r);
+    r->id = e->last_report_id = now > e->last_report_id ? now : e->last_report_id + 1;
+    r->playbook = i;
+    r->at = now;
+    set_who(r->by, who);
+    set_fixed(r->note, sizeof r->note, note);
+    if (id) *id = r->id;
+    return 0;
+}
+
+int emergency_report_resolve(emergency *e, int64_t id, bool confirm, int role, const char *who, int64_t now,
+                             const char **playbook)
+{
+    if (!(role & COMMANDERS)) return EMERGENCY_EFORBIDDEN;
+    size_t k;
+    for (k = 0; k < e->nreports && e->reports[k].id != id; k++) {}
+    if (k == e->nreports) return EMERGENCY_ENOTFOUND;
+    emergency_report_state r = e->reports[k];
+    memmove(&e->reports[k], &e->reports[k + 1], (e->nreports - k - 1) * sizeof *e->reports);
+    e->nreports--;
+    if (playbook) *playbook = e->pb[r.playbook].id;
+    if (confirm && !(e->inc[r.playbook].active && !e->inc[r.playbook].drill)) {
+        char by[EMERGENCY_WHO_MAX];
+        snprintf(by, sizeof by, "%.24s (%.30s)", who ? who : hk_role_name(role), r.by);
+        start_incident(e, (size_t)r.playbook, false, by, now);
+    }
+    return 0;
+}
+
+size_t emergency_report_count(const emergency *e) { return e->nreports; }
 
 int emergency_trigger(emergency *e, const char *playbook, bool drill, int role, const char *who, int64_t now)
 {
@@ -621,6 +678,23 @@ static hv *top_hv(hv *incidents)
     return m;
 }
 
+static hv *reports_hv(const emergency *e)
+{
+    hv *list = hv_arr();
+    for (size_t k = 0; k < e->nreports; k++) {
+        const emergency_report_state *r = &e->reports[k];
+        hv *m = hv_map();
+        hv_set(m, "id", hv_int(r->id));
+        hv_set(m, "playbook", hv_str(e->pb[r->playbook].id));
+        hv_set(m, "name", hv_str(e->pb[r->playbook].name));
+        hv_set(m, "at", hv_int(r->at));
+        hv_set(m, "by", hv_str(r->by));
+        if (r->note[0]) hv_set(m, "note", hv_str(r->note));
+        hv_push(list, m);
+    }
+    return list;
+}
+
 hv *emergency_to_hv(const emergency *e)
 {
     /* the same ranking as the outputs, without emergency_out's buffers */
@@ -638,7 +712,9 @@ hv *emergency_to_hv(const emergency *e)
         prev = best;
         done++;
     }
-    return top_hv(list);
+    hv *m = top_hv(list);
+    if (e->nreports) hv_set(m, "reports", reports_hv(e));   /* the team's: public views drop it */
+    return m;
 }
 
 hv *emergency_hv_for_role(const hv *full, int role)
@@ -689,11 +765,32 @@ static int restore_one(emergency *e, const hv *m)
     return 0;
 }
 
+static void restore_reports(emergency *e, const hv *list)
+{
+    e->nreports = 0;
+    for (size_t k = 0; list && list->t == HV_ARR && k < list->u.a.n && e->nreports < EMERGENCY_REPORTS_MAX; k++) {
+        const hv *m = list->u.a.v[k];
+        int64_t id = 0, at = 0;
+        int i = m->t == HV_MAP ? emergency_playbook_index(e, hv_get_str(m, "playbook")) : -1;
+        if (i < 0 || hv_get_int(m, "id", &id) < 0 || hv_get_int(m, "at", &at) < 0) continue;
+        emergency_report_state *r = &e->reports[e->nreports++];
+        memset(r, 0, sizeof *r);
+        r->id = id;
+        r->playbook = i;
+        r->at = at;
+        set_who(r->by, hv_get_str(m, "by"));
+        set_fixed(r->note, sizeof r->note, hv_get_str(m, "note"));
+        if (id > e->last_report_id) e->last_report_id = id;
+    }
+}
+
 int emergency_restore_hv(emergency *e, const hv *obj)
 {
     for (size_t i = 0; i < e->npb; i++)
         if (e->inc[i].active) end_incident(e, i);
+    e->nreports = 0;
     if (!obj || obj->t != HV_MAP) return EMERGENCY_EBADREQ;
+    restore_reports(e, hv_get(obj, "reports"));
     const hv *list = hv_get(obj, "incidents");
     bool active = false;
     if (!list) {
@@ -724,6 +821,8 @@ hv *emergency_playbooks_hv(const emergency *e)
         hv_set(m, "name", hv_str(p->name));
         hv_set(m, "silent", hv_bool(p->silent));
         hv_set(m, "severity", hv_int(p->severity));
+        if (p->report == HK_REPORT_NOW || p->report == HK_REPORT_CONFIRM)
+            hv_set(m, "report", hv_str(p->report == HK_REPORT_NOW ? "now" : "confirm"));
         hv *t = hv_arr();
         for (size_t k = 0; k < p->ntriggers; k++) {
             hv *tm = hv_map();

@@ -123,6 +123,31 @@ int emergency_clear(emergency *e, const char *playbook, int role, const char *wh
  * 0, _ENOTFOUND (no such line), _EBADREQ (an output line, or value not 0/1). No malloc. */
 int emergency_input(emergency *e, const char *line, int value, int64_t now, bool *changed);
 
+/* ---- reports by staff (emergency.report) ---- */
+#define EMERGENCY_REPORTS_MAX 16
+#define EMERGENCY_NOTE_MAX 192
+
+typedef struct {
+    int64_t id;                 /* > 0, unique for the life of the state machine (its `at` + n) */
+    int playbook;               /* index */
+    int64_t at;
+    char by[EMERGENCY_WHO_MAX]; /* "staff 0001 1号窗口" */
+    char note[EMERGENCY_NOTE_MAX];
+} emergency_report_state;
+
+/* A staff member reports an incident of playbook (who: the person and where). By the playbook's
+ * `report`: HK_REPORT_NOW starts it at once, as real (returns 1); HK_REPORT_CONFIRM keeps it as a
+ * pending report for security to confirm or dismiss (returns 0, *id set); HK_REPORT_NONE:
+ * EMERGENCY_EFORBIDDEN. Also EMERGENCY_ENOTFOUND, EMERGENCY_ECONFLICT (already active for real,
+ * or too many reports waiting). */
+int emergency_report(emergency *e, const char *playbook, const char *who, const char *note, int64_t now, int64_t *id);
+/* Security's answer to a pending report: confirm starts its playbook as real (triggered_by names
+ * the reporter), dismiss drops it. EMERGENCY_EFORBIDDEN (not security/admin), _ENOTFOUND (no such
+ * report). *playbook (may be NULL) is set to the report's playbook id. */
+int emergency_report_resolve(emergency *e, int64_t id, bool confirm, int role, const char *who, int64_t now,
+                             const char **playbook);
+size_t emergency_report_count(const emergency *e);
+
 /* What the host found when it drove output `line` (a configured output): ok = set and, where the
  * line has a feedback input, confirmed by it; !ok = the set failed or the feedback did not follow
  * (why says which). Every gpio step of an active incident on that line is marked: done when ok

@@ -510,6 +510,8 @@ static const struct {
     {"emergency.trigger", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_trigger},
     {"emergency.ack", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_ack},
     {"emergency.clear", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_clear},
+    {"emergency.report", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_report},
+    {"emergency.confirm", HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_confirm},
     {"emergency.playbooks", HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN, hall_cmd_emergency_playbooks},
     /* host rows: the GPIO lines (io/daemon/lines.c) */
     {"gpio.list", HK_ROLE_SECURITY | HK_ROLE_ADMIN, NULL},

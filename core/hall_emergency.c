@@ -119,6 +119,72 @@ void hall_cmd_emergency_trigger(hk_hall *h, hk_session *s, const hv *req, hk_tim
     reply_emergency(h, s, req, out);
 }
 
+/* emergency.report {playbook, note?, duress?}: the first person to discover an incident reports it
+ * from the counter or the entrance. duress: a silent call for help at a counter (public_security,
+ * unless playbook says otherwise); the reporter's reply says only that it was received. */
+void hall_cmd_emergency_report(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    bool duress = false;
+    if (hv_has(req, "duress") && hv_get_bool(req, "duress", &duress) < 0) {
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "duress must be true or false");
+        return;
+    }
+    const char *pb = hv_get_str(req, "playbook");
+    if (!pb && duress) pb = "public_security";
+    if (!pb) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "playbook (a string) is required"); return; }
+    const char *note = hv_get_str(req, "note");
+    if (hv_has(req, "note") && (!note || strlen(note) >= EMERGENCY_NOTE_MAX)) {
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "note must be a text under %d bytes", EMERGENCY_NOTE_MAX);
+        return;
+    }
+    char who[EMERGENCY_WHO_MAX];
+    hk_win *w = s->window ? hall_window(h, s->window) : NULL;
+    snprintf(who, sizeof who, "%s%s%s%s%s", hk_role_name(s->role), s->staff[0] ? " " : "", s->staff,
+             w ? " " : "", w ? w->cfg->name : "");
+    if (duress) snprintf(who + strlen(who), sizeof who - strlen(who), " 胁迫报警");
+    int64_t id = 0;
+    int rc = emergency_report(h->em, pb, who, note, now.ms, &id);
+    if (rc < 0) { reply_em_err(out, req, rc, pb); return; }
+    hall_emergency_changed(h, out, now.ms);
+    hv *r = hall_reply_ok(out, req), *rep = hv_map();
+    hv_set(rep, "playbook", hv_str(pb));
+    hv_set(rep, "started", hv_bool(rc == 1));     /* false: waiting for security's confirmation */
+    if (rc == 0) hv_set(rep, "id", hv_int(id));
+    hv_set(r, "report", rep);
+}
+
+/* emergency.confirm {report, confirm, reason?}: security starts a reported incident, or dismisses
+ * the report with a reason. */
+void hall_cmd_emergency_confirm(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
+{
+    int64_t id;
+    bool confirm = true;
+    if (hv_get_int(req, "report", &id) < 0 || (hv_has(req, "confirm") && hv_get_bool(req, "confirm", &confirm) < 0)) {
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "report (the id of a pending report) and confirm (bool) are required");
+        return;
+    }
+    const char *reason = hv_get_str(req, "reason");
+    if (!confirm && (!reason || !*reason)) {
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "dismissing a report needs a reason");
+        return;
+    }
+    char who[64];
+    who_of(s, who, sizeof who);
+    const char *pb = NULL;
+    int rc = emergency_report_resolve(h->em, id, confirm, s->role, who, now.ms, &pb);
+    if (rc < 0) { reply_em_err(out, req, rc, NULL); return; }
+    hall_emergency_changed(h, out, now.ms);
+    hv *last = out->events[out->nevents - 1];
+    hv *res = hv_map();
+    hv_set(res, "id", hv_int(id));
+    hv_set(res, "playbook", hv_str(pb));
+    hv_set(res, "confirmed", hv_bool(confirm));
+    hv_set(res, "by", hv_str(who));
+    if (reason) hv_set(res, "reason", hv_str(reason));
+    hv_set(last, "report_resolved", res);
+    reply_emergency(h, s, req, out);
+}
+
 void hall_cmd_emergency_ack(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     int64_t step;

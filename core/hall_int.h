@@ -88,6 +88,8 @@ int hall_queue_blocked(const hk_hall *h, bool issuing, bool appointment, char *m
 void hall_cmd_emergency_trigger(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_emergency_ack(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_emergency_clear(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
+void hall_cmd_emergency_report(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
+void hall_cmd_emergency_confirm(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_emergency_playbooks(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 
 #include "posts.h"

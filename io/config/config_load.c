@@ -1239,7 +1239,7 @@ static int load_step(ld *l, yaml_node_t *n, hk_step_cfg *s)
 static int load_playbook(ld *l, yaml_node_t *n, size_t i)
 {
     static const char *const keys[] = { "id", "name", "silent", "severity", "triggers", "triggers_required",
-                                        "steps", NULL };
+                                        "report", "steps", NULL };
     hk_config *c = l->c;
     hk_playbook_cfg *p = &c->playbooks[i];
     mview m;
@@ -1279,6 +1279,17 @@ static int load_playbook(ld *l, yaml_node_t *n, size_t i)
     }
     if (want_int(l, &m, "triggers_required", false, 1, 1, 16, &p->triggers_required))
         return -1;
+    static const char *const reports[] = { "now", "confirm", "none", NULL };
+    char *report = NULL;
+    if (want_str(l, &m, "report", false, NULL, &report))
+        return -1;
+    p->report = !report ? -1 : !strcmp(report, "now") ? HK_REPORT_NOW : !strcmp(report, "confirm") ? HK_REPORT_CONFIRM
+              : !strcmp(report, "none") ? HK_REPORT_NONE : -2;
+    bool report_ok = !report || one_of(report, reports);
+    free(report);
+    if (!report_ok)
+        return fail(l, mv_get(&m, "report"), "'report' in playbook must be now, confirm or none, got '%s'",
+                    sv(mv_get(&m, "report")));
     if ((size_t)p->triggers_required > (p->ntriggers ? p->ntriggers : 1))
         return fail(l, mv_get(&m, "triggers_required"), "'triggers_required' in playbook '%s' is %d, but it has "
                     "%zu trigger(s)", p->id, p->triggers_required, p->ntriggers);

@@ -669,6 +669,53 @@ static void test_two_input_confirmation(void **state)
     hk_config_free(&bad);
 }
 
+/* Staff report what they discover: fire starts at once, a suspicious object waits for security,
+ * extreme weather is not theirs to report; pending reports survive a restore, public views drop them. */
+static void test_staff_reports(void **state)
+{
+    (void)state;
+    hk_config *c = load(config_demo_yaml);
+    emergency *e = emergency_new(c);
+    int64_t id = 0;
+    assert_int_equal(emergency_report(e, "extreme_weather", "staff 0001", NULL, T0, &id), EMERGENCY_EFORBIDDEN);
+    assert_int_equal(emergency_report(e, "nope", "staff 0001", NULL, T0, &id), EMERGENCY_ENOTFOUND);
+    assert_int_equal(emergency_report(e, "suspicious_object", "staff 0001 1号窗口", "大厅东侧无人背包", T0, &id), 0);
+    assert_true(id > 0);
+    assert_false(inc(e, "suspicious_object")->active);
+    int64_t again = 0;
+    assert_int_equal(emergency_report(e, "suspicious_object", "staff 0002", NULL, T0 + 5, &again), 0);
+    assert_int_equal(again, id);                         /* one report per playbook waits */
+    assert_int_equal(emergency_report_count(e), 1);
+    hv *full = emergency_to_hv(e);
+    const hv *reps = hv_get(full, "reports");
+    assert_non_null(reps);
+    assert_string_equal(hv_get_str(reps->u.a.v[0], "note"), "大厅东侧无人背包");
+    hv *disp = emergency_hv_for_role(full, HK_ROLE_DISPLAY);
+    assert_null(hv_get(disp, "reports"));
+    hv_free(disp);
+    emergency *e2 = emergency_new(c);
+    assert_int_equal(emergency_restore_hv(e2, full), 0);
+    assert_int_equal(emergency_report_count(e2), 1);
+    emergency_free(e2);
+    hv_free(full);
+    const char *pbid = NULL;
+    assert_int_equal(emergency_report_resolve(e, id, true, HK_ROLE_STAFF, "staff", T0, &pbid), EMERGENCY_EFORBIDDEN);
+    assert_int_equal(emergency_report_resolve(e, id + 99, true, HK_ROLE_SECURITY, "security", T0, &pbid), EMERGENCY_ENOTFOUND);
+    assert_int_equal(emergency_report_resolve(e, id, true, HK_ROLE_SECURITY, "security", T0 + 60000, &pbid), 0);
+    assert_string_equal(pbid, "suspicious_object");
+    assert_true(inc(e, "suspicious_object")->active);
+    assert_false(inc(e, "suspicious_object")->drill);
+    assert_non_null(strstr(inc(e, "suspicious_object")->triggered_by, "staff 0001"));
+    assert_int_equal(emergency_report_count(e), 0);
+    /* fire: at once, as real */
+    assert_int_equal(emergency_report(e, "fire", "staff 0003 3号窗口", NULL, T0 + 70000, &id), 1);
+    assert_true(inc(e, "fire")->active);
+    assert_string_equal(inc(e, "fire")->triggered_by, "staff 0003 3号窗口");
+    assert_int_equal(emergency_report(e, "fire", "staff 0003", NULL, T0 + 70001, &id), EMERGENCY_ECONFLICT);
+    emergency_free(e);
+    unload(c);
+}
+
 static void test_silent_and_fire(void **state)
 {
     (void)state;
@@ -1033,6 +1080,7 @@ int main(void)
         cmocka_unit_test(test_manual_steps_and_public_security),
         cmocka_unit_test(test_output_results),
         cmocka_unit_test(test_two_input_confirmation),
+        cmocka_unit_test(test_staff_reports),
         cmocka_unit_test(test_fire_from_input),
         cmocka_unit_test(test_latched_and_clear),
         cmocka_unit_test(test_drill_then_real),

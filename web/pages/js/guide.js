@@ -3,6 +3,7 @@
 // ticket with its reason at two (ticket.issue {priority, priority_reason}), appointment check-in
 // by number, and the ticket just issued, to tell or show the visitor.
 import { boot, el, forgetToken, formatTime, startClock, waitText, categoryName, ERROR_TEXT } from "./hall.js";
+import { mountReport } from "./report.js";
 
 // docs/protocol.md `priority_reason`: a class of visitor for the daily figures, never a name.
 const REASONS = [
@@ -192,6 +193,8 @@ async function checkIn() {
 $("appt-submit").addEventListener("click", checkIn);
 apptInput.addEventListener("keydown", (e) => { if (e.key === "Enter") checkIn(); });
 $("logout").addEventListener("click", () => { forgetToken("guide"); location.reload(); });
+
+mountReport(document.querySelector(".topbar"), () => client, say);
 
 boot("guide", {
   onState: (state, c) => { client = c; render(state); },

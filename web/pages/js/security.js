@@ -194,7 +194,43 @@ function incidentCard(inc) {
   return card;
 }
 
+// Reports of staff waiting for security (emergency.report of a `confirm` playbook): 确认启动 starts
+// the playbook for real, 排除 drops the report with a reason (docs/emergency.md).
+function renderReports(em) {
+  const box = $("reports");
+  const reports = (em && em.reports) || [];
+  box.classList.toggle("hidden", !reports.length);
+  const keep = new Set(reports.map((r) => String(r.id)));
+  for (const n of [...box.children]) if (!keep.has(n.dataset.report)) n.remove();
+  for (const r of reports) {
+    if (box.querySelector(`[data-report="${r.id}"]`)) continue;
+    const reason = el("input", { class: "clear-reason", type: "text", maxlength: "120",
+      placeholder: "排除原因（排除时必填）", "aria-label": "排除原因" });
+    const msg = el("div", { class: "sec-msg" });
+    const go = el("button", { class: "btn btn-red report-confirm", type: "button" }, "确认启动", el("small", {}, "Confirm"));
+    const drop = el("button", { class: "btn btn-grey report-dismiss", type: "button" }, "排除", el("small", {}, "Dismiss"));
+    const answer = async (confirm) => {
+      if (!confirm && !reason.value.trim()) { showMsg(msg, "请填写排除原因", "err"); reason.focus(); return; }
+      go.disabled = drop.disabled = true;
+      try {
+        await client.request("emergency.confirm", confirm ? { report: r.id, confirm: true }
+          : { report: r.id, confirm: false, reason: reason.value.trim() });
+      } catch (err) {
+        showMsg(msg, errorText(err), "err");
+        go.disabled = drop.disabled = false;
+      }
+    };
+    go.addEventListener("click", () => answer(true));
+    drop.addEventListener("click", () => answer(false));
+    box.append(el("div", { class: "report-card", role: "alert", "data-report": String(r.id), "data-playbook": r.playbook },
+      el("div", { class: "report-head" }, `待确认报告：${r.name}`, el("small", {}, ` ${r.by} ${formatTime(r.at, true)}`)),
+      r.note ? el("div", { class: "report-note-text" }, r.note) : null,
+      el("div", { class: "clear-row" }, reason, go, drop), msg));
+  }
+}
+
 function renderIncidents(em) {
+  renderReports(em);
   const list = incidentsOf(em);
   const box = $("incidents");
   const keep = new Set(list.map((i) => i.playbook));

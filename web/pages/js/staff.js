@@ -3,6 +3,7 @@
 // member's alerts, open cases and today's appointments (docs/protocol.md, docs/cases.md).
 import { boot, el, forgetToken, formatTime, startClock, waitText, categoryName,
   ERROR_TEXT, WINDOW_STATUS_TEXT, TICKET_STATE_TEXT } from "./hall.js";
+import { mountReport } from "./report.js";
 
 const OUTCOMES = ["即办件", "承诺件", "联办件", "上报件", "补正", "受理", "不予受理"];
 // Outcomes that ask for more before the finish is sent; the others finish at one tap.
@@ -61,7 +62,10 @@ function render(state) {
   if (!state) return;
   if (state.hall && state.hall.name) $("hall-name").textContent = state.hall.name;
   const em = state.emergency || {};
-  $("silent-alert").classList.toggle("hidden", !(em.active && em.silent));
+  // the counter that made a silent duress call shows nothing of it: the person in front may read it
+  const myDuress = !!(client && client.staff && String(em.triggered_by || "").startsWith(`staff ${client.staff} `) &&
+    String(em.triggered_by).endsWith("胁迫报警"));
+  $("silent-alert").classList.toggle("hidden", !(em.active && em.silent) || myDuress);
   $("silent-alert").textContent = "⚠ 内部警报：" + (em.name || em.playbook || "") + "（请按预案处置，勿向群众广播）" +
     (em.drill ? "【演练】" : "");
 
@@ -628,6 +632,8 @@ function refreshAll() {
 }
 
 setInterval(() => { if (client && client.online && client.role === "staff") { loadCases(); loadAppointments(); } }, REFRESH_MS);
+
+mountReport(document.querySelector(".topbar"), () => client, say);
 
 boot("staff", {
   onState: (state, c) => { client = c; render(state); renderAppointments(); },
