@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "io/base/fs.h"
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -308,7 +310,7 @@ int audio_synth(const char *data_dir, const char *voice, const char *text, audio
     if (load_wav(path, out)) {
         char dir[4096];
         cache_dir(data_dir, dir, sizeof dir);
-        if (mkdir(dir, 0755) && errno != EEXIST) {
+        if (hk_mkdirs(dir, 0755)) {
             snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
             return -1;
         }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io/base/fs.h"
+
 typedef struct {
     audio_sink base;
     char *dir, *zone;
@@ -19,23 +21,6 @@ typedef struct {
     size_t samples;
     unsigned seq;
 } file_sink;
-
-/* mkdir -p */
-static int make_dirs(const char *dir)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-        return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(p, 0755) && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
-}
 
 static void json_str(FILE *f, const char *s)
 {
@@ -61,7 +46,7 @@ static int file_begin(audio_sink *sk, const audio_ann *ann, char *err, size_t er
     }
     s->samples = 0;
     s->name[0] = 0;
-    if (make_dirs(s->dir)) {
+    if (hk_mkdirs(s->dir, 0755)) {
         snprintf(err, errlen, "audio zone %s: cannot create %s: %s", s->zone, s->dir, strerror(errno));
         return -1;
     }

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/alloc.h"
+
 #define CONFIG_MAX_BYTES (4u << 20)   /* a hall's config is a few KiB; refuse anything absurd */
 #define MV_MAX_KEYS 32   /* the most keys of one mapping: the root has 11 of the contract + the workflow sections */
 
@@ -105,24 +107,6 @@ static int fail(ld *l, const yaml_node_t *at, const char *fmt, ...)
 }
 
 /* Out of memory while reading a config at start-up leaves nothing sensible to do. */
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fputs("hallkeeper: out of memory loading the configuration\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xcalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 /* ---- node access ---- */
 
 static yaml_node_t *node_at(ld *l, int index)
@@ -251,7 +235,7 @@ static int scalar_string(ld *l, const mview *m, const char *key, yaml_node_t *v,
         return fail(l, v, "'%s' in %s must not contain NUL characters", key, m->what);
     if (!*sv(v))
         return fail(l, v, "'%s' in %s must not be empty", key, m->what);
-    *out = xstrdup(sv(v));
+    *out = hk_strdup(sv(v));
     return 0;
 }
 
@@ -261,10 +245,10 @@ static int want_str(ld *l, const mview *m, const char *key, bool required, const
     yaml_node_t *v = mv_get(m, key);
     if (!v)
         return required ? fail(l, m->node, "missing required key '%s' in %s", key, m->what)
-                        : (*out = def ? xstrdup(def) : NULL, 0);
+                        : (*out = def ? hk_strdup(def) : NULL, 0);
     if (is_null(v))
         return required ? fail(l, v, "'%s' in %s must not be empty", key, m->what)
-                        : (*out = def ? xstrdup(def) : NULL, 0);
+                        : (*out = def ? hk_strdup(def) : NULL, 0);
     return scalar_string(l, m, key, v, out);
 }
 
@@ -344,7 +328,7 @@ static int want_strlist(ld *l, const mview *m, const char *key, bool required, b
 {
     yaml_node_t *v = mv_given(m, key);
     if (v && scalar_ok && v->type == YAML_SCALAR_NODE) {
-        *out = xcalloc(1, sizeof **out);
+        *out = hk_calloc(1, sizeof **out);
         *nout = 1;
         return scalar_string(l, m, key, v, &(*out)[0]);
     }
@@ -355,7 +339,7 @@ static int want_strlist(ld *l, const mview *m, const char *key, bool required, b
     size_t n = seq_len(v);
     if (n == 0 && required)
         return fail(l, v, "'%s' in %s must list at least one entry", key, m->what);
-    *out = xcalloc(n, sizeof **out);
+    *out = hk_calloc(n, sizeof **out);
     *nout = n;
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *it = seq_item(l, v, i);
@@ -479,7 +463,7 @@ static int load_http(ld *l, yaml_node_t *n)
     hk_config *c = l->c;
     mview m;
     if (!n || is_null(n)) {
-        c->listen = xstrdup("0.0.0.0:8080");
+        c->listen = hk_strdup("0.0.0.0:8080");
         c->rate_per_connection = HK_DEFAULT_RATE_PER_CONNECTION;
         c->rate_per_token = HK_DEFAULT_RATE_PER_TOKEN;
         return 0;
@@ -650,7 +634,7 @@ static int load_hours(ld *l, yaml_node_t *n)
         return fail(l, n, "'hours' must list at least one entry (leave it out to stay open at all hours)");
     c->hours_set = true;
     c->nhours = seq_len(n);
-    c->hours = xcalloc(c->nhours, sizeof *c->hours);
+    c->hours = hk_calloc(c->nhours, sizeof *c->hours);
     for (size_t i = 0; i < c->nhours; i++)
         if (load_hours_entry(l, seq_item(l, n, i), &c->hours[i]))
             return -1;
@@ -686,7 +670,7 @@ static int load_staff(ld *l, yaml_node_t *root, yaml_node_t *n)
     if (!list)
         return 0;
     c->nstaff = seq_len(list);
-    c->staff = xcalloc(c->nstaff, sizeof *c->staff);
+    c->staff = hk_calloc(c->nstaff, sizeof *c->staff);
     for (size_t i = 0; i < c->nstaff; i++) {
         hk_staff_cfg *s = &c->staff[i];
         mview m;
@@ -710,8 +694,8 @@ static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
     if (top_list(l, root, n, "categories", true, "category", &list))
         return -1;
     c->ncategories = seq_len(list);
-    c->categories = xcalloc(c->ncategories, sizeof *c->categories);
-    c->work.cat_alerts = xcalloc(c->ncategories, sizeof *c->work.cat_alerts);
+    c->categories = hk_calloc(c->ncategories, sizeof *c->categories);
+    c->work.cat_alerts = hk_calloc(c->ncategories, sizeof *c->work.cat_alerts);
     for (size_t i = 0; i < c->ncategories; i++) {
         hk_category_cfg *cat = &c->categories[i];
         mview m;
@@ -758,7 +742,7 @@ static int load_tokens(ld *l, yaml_node_t *root, yaml_node_t *n)
     if (top_list(l, root, n, "tokens", true, "token", &list))
         return -1;
     c->ntokens = seq_len(list);
-    c->tokens = xcalloc(c->ntokens, sizeof *c->tokens);
+    c->tokens = hk_calloc(c->ntokens, sizeof *c->tokens);
     for (size_t i = 0; i < c->ntokens; i++) {
         hk_token_cfg *t = &c->tokens[i];
         mview m;
@@ -830,8 +814,8 @@ static int load_windows(ld *l, yaml_node_t *root, yaml_node_t *n)
     if (top_list(l, root, n, "windows", true, "window", &list))
         return -1;
     c->nwindows = seq_len(list);
-    c->windows = xcalloc(c->nwindows, sizeof *c->windows);
-    c->work.posts = xcalloc(c->nwindows, sizeof *c->work.posts);
+    c->windows = hk_calloc(c->nwindows, sizeof *c->windows);
+    c->work.posts = hk_calloc(c->nwindows, sizeof *c->work.posts);
     for (size_t i = 0; i < c->nwindows; i++) {
         hk_window_cfg *w = &c->windows[i];
         mview m;
@@ -921,7 +905,7 @@ static int load_gpio(ld *l, yaml_node_t *n)
     hk_config *c = l->c;
     mview m;
     if (!n || is_null(n)) {
-        c->gpio_backend = xstrdup("sim");
+        c->gpio_backend = hk_strdup("sim");
         return 0;
     }
     if (mv_open(l, &m, n, "gpio", keys) || want_str(l, &m, "backend", false, "sim", &c->gpio_backend))
@@ -934,7 +918,7 @@ static int load_gpio(ld *l, yaml_node_t *n)
     if (!list)
         return rc;
     c->ngpio_lines = seq_len(list);
-    c->gpio_lines = xcalloc(c->ngpio_lines, sizeof *c->gpio_lines);
+    c->gpio_lines = hk_calloc(c->ngpio_lines, sizeof *c->gpio_lines);
     for (size_t i = 0; i < c->ngpio_lines; i++)
         if (load_gpio_line(l, seq_item(l, list, i), i))
             return -1;
@@ -1058,8 +1042,8 @@ static int load_audio(ld *l, yaml_node_t *n)
         return fail(l, mv_get(&m, "voice"), "'voice' in audio must name at least one voice");
     if (a->nvoices == 0) {
         free(a->voices);
-        a->voices = xcalloc(1, sizeof *a->voices);
-        a->voices[0] = xstrdup("cmn");
+        a->voices = hk_calloc(1, sizeof *a->voices);
+        a->voices[0] = hk_strdup("cmn");
         a->nvoices = 1;
     }
     if (m.keys == none)
@@ -1242,7 +1226,7 @@ static int load_playbook(ld *l, yaml_node_t *n, size_t i)
     if (tl) {
         static const char *const tkeys[] = { "gpio", "value", NULL };
         p->ntriggers = seq_len(tl);
-        p->triggers = xcalloc(p->ntriggers, sizeof *p->triggers);
+        p->triggers = hk_calloc(p->ntriggers, sizeof *p->triggers);
         for (size_t k = 0; k < p->ntriggers; k++) {
             hk_trigger_cfg *t = &p->triggers[k];
             mview tm;
@@ -1264,7 +1248,7 @@ static int load_playbook(ld *l, yaml_node_t *n, size_t i)
         return -1;
     if (sl) {
         p->nsteps = seq_len(sl);
-        p->steps = xcalloc(p->nsteps, sizeof *p->steps);
+        p->steps = hk_calloc(p->nsteps, sizeof *p->steps);
         for (size_t k = 0; k < p->nsteps; k++)
             if (load_step(l, seq_item(l, sl, k), &p->steps[k]))
                 return -1;
@@ -1286,7 +1270,7 @@ static int load_emergency(ld *l, yaml_node_t *n)
     if (!list)
         return rc;
     c->nplaybooks = seq_len(list);
-    c->playbooks = xcalloc(c->nplaybooks, sizeof *c->playbooks);
+    c->playbooks = hk_calloc(c->nplaybooks, sizeof *c->playbooks);
     for (size_t i = 0; i < c->nplaybooks; i++)
         if (load_playbook(l, seq_item(l, list, i), i))
             return -1;
@@ -1395,7 +1379,7 @@ static int load_matters(ld *l, yaml_node_t *root, yaml_node_t *n)
     if (!list)
         return 0;
     c->nmatters = seq_len(list);
-    c->matters = xcalloc(c->nmatters, sizeof *c->matters);
+    c->matters = hk_calloc(c->nmatters, sizeof *c->matters);
     for (size_t i = 0; i < c->nmatters; i++) {
         hk_matter_cfg *mt = &c->matters[i];
         mview m;
@@ -1615,7 +1599,7 @@ static int apply_env(ld *l)
         return -1;
     }
     free(l->c->redis_url);
-    l->c->redis_url = xstrdup(url);
+    l->c->redis_url = hk_strdup(url);
     return 0;
 }
 

@@ -7,13 +7,7 @@
 #include <time.h>
 
 #include "core/codec/codec.h"
-
-static int64_t ctl_client_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
+#include "io/base/clock.h"
 
 int ctl_client_request(ctl_client *c, const char *t, const hv *args, hv **reply)
 {
@@ -31,9 +25,9 @@ int ctl_client_request(ctl_client *c, const char *t, const hv *args, hv **reply)
     }
     int r = wsclient_send(c->ws, buf, len, c->timeout_ms);
     free(buf);
-    int64_t until = ctl_client_ms() + c->timeout_ms;
+    int64_t until = hk_clock_mono_ms() + c->timeout_ms;
     while (!r) {
-        int64_t left = until - ctl_client_ms();
+        int64_t left = until - hk_clock_mono_ms();
         uint8_t *msg;
         int is_text;
         if (left <= 0) { r = WSC_ETIMEOUT; break; }

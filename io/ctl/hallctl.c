@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/utf8.h"
 #include "core/val.h"
 #include "core/codec/codec.h"
@@ -378,8 +379,7 @@ static int ctl_plan(ctl_opts *o)
 /* Options may appear anywhere; "--" ends them. Returns 0, CTL_EXIT_USAGE, or -1 for --help. */
 static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
 {
-    o->pos = calloc((size_t)argc + 1, sizeof *o->pos);
-    if (!o->pos) abort();
+    o->pos = hk_calloc((size_t)argc + 1, sizeof *o->pos);
     bool opts_done = false;
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
@@ -806,8 +806,7 @@ static void ctl_recs_push(ctl_recs *r, hv *v)
 {
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 64;
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        if (!r->v) abort();
+        r->v = hk_realloc(r->v, r->cap * sizeof *r->v);
     }
     r->v[r->n++] = v;
 }
@@ -914,8 +913,7 @@ static void ctl_incident_add(ctl_incident *in, const hv *r)
 {
     if (in->nev == in->cap) {
         in->cap = in->cap ? in->cap * 2 : 16;
-        in->ev = realloc(in->ev, in->cap * sizeof *in->ev);
-        if (!in->ev) abort();
+        in->ev = hk_realloc(in->ev, in->cap * sizeof *in->ev);
     }
     in->ev[in->nev++] = r;
 }
@@ -931,8 +929,7 @@ static ctl_incident *ctl_group_incidents(const ctl_recs *rs, size_t *ninc, ctl_i
 {
     ctl_incident *inc = NULL;
     size_t n = 0, cap = 0;
-    size_t *open = calloc(rs->n + 1, sizeof *open), nopen = 0;   /* indexes into inc */
-    if (!open) abort();
+    size_t *open = hk_calloc(rs->n + 1, sizeof *open), nopen = 0;   /* indexes into inc */
     for (size_t i = 0; i < rs->n; i++) {
         const hv *r = rs->v[i];
         const char *kind = ctl_s(r, "kind", ""), *pb = hv_get_str(r, "playbook");
@@ -943,8 +940,7 @@ static ctl_incident *ctl_group_incidents(const ctl_recs *rs, size_t *ninc, ctl_i
             if (at >= 0) open[at] = open[--nopen];   /* a start without the clear of the one before */
             if (n == cap) {
                 cap = cap ? cap * 2 : 8;
-                inc = realloc(inc, cap * sizeof *inc);
-                if (!inc) abort();
+                inc = hk_realloc(inc, cap * sizeof *inc);
             }
             memset(&inc[n], 0, sizeof inc[n]);
             inc[n].start = r;

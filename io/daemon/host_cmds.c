@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "core/log.h"
 #include "report_host.h"
+#include "io/base/clock.h"
 
 /* Commands the hall leaves to the host, by their module. */
 void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *out)
@@ -32,18 +33,18 @@ void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *
         } else if (hv_get_int(req, "ms", &ms) < 0 || ms < 0 || ms > 400LL * 86400 * 1000) {
             out->reply = hall_err_reply(hv_get(req, "id"), "bad_request", "ms must be 0 .. 400 days");
         } else {
-            hub_clock_advance(ms);
+            hk_clock_advance(ms);
             log_warn("test clock moved forward by %lld ms", (long long)ms);
             out->reply = hv_map();
             hv_set(out->reply, "t", hv_str("ok"));
             hv_set(out->reply, "id", hv_dup(hv_get(req, "id")));
-            hv_set(out->reply, "now", hv_int(hub_now().ms));
+            hv_set(out->reply, "now", hv_int(hk_clock_now().ms));
             daemon_check_redis_fault(d);
         }
         return;
     }
     if (!strcmp(out->deferred, "health")) {
-        hv *st = hall_state(d->hall, s->role, hub_now());
+        hv *st = hall_state(d->hall, s->role, hk_clock_now());
         hv *faults = hv_dup(hv_get(st, "faults"));
         bool em = false;
         hv_get_bool(hv_get(st, "emergency"), "active", &em);
@@ -78,7 +79,7 @@ void daemon_run_deferred(void *arg, const hk_session *s, const hv *req, hk_out *
         return;
     }
     if (!strncmp(out->deferred, "report.", 7)) {   /* the daily report (io/report_host.c) */
-        report_host_command(&d->cfg, d->events, d->st, d->journal_day, hub_now().day, out->deferred, req, out);
+        report_host_command(&d->cfg, d->events, d->st, d->journal_day, hk_clock_now().day, out->deferred, req, out);
         return;
     }
     out->reply = hall_err_reply(hv_get(req, "id"), "unavailable", "this command is not available yet");

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/codec/codec.h"
 #include "core/log.h"
+#include "io/base/clock.h"
 
 #define LINES_SAMPLES 16384
 
@@ -33,7 +35,7 @@ static void lines_on_edge(void *arg, int idx, int value, uint64_t ts_ms)
     hk_out out;
     hk_out_init(&out);
     const char *name = gpio_name(l->ctx, idx);
-    hall_input(l->hall, name, value, hub_now(), &out);
+    hall_input(l->hall, name, value, hk_clock_now(), &out);
     lines_set_outputs(l, &out);       /* the outputs, before anything else */
     l->edge_us[l->nedge++ % LINES_SAMPLES] = (uint32_t)((uv_hrtime() - t0) / 1000);
     log_notice("gpio: input %s -> %d", name, value);
@@ -94,7 +96,7 @@ static void lines_set_outputs(hk_lines *l, hk_out *out)
             log_err("gpio: cannot set %s to %d: %s", gpio_name(l->ctx, (int)i), want, strerror(-rc));
             continue;
         }
-        if (!have_now) { now = hub_now(); have_now = 1; }
+        if (!have_now) { now = hk_clock_now(); have_now = 1; }
         if (out) hall_output_changed(l->hall, gpio_name(l->ctx, (int)i), want, now, out);
     }
     if (have_now) log_notice("gpio: outputs set for the emergency state");
@@ -110,10 +112,9 @@ void lines_apply(void *arg, hk_out *out)
 void lines_start(hk_lines *l)
 {
     size_t n = gpio_count(l->ctx);
-    int *levels = calloc(n ? n : 1, sizeof *levels);
-    if (!levels) abort();
+    int *levels = hk_calloc(n ? n : 1, sizeof *levels);
     for (size_t i = 0; i < n; i++) levels[i] = gpio_dir(l->ctx, (int)i) == HK_GPIO_IN ? gpio_read(l->ctx, (int)i) : -1;
-    hall_input_levels(l->hall, levels, n, hub_now(), &l->early);
+    hall_input_levels(l->hall, levels, n, hk_clock_now(), &l->early);
     free(levels);
     lines_apply(l, &l->early);
     const emergency_out *eo = hall_outputs(l->hall);
@@ -133,8 +134,7 @@ hv *lines_stats(hk_lines *l)
     hv *m = hv_map();
     hv_set(m, "n", hv_int((int64_t)l->nedge));
     if (n) {
-        uint32_t *v = malloc(n * sizeof *v);
-        if (!v) abort();
+        uint32_t *v = hk_malloc(n * sizeof *v);
         memcpy(v, l->edge_us, n * sizeof *v);
         qsort(v, n, sizeof *v, cmp_u32);
         hv_set(m, "p50_us", hv_int(v[n / 2]));
@@ -198,7 +198,7 @@ void lines_command(void *arg, const hk_session *s, const hv *req, hk_out *out)
         rc = gpio_sim_inject(l->ctx, idx, (int)value);   /* then debounce, events, triggers */
     } else {
         rc = gpio_set(l->ctx, idx, (int)value);
-        if (rc == 0) hall_output_changed(l->hall, name, (int)value, hub_now(), out);
+        if (rc == 0) hall_output_changed(l->hall, name, (int)value, hk_clock_now(), out);
     }
     if (rc < 0) {
         char msg[128];

@@ -18,8 +18,11 @@
 #include "io/config/config_load.h"
 #include "daemon.h"
 #include "printing.h"
+#include "core/alloc.h"
 #include "core/log.h"
+#include "io/base/fs.h"
 #include "io/config/token.h"
+#include "io/base/clock.h"
 
 #ifndef HK_PAGES_DIR
 #define HK_PAGES_DIR "web/pages"
@@ -37,20 +40,10 @@ static void usage(FILE *to)
           to);
 }
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0700) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* Fails fast on a port in use, before Redis is started and the day is restored. */
+/* Out of memory is not survivable (core/alloc.h aborts next): say so where the operator looks. */
+static void on_oom(size_t size) { log_err("out of memory (asked for %zu bytes): aborting", size); }
+
 static int check_port(const char *listen, char *err, size_t errlen)
 {
     const char *colon = strrchr(listen, ':');
@@ -89,9 +82,9 @@ void daemon_check_redis_fault(daemon_t *d)
     hk_out_init(&out);
     if (d->redis_down_since)
         hall_fault(d->hall, "redis", true, (int64_t)d->redis_down_since,
-                   "Redis is unreachable: changes are kept in the local journal", hub_now(), &out);
+                   "Redis is unreachable: changes are kept in the local journal", hk_clock_now(), &out);
     else
-        hall_fault(d->hall, "redis", false, 0, NULL, hub_now(), &out);
+        hall_fault(d->hall, "redis", false, 0, NULL, hk_clock_now(), &out);
     if (out.nevents) hub_publish(d->hb, &out);
     hk_out_clear(&out);
 }
@@ -104,7 +97,7 @@ static void on_tick(uv_timer_t *t)
         store_keepalive(d->st);
         daemon_check_redis_fault(d);
         /* the journal holds one day: a new day starts it afresh, once Redis has everything */
-        int32_t today = hub_now().day;
+        int32_t today = hk_clock_now().day;
         if (today != d->journal_day && store_pending(d->st) == 0 && journal_reset(d->events) == 0) {
             log_info("journal: a new day (%d): the local journal starts afresh", today);
             d->journal_day = today;
@@ -241,7 +234,7 @@ static void on_restored(void *arg, int status, uint64_t last_seq)
     if (d->journal_replayed)
         log_warn("journal: %zu acknowledged events that Redis did not have were restored from the local "
                  "journal and sent to Redis again", d->journal_replayed);
-    if (!d->journal_day) d->journal_day = hub_now().day;
+    if (!d->journal_day) d->journal_day = hk_clock_now().day;
     daemon_speakers_open(d);
     if (d->journal_ev && d->journal_seq > d->em_seq) {
         /* Redis does not have the newest emergency state: the local journal wins, and Redis
@@ -269,11 +262,11 @@ static void on_link(void *arg, int up)
     daemon_t *d = arg;
     if (up) {
         if (d->redis_down_since) log_notice("redis: back after %llu ms; the journal is replayed in order",
-                                            (unsigned long long)(hub_now().ms - (int64_t)d->redis_down_since));
+                                            (unsigned long long)(hk_clock_now().ms - (int64_t)d->redis_down_since));
         d->redis_down_since = 0;
     } else {
         log_warn("redis: connection lost; the hall goes on, changes are kept in the local journal");
-        d->redis_down_since = (uint64_t)hub_now().ms;
+        d->redis_down_since = (uint64_t)hk_clock_now().ms;
     }
     daemon_check_redis_fault(d);
 }
@@ -287,7 +280,7 @@ static void replay_journal_event(void *arg, uint64_t seq, const uint8_t *data, s
     hv *ev = NULL;
     if (!d->journal_day) {
         int64_t at = 0;
-        if (codec_decode(data, len, &ev) == 0 && hv_get_int(ev, "at", &at) == 0) d->journal_day = hub_day_of(at);
+        if (codec_decode(data, len, &ev) == 0 && hv_get_int(ev, "at", &at) == 0) d->journal_day = hk_clock_at(at).day;
         hv_free(ev);
         ev = NULL;
     }
@@ -327,6 +320,7 @@ int main(int argc, char **argv)
     char err[512];
     redis_child_exec_main(argc, argv);   /* returns unless we are the redis-server launcher */
     hk_log_init();
+    hk_alloc_set_oom(on_oom);
     d.pages = getenv("HALL_PAGES") ? getenv("HALL_PAGES") : HK_PAGES_DIR;
     snprintf(d.data_dir, sizeof d.data_dir, "%s", getenv("HALL_DATA") ? getenv("HALL_DATA") : "data");
     for (int i = 1; i < argc; i++) {
@@ -346,7 +340,7 @@ int main(int argc, char **argv)
                                                 &d.cfg, err, sizeof err);
     if (rc < 0) { fprintf(stderr, "hallkeeper: %s\n", err); return 2; }
     if (!d.listen) d.listen = d.cfg.listen;
-    if (mkdir_p(d.data_dir) < 0) {
+    if (hk_mkdirs(d.data_dir, 0700) < 0) {
         fprintf(stderr, "hallkeeper: cannot create data directory %s: %s\n", d.data_dir, strerror(errno));
         return 1;
     }

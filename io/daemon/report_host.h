@@ -18,7 +18,4 @@
 void report_host_command(const hk_config *cfg, journal *events, store *st, int32_t journal_day,
                          int32_t today, const char *cmd, const hv *req, hk_out *out);
 
-/* The local day (YYYYMMDD) and minute of a time in ms since the epoch (report_local_fn). */
-void report_host_local(int64_t ms, int32_t *day, int *minute);
-
 #endif

@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
+#include "io/base/clock.h"
 
 #define IL_MAX_DEPTH 32
 
@@ -28,8 +30,7 @@ static void ilb_grow(ilbuf *b, size_t more)
     if (b->n + more + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->n + more + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) abort();
+    char *p = hk_realloc(b->p, cap);
     b->p = p;
     b->cap = cap;
 }
@@ -445,12 +446,10 @@ static void il_push_line(il_line **lines, size_t *nlines, size_t *cap, const cha
 {
     if (*nlines == *cap) {
         *cap = *cap ? *cap * 2 : 64;
-        il_line *nl = realloc(*lines, *cap * sizeof *nl);
-        if (!nl) abort();
+        il_line *nl = hk_realloc(*lines, *cap * sizeof *nl);
         *lines = nl;
     }
-    char *copy = malloc(n + 1);
-    if (!copy) abort();
+    char *copy = hk_malloc(n + 1);
     memcpy(copy, p, n);
     copy[n] = '\0';
     (*lines)[*nlines].p = copy;
@@ -478,8 +477,7 @@ static void il_free_lines(il_line *lines, size_t n)
 
 static hv **il_parse_all(const il_line *lines, size_t n)
 {
-    hv **recs = calloc(n ? n : 1, sizeof *recs);
-    if (!recs) abort();
+    hv **recs = hk_calloc(n ? n : 1, sizeof *recs);
     for (size_t i = 0; i < n; i++) recs[i] = incident_json_parse(lines[i].p, lines[i].n, NULL, 0);
     return recs;
 }
@@ -733,7 +731,7 @@ incident_log *incident_log_open(uv_loop_t *loop, const char *data_dir, char *err
             hv_set(d, "bad_n", hv_int((int64_t)l->bad_n));
             hv_set(d, "reason", hv_str(l->bad_msg));
             hv_set(d, "lines", hv_int((int64_t)l->nlines));
-            if (incident_log_append(l, (int64_t)time(NULL) * 1000, "chain_broken", NULL, false, "hallkeeper", d) < 0)
+            if (incident_log_append(l, hk_clock_now().ms, "chain_broken", NULL, false, "hallkeeper", d) < 0)
                 log_err("incident log %s: cannot note the broken chain", l->path);
         }
     } else {

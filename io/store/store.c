@@ -14,6 +14,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "redis_uv.h"
 
@@ -1089,8 +1090,7 @@ static void store_flush(store *s)
 static char *checkpoint_key(const store *s)
 {
     size_t n = strlen(s->key_seq) + 16;
-    char *k = malloc(n);
-    if (!k) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    char *k = hk_malloc(n);
     snprintf(k, n, "%.*scheckpoint", (int)(strlen(s->key_seq) - 3), s->key_seq);
     return k;
 }
