@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/speaker.h"
+#include "core/json.h"
 #include "io/base/clock.h"
 
 /* Clip ids given to the scheduler: the two generated sounds, cached speech, announcements. */
@@ -403,7 +404,7 @@ static int compose(audio *a, item *it)
         const char *name = p->clip == PIECE_CHIME ? "(chime)" : a->clips[p->clip].text;
         memcpy(it->pcm + at, src->pcm, src->n * sizeof *src->pcm);
         char js[HK_AUDIO_TEXT_MAX * 2];
-        audio_json_str(js, sizeof js, name);
+        json_str(js, sizeof js, name, strlen(name));
         size_t need = strlen(js) + 64;
         if (pn + need + 2 > plen) {
             plen = (pn + need + 2) * 2;

@@ -36,31 +36,6 @@ static int pcm_alloc(audio_pcm *p, size_t n)
     return p->pcm ? 0 : -1;
 }
 
-size_t audio_json_str(char *out, size_t len, const char *s)
-{
-    size_t n = 0;
-#define PUT(c) do { if (n + 1 < len) out[n] = (c); n++; } while (0)
-    PUT('"');
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            PUT('\\');
-            PUT((char)*p);
-        } else if (*p < 0x20) {
-            char u[8];
-            snprintf(u, sizeof u, "\\u%04x", *p);
-            for (int i = 0; u[i]; i++)
-                PUT(u[i]);
-        } else {
-            PUT((char)*p);
-        }
-    }
-    PUT('"');
-#undef PUT
-    if (len)
-        out[n < len ? n : len - 1] = 0;
-    return n;
-}
-
 /* ---- generated sounds ---- */
 
 /* Two falling notes (E5, C5) with a bell-like decay: the usual "ding-dong" before a call. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/json.h"
 #include "io/base/fs.h"
 
 typedef struct {
@@ -22,19 +23,11 @@ typedef struct {
     unsigned seq;
 } file_sink;
 
-static void json_str(FILE *f, const char *s)
+static void put_json_str(FILE *f, const char *s)
 {
-    char buf[1024];
-    size_t need = audio_json_str(buf, sizeof buf, s);
-    if (need < sizeof buf) {
-        fputs(buf, f);
-        return;
-    }
-    char *big = malloc(need + 1);
-    if (big)
-        audio_json_str(big, need + 1, s);
-    fputs(big ? big : "\"\"", f);
-    free(big);
+    char *j = json_str_dup(s ? s : "", s ? strlen(s) : 0);
+    fputs(j, f);
+    free(j);
 }
 
 static int file_begin(audio_sink *sk, const audio_ann *ann, char *err, size_t errlen)
@@ -120,13 +113,13 @@ static int file_end(audio_sink *sk, const audio_ann *ann, char *err, size_t errl
         return -1;
     }
     fputs("{\"file\":", f);
-    json_str(f, s->name);
+    put_json_str(f, s->name);
     fputs(",\"text\":", f);
-    json_str(f, ann->text);
+    put_json_str(f, ann->text);
     fputs(",\"zone\":", f);
-    json_str(f, ann->zone);
+    put_json_str(f, ann->zone);
     fputs(",\"priority\":", f);
-    json_str(f, ann->priority);
+    put_json_str(f, ann->priority);
     fprintf(f, ",\"started_at_ms\":%" PRId64 ",\"first_sample_at_ms\":%" PRId64 ",\"ended_at_ms\":%" PRId64
                ",\"truncated\":%s,\"samples\":%zu,\"rate\":%d",
             ann->started_at_ms, ann->first_sample_at_ms, ann->ended_at_ms, ann->truncated ? "true" : "false",

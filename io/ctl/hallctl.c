@@ -21,8 +21,10 @@
 #include "io/store/incident_log.h"
 #include "appt.h"
 #include "city.h"
+#include "client.h"
 #include "report.h"
 #include "json.h"
+#include "io/base/clock.h"
 #include "io/config/token.h"
 #include "wsclient.h"
 
@@ -107,18 +109,7 @@ typedef struct {
     int limit;           /* --limit: the page size for those lists (0 = 500, the most a page holds) */
 } ctl_opts;
 
-static volatile sig_atomic_t ctl_interrupted;
 static int ctl_degraded;     /* health answered "degraded": exit 1 */
-
-static volatile sig_atomic_t ctl_watching;   /* in watch, each event line is flushed at once */
-
-/* In watch, Ctrl-C may come at any moment, also just before the next blocking poll: nothing is
- * left to flush, so the clean answer is to end right here. */
-static void ctl_on_signal(int sig)
-{
-    if (ctl_watching) _exit(0);
-    ctl_interrupted = sig;
-}
 
 static int ctl_usage_error(const char *fmt, const char *arg)
 {
@@ -1180,84 +1171,8 @@ static int ctl_incidents_offline(const ctl_opts *o)
 
 typedef struct {
     const ctl_opts *o;
-    wsclient *ws;
-    int64_t next_id;
+    ctl_client cl;
 } ctl_conn;
-
-/* ctl_recv_map's own failure, beside the WSC_E* codes; the message is already printed. */
-#define CTL_UNDECODABLE (-100)
-
-static int ctl_conn_error(const ctl_conn *c, int r)
-{
-    if (r == CTL_UNDECODABLE) return CTL_EXIT_CONN;
-    if (r == WSC_EINTR && ctl_interrupted) return CTL_EXIT_SIGNAL;
-    fprintf(stderr, "hallctl: %s: %s\n", c->o->url, r == WSC_ETIMEOUT ? "timed out waiting for the daemon"
-                                                                   : wsclient_errmsg(c->ws));
-    return CTL_EXIT_CONN;
-}
-
-/* Receives one decoded map. timeout_ms < 0 waits forever. */
-static int ctl_recv_map(ctl_conn *c, int timeout_ms, hv **out)
-{
-    for (;;) {
-        uint8_t *msg;
-        size_t len;
-        int is_text;
-        int r = wsclient_recv(c->ws, &msg, &len, &is_text, timeout_ms);
-        if (r) return r;
-        if (is_text) {   /* hall.v1 never sends text; not worth ending the run over */
-            fprintf(stderr, "hallctl: warning: ignoring a text frame\n");
-            free(msg);
-            continue;
-        }
-        hv *v = NULL;
-        int d = codec_decode(msg, len, &v);
-        free(msg);
-        if (d == CODEC_OK) { *out = v; return 0; }
-        /* Its id is unreadable, so waiting on would only end in a timeout. */
-        fprintf(stderr, "hallctl: %s: the daemon sent a frame that cannot be decoded: %s\n", c->o->url,
-                codec_strerror(d));
-        return CTL_UNDECODABLE;
-    }
-}
-
-/* Sends {t, id, ...args} and waits for the reply with that id, skipping pushed events.
- * Returns 0 for ok, CTL_EXIT_ERR for an err reply (*reply set either way), or a failure exit. */
-static int ctl_request(ctl_conn *c, const char *t, const hv *args, hv **reply)
-{
-    *reply = NULL;
-    int64_t id = c->next_id++;
-    hv *req = hv_set(hv_set(hv_map(), "t", hv_str(t)), "id", hv_int(id));
-    for (size_t i = 0; args && i < args->u.m.n; i++) hv_set(req, args->u.m.v[i].key, hv_dup(args->u.m.v[i].val));
-    uint8_t *buf;
-    size_t len;
-    int e = codec_encode(req, 0, &buf, &len);
-    hv_free(req);
-    if (e) { fprintf(stderr, "hallctl: cannot encode the request\n"); return CTL_EXIT_ERR; }
-    int r = wsclient_send(c->ws, buf, len, c->o->timeout_ms);
-    free(buf);
-    if (r) return ctl_conn_error(c, r);
-
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        int64_t spent = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-        int left = spent >= c->o->timeout_ms ? 0 : c->o->timeout_ms - (int)spent;
-        hv *m;
-        if (left == 0) return ctl_conn_error(c, WSC_ETIMEOUT);
-        if ((r = ctl_recv_map(c, left, &m))) return ctl_conn_error(c, r);
-        const char *mt = ctl_s(m, "t", "");
-        int64_t mid = -1;
-        hv_get_int(m, "id", &mid);
-        /* An err the daemon could not tie to a request (id nil or absent) answers the one in
-         * flight: hallctl has only one. */
-        bool ours = mid == id || (strcmp(mt, "err") == 0 && mid < 0);
-        if (strcmp(mt, "ev") == 0 || !ours) { hv_free(m); continue; }
-        *reply = m;
-        return strcmp(mt, "ok") == 0 ? 0 : CTL_EXIT_ERR;
-    }
-}
 
 static void ctl_print_err(const ctl_opts *o, const hv *reply)
 {
@@ -1273,25 +1188,22 @@ static int ctl_watch(ctl_conn *c)
 {
     const ctl_opts *o = c->o;
     long seen = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = hk_clock_mono_ms();
     if (!o->json) fprintf(stderr, "hallctl: watching %s, Ctrl-C to stop\n", o->url);
     fflush(stdout);
-    ctl_watching = 1;
-    if (ctl_interrupted) _exit(0);
+    ctl_client_watching();
     while (!o->count || seen < o->count) {
         int left = -1;   /* --timeout bounds a watch only when given explicitly */
         if (o->timeout_given) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            int64_t spent = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+            int64_t spent = hk_clock_mono_ms() - t0;
             if (spent >= o->timeout_ms) return CTL_EXIT_OK;
             left = o->timeout_ms - (int)spent;
         }
         hv *m;
-        int r = ctl_recv_map(c, left, &m);
+        int r = ctl_client_recv(&c->cl, left, &m);
         if (r == WSC_ETIMEOUT && o->timeout_given) return CTL_EXIT_OK;
-        if (r == WSC_EINTR && ctl_interrupted) return CTL_EXIT_OK;
-        if (r) return ctl_conn_error(c, r);
+        if (r == WSC_EINTR && ctl_client_signalled()) return CTL_EXIT_OK;
+        if (r) return ctl_client_fail(&c->cl, r);
         if (strcmp(ctl_s(m, "t", ""), "ev") == 0) {
             if (o->json) ctl_json_line(m);
             else ctl_print_event(m);
@@ -1313,7 +1225,7 @@ static int ctl_incidents(ctl_conn *c)
     int rc;
     for (;;) {
         hv *args = hv_set(hv_set(hv_map(), "since_n", hv_int(next)), "limit", hv_int(1000)), *reply = NULL;
-        rc = ctl_request(c, "incidents.list", args, &reply);
+        rc = ctl_client_request(&c->cl, "incidents.list", args, &reply);
         hv_free(args);
         if (rc == CTL_EXIT_ERR) ctl_print_err(o, reply);
         if (rc) { hv_free(reply); goto done; }
@@ -1334,7 +1246,7 @@ done:
 
 /* A paged list (cases.list, followups.list: limit, after, reply next): requests page after page
  * until next is nil, gathering the items into the first reply, which is then the whole list.
- * Returns like ctl_request; *reply is the merged reply, or the err reply of a failed page. */
+ * Returns like ctl_client_request; *reply is the merged reply, or the err reply of a failed page. */
 static int ctl_request_pages(ctl_conn *c, const ctl_req *q, const char *key, hv **reply)
 {
     hv *all = NULL, *after = NULL;
@@ -1343,7 +1255,7 @@ static int ctl_request_pages(ctl_conn *c, const ctl_req *q, const char *key, hv 
         hv *args = hv_set(hv_dup(q->args), "limit", hv_int(c->o->limit ? c->o->limit : 500)), *page = NULL;
         if (after) hv_set(args, "after", after);   /* the map takes it */
         after = NULL;
-        rc = ctl_request(c, q->t, args, &page);
+        rc = ctl_client_request(&c->cl, q->t, args, &page);
         hv_free(args);
         if (rc) {
             hv_free(all);
@@ -1371,11 +1283,11 @@ static int ctl_request_pages(ctl_conn *c, const ctl_req *q, const char *key, hv 
 
 static int ctl_run(ctl_opts *o)
 {
-    ctl_conn c = {.o = o, .next_id = 1};
+    ctl_conn c = {.o = o, .cl = {.url = o->url, .timeout_ms = o->timeout_ms, .next_id = 1}};
     char err[256];
-    int r = wsclient_connect(o->url, CTL_SUBPROTOCOL, o->timeout_ms, &c.ws, err, sizeof err);
+    int r = wsclient_connect(o->url, CTL_SUBPROTOCOL, o->timeout_ms, &c.cl.ws, err, sizeof err);
     if (r == WSC_EURL) return ctl_usage_error("bad --url: %s", err);
-    if (r == WSC_EINTR && ctl_interrupted) return CTL_EXIT_SIGNAL;
+    if (r == WSC_EINTR && ctl_client_signalled()) return CTL_EXIT_SIGNAL;
     if (r) {
         fprintf(stderr, "cannot connect to %s: %s\n", o->url, err);
         return CTL_EXIT_CONN;
@@ -1383,7 +1295,7 @@ static int ctl_run(ctl_opts *o)
 
     hv *hello = NULL, *reply = NULL;
     hv *hello_args = hv_set(hv_map(), "token", hv_str(o->token));
-    int rc = ctl_request(&c, "hello", hello_args, &hello);
+    int rc = ctl_client_request(&c.cl, "hello", hello_args, &hello);
     hv_free(hello_args);
     if (rc == CTL_EXIT_ERR) {
         ctl_print_err(o, hello);
@@ -1403,7 +1315,7 @@ static int ctl_run(ctl_opts *o)
     for (int i = 0; i < o->nreq; i++) {
         hv_free(reply);
         if (o->pages && i == o->nreq - 1) rc = ctl_request_pages(&c, &o->req[i], o->pages, &reply);
-        else rc = ctl_request(&c, o->req[i].t, o->req[i].args, &reply);
+        else rc = ctl_client_request(&c.cl, o->req[i].t, o->req[i].args, &reply);
         if (rc == CTL_EXIT_ERR && o->empty_ok && i == o->nreq - 1 &&
             strcmp(ctl_s(reply, "code", ""), "queue_empty") == 0) {
             if (o->json) ctl_json_line(reply);
@@ -1419,7 +1331,7 @@ done:
     hv_free(reply);
     hv_free(hello);
     ctl_hall_state = NULL;
-    wsclient_close(c.ws, 1000);
+    wsclient_close(c.cl.ws, 1000);
     return rc;
 }
 
@@ -1486,11 +1398,8 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* Without SA_RESTART a signal interrupts poll(), so Ctrl-C ends `watch` with a clean close. */
-    struct sigaction sa = {.sa_handler = ctl_on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* Ctrl-C ends `watch` with a clean close (io/ctl/client.c). */
+    ctl_client_catch_signals();
     rc = ctl_run(&o);
 out:
     for (int i = 0; i < o.nreq; i++) hv_free(o.req[i].args);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "io/base/clock.h"
 
@@ -48,30 +49,13 @@ static void ilb_cstr(ilbuf *b, const char *s) { ilb_add(b, s, strlen(s)); }
 /* ---- canonical JSON -------------------------------------------------------------------------- */
 
 
-/* As json.dumps(ensure_ascii=False): the short escapes, other controls as \u00xx, everything
- * else raw. Invalid UTF-8 becomes U+FFFD, so every line is valid UTF-8. */
+/* core/json.h writes as json.dumps(ensure_ascii=False) does: the hash chain depends on it. */
 static void il_put_str(ilbuf *b, const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    ilb_add(b, "\"", 1);
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                          : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
-        if (esc) { ilb_cstr(b, esc); i++; continue; }
-        if (c < 0x20) {
-            char u[8];
-            snprintf(u, sizeof u, "\\u%04x", c);
-            ilb_cstr(b, u);
-            i++;
-            continue;
-        }
-        size_t l = utf8_seq_len(p + i, n - i);
-        if (l == 0) { ilb_cstr(b, "\xef\xbf\xbd"); i++; continue; }
-        ilb_add(b, p + i, l);
-        i += l;
-    }
-    ilb_add(b, "\"", 1);
+    size_t need = json_str(NULL, 0, s, n);
+    ilb_grow(b, need);
+    json_str(b->p + b->n, need + 1, s, n);
+    b->n += need;
 }
 
 static void il_put(ilbuf *b, const hv *v, bool skip_hash)
