@@ -660,118 +660,153 @@ static int top_list(ld *l, yaml_node_t *root, yaml_node_t *n, const char *key, b
     return 0;
 }
 
-static int load_staff(ld *l, yaml_node_t *root, yaml_node_t *n)
+/* A top-level list of maps (staff, categories, tokens, windows, matters): the list is checked,
+ * the config's arrays sized for it, and each entry opened with its keys and loaded in order. */
+typedef struct {
+    const char *key;                        /* "categories" */
+    bool required;
+    const char *entry;                      /* "category", for messages */
+    const char *const *keys;                /* what an entry may hold */
+    void (*alloc)(hk_config *c, size_t n);  /* sizes the config's arrays for n entries */
+    int (*load)(ld *l, const mview *m, size_t i);   /* entry i, opened */
+} list_spec;
+
+static int load_list(ld *l, yaml_node_t *root, yaml_node_t *n, const list_spec *ls)
 {
-    static const char *const keys[] = { "id", "name", "title", "photo", NULL };
-    hk_config *c = l->c;
     yaml_node_t *list;
-    if (top_list(l, root, n, "staff", false, "staff", &list))
+    if (top_list(l, root, n, ls->key, ls->required, ls->entry, &list))
         return -1;
     if (!list)
         return 0;
-    c->nstaff = seq_len(list);
-    c->staff = hk_calloc(c->nstaff, sizeof *c->staff);
-    for (size_t i = 0; i < c->nstaff; i++) {
-        hk_staff_cfg *s = &c->staff[i];
+    size_t count = seq_len(list);
+    ls->alloc(l->c, count);
+    for (size_t i = 0; i < count; i++) {
         mview m;
-        if (mv_open(l, &m, seq_item(l, list, i), "staff", keys) ||
-            want_str(l, &m, "id", true, NULL, &s->id) || want_str(l, &m, "name", true, NULL, &s->name) ||
-            want_str(l, &m, "title", false, NULL, &s->title) ||
-            want_str(l, &m, "photo", false, NULL, &s->photo))
+        if (mv_open(l, &m, seq_item(l, list, i), ls->entry, ls->keys) || ls->load(l, &m, i))
             return -1;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->staff[j].id, s->id))
-                return fail(l, mv_get(&m, "id"), "duplicate staff id '%s'", s->id);
     }
+    return 0;
+}
+
+static void staff_alloc(hk_config *c, size_t n)
+{
+    c->nstaff = n;
+    c->staff = hk_calloc(c->nstaff, sizeof *c->staff);
+}
+
+static int staff_entry(ld *l, const mview *m, size_t i)
+{
+    hk_config *c = l->c;
+    hk_staff_cfg *s = &c->staff[i];
+    if (want_str(l, m, "id", true, NULL, &s->id) || want_str(l, m, "name", true, NULL, &s->name) ||
+        want_str(l, m, "title", false, NULL, &s->title) ||
+        want_str(l, m, "photo", false, NULL, &s->photo))
+        return -1;
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->staff[j].id, s->id))
+            return fail(l, mv_get(m, "id"), "duplicate staff id '%s'", s->id);
+    return 0;
+}
+
+static int load_staff(ld *l, yaml_node_t *root, yaml_node_t *n)
+{
+    static const char *const keys[] = { "id", "name", "title", "photo", NULL };
+    static const list_spec spec = { "staff", false, "staff", keys, staff_alloc, staff_entry };
+    return load_list(l, root, n, &spec);
+}
+
+static void category_alloc(hk_config *c, size_t n)
+{
+    c->ncategories = n;
+    c->categories = hk_calloc(c->ncategories, sizeof *c->categories);
+    c->work.cat_alerts = hk_calloc(c->ncategories, sizeof *c->work.cat_alerts);
+}
+
+static int category_entry(ld *l, const mview *m, size_t i)
+{
+    hk_config *c = l->c;
+    hk_category_cfg *cat = &c->categories[i];
+    if (want_str(l, m, "id", true, NULL, &cat->id) || want_str(l, m, "name", true, NULL, &cat->name))
+        return -1;
+    if (!is_category_id(cat->id))
+        return fail(l, mv_get(m, "id"),
+                    "'id' in category must be 1 or 2 upper-case letters A-Z (the ticket prefix), got '%s'",
+                    cat->id);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->categories[j].id, cat->id))
+            return fail(l, mv_get(m, "id"), "duplicate category id '%s'", cat->id);
+    cat->weight = 1.0;
+    yaml_node_t *w = mv_given(m, "weight");
+    if (w) {
+        char *end = NULL;
+        double x = 0;
+        if (is_plain(w)) {
+            errno = 0;
+            x = strtod(sv(w), &end);
+        }
+        if (!end || end == sv(w) || *end || errno || !isfinite(x) || x <= 0)
+            return fail(l, w, "'weight' in category must be a number > 0, got %s%s%s",
+                        w->type == YAML_SCALAR_NODE ? "'" : "",
+                        w->type == YAML_SCALAR_NODE ? sv(w) : node_kind(w),
+                        w->type == YAML_SCALAR_NODE ? "'" : "");
+        cat->weight = x;
+    }
+    /* load alerts (core/posts.c): off unless set */
+    hk_category_alert_cfg *al = &c->work.cat_alerts[i];
+    if (want_int(l, m, "alert_wait_min", false, 0, 0, 24 * 60, &al->alert_wait_min) ||
+        want_int(l, m, "alert_length", false, 0, 0, 100000, &al->alert_length))
+        return -1;
     return 0;
 }
 
 static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
     static const char *const keys[] = { "id", "name", "weight", "alert_wait_min", "alert_length", NULL };
+    static const list_spec spec = { "categories", true, "category", keys, category_alloc, category_entry };
+    return load_list(l, root, n, &spec);
+}
+
+static void token_alloc(hk_config *c, size_t n)
+{
+    c->ntokens = n;
+    c->tokens = hk_calloc(c->ntokens, sizeof *c->tokens);
+}
+
+static int token_entry(ld *l, const mview *m, size_t i)
+{
     hk_config *c = l->c;
-    yaml_node_t *list;
-    if (top_list(l, root, n, "categories", true, "category", &list))
+    hk_token_cfg *t = &c->tokens[i];
+    char *role = NULL;
+    if (want_str(l, m, "token", true, NULL, &t->token) || want_str(l, m, "role", true, NULL, &role))
         return -1;
-    c->ncategories = seq_len(list);
-    c->categories = hk_calloc(c->ncategories, sizeof *c->categories);
-    c->work.cat_alerts = hk_calloc(c->ncategories, sizeof *c->work.cat_alerts);
-    for (size_t i = 0; i < c->ncategories; i++) {
-        hk_category_cfg *cat = &c->categories[i];
-        mview m;
-        if (mv_open(l, &m, seq_item(l, list, i), "category", keys) ||
-            want_str(l, &m, "id", true, NULL, &cat->id) || want_str(l, &m, "name", true, NULL, &cat->name))
-            return -1;
-        if (!is_category_id(cat->id))
-            return fail(l, mv_get(&m, "id"),
-                        "'id' in category must be 1 or 2 upper-case letters A-Z (the ticket prefix), got '%s'",
-                        cat->id);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->categories[j].id, cat->id))
-                return fail(l, mv_get(&m, "id"), "duplicate category id '%s'", cat->id);
-        cat->weight = 1.0;
-        yaml_node_t *w = mv_given(&m, "weight");
-        if (w) {
-            char *end = NULL;
-            double x = 0;
-            if (is_plain(w)) {
-                errno = 0;
-                x = strtod(sv(w), &end);
-            }
-            if (!end || end == sv(w) || *end || errno || !isfinite(x) || x <= 0)
-                return fail(l, w, "'weight' in category must be a number > 0, got %s%s%s",
-                            w->type == YAML_SCALAR_NODE ? "'" : "",
-                            w->type == YAML_SCALAR_NODE ? sv(w) : node_kind(w),
-                            w->type == YAML_SCALAR_NODE ? "'" : "");
-            cat->weight = x;
-        }
-        /* load alerts (core/posts.c): off unless set */
-        hk_category_alert_cfg *al = &c->work.cat_alerts[i];
-        if (want_int(l, &m, "alert_wait_min", false, 0, 0, 24 * 60, &al->alert_wait_min) ||
-            want_int(l, &m, "alert_length", false, 0, 0, 100000, &al->alert_length))
-            return -1;
-    }
+    t->role = hk_role_parse(role);
+    free(role);
+    if (!t->role)
+        return fail(l, mv_get(m, "role"),
+                    "'role' in token must be one of kiosk, display, staff, security, admin, got '%s'",
+                    sv(mv_get(m, "role")));
+    const char *why;
+    if (token_check_format(t->token, &why) < 0) return fail(l, mv_get(m, "token"), "%s", why);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->tokens[j].token, t->token))
+            return fail(l, mv_get(m, "token"), "duplicate token (the same secret is listed twice)");
+    if (want_str(l, m, "staff", false, NULL, &t->staff))
+        return -1;
+    if (t->role == HK_ROLE_STAFF && !t->staff)
+        return fail(l, m->node, "token with role staff needs 'staff' (the id of a staff member)");
+    if (t->role != HK_ROLE_STAFF && t->staff)
+        return fail(l, mv_get(m, "staff"), "'staff' in token applies to role staff only, not %s",
+                    hk_role_name(t->role));
+    if (t->staff && !hk_config_staff(c, t->staff))
+        return fail(l, mv_get(m, "staff"), "token names unknown staff id '%s' (not in staff)", t->staff);
     return 0;
 }
 
 static int load_tokens(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
     static const char *const keys[] = { "token", "role", "staff", NULL };
-    hk_config *c = l->c;
-    yaml_node_t *list;
-    if (top_list(l, root, n, "tokens", true, "token", &list))
-        return -1;
-    c->ntokens = seq_len(list);
-    c->tokens = hk_calloc(c->ntokens, sizeof *c->tokens);
-    for (size_t i = 0; i < c->ntokens; i++) {
-        hk_token_cfg *t = &c->tokens[i];
-        mview m;
-        char *role = NULL;
-        if (mv_open(l, &m, seq_item(l, list, i), "token", keys) ||
-            want_str(l, &m, "token", true, NULL, &t->token) || want_str(l, &m, "role", true, NULL, &role))
-            return -1;
-        t->role = hk_role_parse(role);
-        free(role);
-        if (!t->role)
-            return fail(l, mv_get(&m, "role"),
-                        "'role' in token must be one of kiosk, display, staff, security, admin, got '%s'",
-                        sv(mv_get(&m, "role")));
-        const char *why;
-        if (token_check_format(t->token, &why) < 0) return fail(l, mv_get(&m, "token"), "%s", why);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->tokens[j].token, t->token))
-                return fail(l, mv_get(&m, "token"), "duplicate token (the same secret is listed twice)");
-        if (want_str(l, &m, "staff", false, NULL, &t->staff))
-            return -1;
-        if (t->role == HK_ROLE_STAFF && !t->staff)
-            return fail(l, m.node, "token with role staff needs 'staff' (the id of a staff member)");
-        if (t->role != HK_ROLE_STAFF && t->staff)
-            return fail(l, mv_get(&m, "staff"), "'staff' in token applies to role staff only, not %s",
-                        hk_role_name(t->role));
-        if (t->staff && !hk_config_staff(c, t->staff))
-            return fail(l, mv_get(&m, "staff"), "token names unknown staff id '%s' (not in staff)", t->staff);
-    }
-    return 0;
+    static const list_spec spec = { "tokens", true, "token", keys, token_alloc, token_entry };
+    return load_list(l, root, n, &spec);
 }
 
 /* windows[i].posts: {a: STAFF, b: STAFF} (AB posts, core/posts.c). A staff member is post A of
@@ -806,42 +841,45 @@ static int load_window_posts(ld *l, const mview *wm, size_t i)
     return 0;
 }
 
+static void window_alloc(hk_config *c, size_t n)
+{
+    c->nwindows = n;
+    c->windows = hk_calloc(c->nwindows, sizeof *c->windows);
+    c->work.posts = hk_calloc(c->nwindows, sizeof *c->work.posts);
+}
+
+static int window_entry(ld *l, const mview *m, size_t i)
+{
+    hk_config *c = l->c;
+    hk_window_cfg *w = &c->windows[i];
+    if (want_int(l, m, "id", true, 0, 1, INT_MAX, &w->id))
+        return -1;
+    for (size_t j = 0; j < i; j++)
+        if (c->windows[j].id == w->id)
+            return fail(l, mv_get(m, "id"), "duplicate window id %d", w->id);
+    if (want_str(l, m, "name", true, NULL, &w->name) ||
+        want_strlist(l, m, "categories", true, false, &w->categories, &w->ncategories) ||
+        want_str(l, m, "zone", false, "hall", &w->zone))
+        return -1;
+    for (size_t k = 0; k < w->ncategories; k++) {
+        if (!hk_config_category(c, w->categories[k]))
+            return fail(l, strlist_node(l, m, "categories", k),
+                        "window %d names unknown category '%s'", w->id, w->categories[k]);
+        for (size_t j = 0; j < k; j++)
+            if (!strcmp(w->categories[j], w->categories[k]))
+                return fail(l, strlist_node(l, m, "categories", k),
+                            "window %d lists category '%s' twice", w->id, w->categories[k]);
+    }
+    if (load_window_posts(l, m, i))
+        return -1;
+    return 0;
+}
+
 static int load_windows(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
     static const char *const keys[] = { "id", "name", "categories", "zone", "posts", NULL };
-    hk_config *c = l->c;
-    yaml_node_t *list;
-    if (top_list(l, root, n, "windows", true, "window", &list))
-        return -1;
-    c->nwindows = seq_len(list);
-    c->windows = hk_calloc(c->nwindows, sizeof *c->windows);
-    c->work.posts = hk_calloc(c->nwindows, sizeof *c->work.posts);
-    for (size_t i = 0; i < c->nwindows; i++) {
-        hk_window_cfg *w = &c->windows[i];
-        mview m;
-        if (mv_open(l, &m, seq_item(l, list, i), "window", keys) ||
-            want_int(l, &m, "id", true, 0, 1, INT_MAX, &w->id))
-            return -1;
-        for (size_t j = 0; j < i; j++)
-            if (c->windows[j].id == w->id)
-                return fail(l, mv_get(&m, "id"), "duplicate window id %d", w->id);
-        if (want_str(l, &m, "name", true, NULL, &w->name) ||
-            want_strlist(l, &m, "categories", true, false, &w->categories, &w->ncategories) ||
-            want_str(l, &m, "zone", false, "hall", &w->zone))
-            return -1;
-        for (size_t k = 0; k < w->ncategories; k++) {
-            if (!hk_config_category(c, w->categories[k]))
-                return fail(l, strlist_node(l, &m, "categories", k),
-                            "window %d names unknown category '%s'", w->id, w->categories[k]);
-            for (size_t j = 0; j < k; j++)
-                if (!strcmp(w->categories[j], w->categories[k]))
-                    return fail(l, strlist_node(l, &m, "categories", k),
-                                "window %d lists category '%s' twice", w->id, w->categories[k]);
-        }
-        if (load_window_posts(l, &m, i))
-            return -1;
-    }
-    return 0;
+    static const list_spec spec = { "windows", true, "window", keys, window_alloc, window_entry };
+    return load_list(l, root, n, &spec);
 }
 
 static const hk_gpio_line_cfg *gpio_line(const hk_config *c, const char *name)
@@ -1369,43 +1407,44 @@ static int cases_want_fraction(ld *l, const mview *m, const char *key, double lo
     return 0;
 }
 
+static void matter_alloc(hk_config *c, size_t n)
+{
+    c->nmatters = n;
+    c->matters = hk_calloc(c->nmatters, sizeof *c->matters);
+}
+
+static int matter_entry(ld *l, const mview *m, size_t i)
+{
+    hk_config *c = l->c;
+    hk_matter_cfg *mt = &c->matters[i];
+    if (want_str(l, m, "id", true, NULL, &mt->id))
+        return -1;
+    if (!is_ident(mt->id, 32))
+        return fail(l, mv_get(m, "id"), "'id' in matter must be 1 to 32 of A-Z a-z 0-9 _ -, got '%s'", mt->id);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->matters[j].id, mt->id))
+            return fail(l, mv_get(m, "id"), "duplicate matter id '%s'", mt->id);
+    if (want_str(l, m, "name", true, NULL, &mt->name) ||
+        want_str(l, m, "category", true, NULL, &mt->category) ||
+        want_int(l, m, "promised_days", true, 0, 1, 365, &mt->promised_days) ||
+        want_int(l, m, "legal_days", false, 0, 1, 3650, &mt->legal_days))
+        return -1;
+    if (strlen(mt->name) > 120)
+        return fail(l, mv_get(m, "name"), "'name' in matter is longer than 120 bytes");
+    if (!hk_config_category(c, mt->category))
+        return fail(l, mv_get(m, "category"), "matter '%s' names unknown category '%s'", mt->id, mt->category);
+    if (mt->legal_days && mt->legal_days < mt->promised_days)
+        return fail(l, mv_get(m, "legal_days"),
+                    "matter '%s': legal_days (%d) must not be shorter than promised_days (%d)", mt->id,
+                    mt->legal_days, mt->promised_days);
+    return 0;
+}
+
 static int load_matters(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
     static const char *const keys[] = { "id", "name", "category", "promised_days", "legal_days", NULL };
-    hk_config *c = l->c;
-    yaml_node_t *list;
-    if (top_list(l, root, n, "matters", false, "matter", &list))
-        return -1;
-    if (!list)
-        return 0;
-    c->nmatters = seq_len(list);
-    c->matters = hk_calloc(c->nmatters, sizeof *c->matters);
-    for (size_t i = 0; i < c->nmatters; i++) {
-        hk_matter_cfg *mt = &c->matters[i];
-        mview m;
-        if (mv_open(l, &m, seq_item(l, list, i), "matter", keys) ||
-            want_str(l, &m, "id", true, NULL, &mt->id))
-            return -1;
-        if (!is_ident(mt->id, 32))
-            return fail(l, mv_get(&m, "id"), "'id' in matter must be 1 to 32 of A-Z a-z 0-9 _ -, got '%s'", mt->id);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->matters[j].id, mt->id))
-                return fail(l, mv_get(&m, "id"), "duplicate matter id '%s'", mt->id);
-        if (want_str(l, &m, "name", true, NULL, &mt->name) ||
-            want_str(l, &m, "category", true, NULL, &mt->category) ||
-            want_int(l, &m, "promised_days", true, 0, 1, 365, &mt->promised_days) ||
-            want_int(l, &m, "legal_days", false, 0, 1, 3650, &mt->legal_days))
-            return -1;
-        if (strlen(mt->name) > 120)
-            return fail(l, mv_get(&m, "name"), "'name' in matter is longer than 120 bytes");
-        if (!hk_config_category(c, mt->category))
-            return fail(l, mv_get(&m, "category"), "matter '%s' names unknown category '%s'", mt->id, mt->category);
-        if (mt->legal_days && mt->legal_days < mt->promised_days)
-            return fail(l, mv_get(&m, "legal_days"),
-                        "matter '%s': legal_days (%d) must not be shorter than promised_days (%d)", mt->id,
-                        mt->legal_days, mt->promised_days);
-    }
-    return 0;
+    static const list_spec spec = { "matters", false, "matter", keys, matter_alloc, matter_entry };
+    return load_list(l, root, n, &spec);
 }
 
 static int load_supervision(ld *l, yaml_node_t *n)
