@@ -412,6 +412,35 @@ static bool is_listen(const char *s)
     return port >= 1 && port <= 65535;
 }
 
+/* "A.B.C.D:PORT", "[v6]:PORT" or "localhost:PORT" (a sentinel, the printer): no names to resolve,
+ * a slow DNS must never stall the hall. */
+static bool is_addr_port(const char *s)
+{
+    if (!is_listen(s))
+        return false;
+    size_t hostlen = (size_t)(strrchr(s, ':') - s);
+    if (s[0] == '[')
+        return strspn(s + 1, "0123456789abcdefABCDEF:.") == hostlen - 2;
+    if (hostlen == 9 && !strncmp(s, "localhost", 9))
+        return true;
+    int parts = 0, val = -1;
+    for (size_t i = 0; i <= hostlen; i++) {
+        if (i == hostlen || s[i] == '.') {
+            if (val < 0 || val > 255)
+                return false;
+            parts++;
+            val = -1;
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            val = (val < 0 ? 0 : val * 10) + (s[i] - '0');
+            if (val > 255)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return parts == 4;
+}
+
 static bool is_redis_url(const char *s)
 {
     return (!strncmp(s, "redis://", 8) && s[8]) || (!strncmp(s, "unix://", 7) && s[7] == '/');
@@ -484,20 +513,6 @@ static int load_http(ld *l, yaml_node_t *n)
     return 0;
 }
 
-/* A sentinel's "HOST:PORT": HOST an IPv4 address, an IPv6 address in brackets, or localhost (no
- * names: a slow DNS must never stall the hall; the store checks the address itself at start). */
-static bool is_sentinel_addr(const char *s)
-{
-    if (!is_listen(s))
-        return false;
-    size_t hostlen = (size_t)(strrchr(s, ':') - s);
-    if (s[0] == '[')
-        return strspn(s + 1, "0123456789abcdefABCDEF:.") == hostlen - 2;
-    if (hostlen == 9 && !strncmp(s, "localhost", 9))
-        return true;
-    return strspn(s, "0123456789.") == hostlen;
-}
-
 /* Either url (one server) or sentinels + master (+ db): a Redis Sentinel set-up, whose current
  * master the store asks the sentinels for (docs/redis.md). */
 static int load_redis(ld *l, yaml_node_t *n)
@@ -550,7 +565,7 @@ static int load_redis(ld *l, yaml_node_t *n)
     if (c->nredis_sentinels == 0)
         return fail(l, mv_get(&m, "sentinels"), "'sentinels' in redis must list at least one HOST:PORT");
     for (size_t i = 0; i < c->nredis_sentinels; i++) {
-        if (!is_sentinel_addr(c->redis_sentinels[i]))
+        if (!is_addr_port(c->redis_sentinels[i]))
             return fail(l, strlist_node(l, &m, "sentinels", i),
                         "'sentinels' in redis must be HOST:PORT with HOST an IP address or localhost and a "
                         "port from 1 to 65535, got '%s'",
@@ -1529,34 +1544,6 @@ static int load_mobile(ld *l, yaml_node_t *n)
     return 0;
 }
 
-/* "A.B.C.D:PORT", "[v6]:PORT" or "localhost:PORT": no names to resolve, a slow DNS must not stall
- * a ticket. */
-static bool is_printer_addr(const char *s)
-{
-    if (!is_listen(s))
-        return false;
-    size_t hostlen = (size_t)(strrchr(s, ':') - s);
-    if (s[0] == '[')
-        return strspn(s + 1, "0123456789abcdefABCDEF:.") == hostlen - 2;
-    if (hostlen == 9 && !strncmp(s, "localhost", 9))
-        return true;
-    int parts = 0, val = -1;
-    for (size_t i = 0; i <= hostlen; i++) {
-        if (i == hostlen || s[i] == '.') {
-            if (val < 0 || val > 255)
-                return false;
-            parts++;
-            val = -1;
-        } else if (s[i] >= '0' && s[i] <= '9') {
-            val = (val < 0 ? 0 : val * 10) + (s[i] - '0');
-            if (val > 255)
-                return false;
-        } else {
-            return false;
-        }
-    }
-    return parts == 4;
-}
 
 /* printer: {device: PATH | tcp: "HOST:PORT", width_mm: 58|80, timeout_ms} (docs/printer.md). */
 static int load_printer(ld *l, yaml_node_t *n)
@@ -1576,7 +1563,7 @@ static int load_printer(ld *l, yaml_node_t *n)
     if (p->width_mm != 58 && p->width_mm != 80)
         return fail(l, mv_get(&m, "width_mm"), "'width_mm' in printer must be 58 or 80 (the paper width), got %d",
                     p->width_mm);
-    if (p->tcp && !is_printer_addr(p->tcp))
+    if (p->tcp && !is_addr_port(p->tcp))
         return fail(l, mv_get(&m, "tcp"),
                     "'tcp' in printer must be IPv4:PORT, [IPv6]:PORT or localhost:PORT (no host names), got '%s'",
                     p->tcp);
