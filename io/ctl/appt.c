@@ -17,7 +17,7 @@
 #include "core/codec/codec.h"
 #include "wsclient.h"
 
-/* exit statuses, the same numbers as CTL_CLIENT_* (io/ctl_client.h) */
+/* exit statuses, the same numbers as CTL_CLIENT_* (io/ctl/client.h) */
 enum { AX_OK = 0, AX_ERR = 1, AX_USAGE = 2, AX_CONN = 3 };
 
 static const char appt_usage[] =

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/report.h"
@@ -94,10 +93,10 @@ static int rx_parse(rx_opts *o, int n, char **a)
 
 typedef struct {
     const rx_opts *o;
-    ctl_client cc;       /* the hall.v1 exchanges (io/ctl_client.c) */
+    ctl_client cc;       /* the hall.v1 exchanges (io/ctl/client.c) */
 } rx_conn;
 
-/* One exchange (io/ctl_client.c); an err reply is printed here. RX_OK with *reply, RX_ERR or
+/* One exchange (io/ctl/client.c); an err reply is printed here. RX_OK with *reply, RX_ERR or
  * RX_CONN (the same numbers as CTL_CLIENT_*). */
 static int rx_request(rx_conn *c, const char *t, const hv *args, hv **reply)
 {
