@@ -22,9 +22,10 @@ static void *alloc_check(void *p, size_t size)
 
 void *hk_malloc(size_t size) { return alloc_check(malloc(size ? size : 1), size); }
 
+/* n of 0 still gives one zeroed element, as the callers' old calloc(n ? n : 1, size) did. */
 void *hk_calloc(size_t n, size_t size)
 {
-    return alloc_check(n && size ? calloc(n, size) : calloc(1, 1), n * size);
+    return alloc_check(calloc(n ? n : 1, size ? size : 1), n * size);
 }
 
 void *hk_realloc(void *p, size_t size) { return alloc_check(realloc(p, size ? size : 1), size); }

@@ -10,7 +10,8 @@
 typedef void (*hk_oom_fn)(size_t size);
 void hk_alloc_set_oom(hk_oom_fn fn);
 
-/* As malloc, calloc, realloc and strdup, but a size of 0 still gives a block, and never NULL. */
+/* As malloc, calloc, realloc and strdup, but a size (or count) of 0 still gives a block, and never
+ * NULL. */
 void *hk_malloc(size_t size);
 void *hk_calloc(size_t n, size_t size);
 void *hk_realloc(void *p, size_t size);
