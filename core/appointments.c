@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "utf8.h"
 #include "checkpoint.h"
 #include "retention.h"
@@ -20,16 +21,9 @@
 
 /* ---- the book ------------------------------------------------------------------------------ */
 
-static void *aalloc(void *p, size_t sz)
-{
-    p = realloc(p, sz ? sz : 1);
-    if (!p) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
-    return p;
-}
-
 hk_appt_book *appt_book_new(void)
 {
-    hk_appt_book *b = aalloc(NULL, sizeof *b);
+    hk_appt_book *b = hk_realloc(NULL, sizeof *b);
     memset(b, 0, sizeof *b);
     strmap_init(&b->by_number);
     return b;
@@ -329,7 +323,7 @@ static int apply_added(hk_hall *h, const hv *ev)
     if (idx < 0) {
         if (b->n == b->cap) {
             b->cap = b->cap ? b->cap * 2 : 64;
-            b->v = aalloc(b->v, b->cap * sizeof *b->v);
+            b->v = hk_realloc(b->v, b->cap * sizeof *b->v);
         }
         idx = (int)b->n++;
         strmap_put(&b->by_number, number, idx);
@@ -590,7 +584,7 @@ void hall_cmd_appointments_list(hk_hall *h, hk_session *s, const hv *req, hk_tim
         return;
     }
     const hk_appt_book *b = h->appts;
-    const hk_appt **sel = aalloc(NULL, (b->n ? b->n : 1) * sizeof *sel);
+    const hk_appt **sel = hk_realloc(NULL, (b->n ? b->n : 1) * sizeof *sel);
     size_t n = 0;
     for (size_t i = 0; i < b->n; i++)
         if (all || b->v[i].day == day) sel[n++] = &b->v[i];
@@ -679,7 +673,7 @@ static void import_err(import_errs *e, long line, const char *fmt, ...)
             size_t need = e->msglen + (size_t)n + 1;
             if (need > e->msgcap) {
                 e->msgcap = need * 2;
-                e->msg = aalloc(e->msg, e->msgcap);
+                e->msg = hk_realloc(e->msg, e->msgcap);
             }
             memcpy(e->msg + e->msglen, row, (size_t)n + 1);
             e->msglen += (size_t)n;
@@ -719,13 +713,13 @@ void hall_cmd_appointment_import(hk_hall *h, hk_session *s, const hv *req, hk_ti
     const hv *csv = hv_get(req, "csv");
     if (!csv || csv->t != HV_STR) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "csv (the CSV text, a string) is required"); return; }
     if (strlen(csv->u.s.p) != csv->u.s.n) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "csv must be text: it contains a NUL byte"); return; }
-    char *text = aalloc(NULL, csv->u.s.n + 1);
+    char *text = hk_realloc(NULL, csv->u.s.n + 1);
     memcpy(text, csv->u.s.p, csv->u.s.n + 1);
     char *p = text;
     if (!strncmp(p, "\xEF\xBB\xBF", 3)) p += 3;   /* the byte-order mark spreadsheet programs write */
 
     import_errs e = {.errors = hv_arr()};
-    e.msg = aalloc(NULL, 1);
+    e.msg = hk_realloc(NULL, 1);
     e.msg[0] = 0;
     e.msgcap = 1;
     appt_row *rows = NULL;
@@ -762,7 +756,7 @@ void hall_cmd_appointment_import(hk_hall *h, hk_session *s, const hv *req, hk_ti
             } else {
                 if (nrows == rcap) {
                     rcap = rcap ? rcap * 2 : 64;
-                    rows = aalloc(rows, rcap * sizeof *rows);
+                    rows = hk_realloc(rows, rcap * sizeof *rows);
                 }
                 appt_row *r = &rows[nrows];
                 if (import_row(h, f, nf, ncols, line, now, r, &e)) {
@@ -785,7 +779,7 @@ void hall_cmd_appointment_import(hk_hall *h, hk_session *s, const hv *req, hk_ti
     if (!e.nerrors && nrows == 0) import_err(&e, line, "no appointments: the CSV has only its header");
     if (e.nerrors) {
         size_t cap = e.msglen + 160;
-        char *msg = aalloc(NULL, cap);
+        char *msg = hk_realloc(NULL, cap);
         snprintf(msg, cap, "%zu error%s, nothing imported:%s%s", e.nerrors, e.nerrors == 1 ? "" : "s", e.msg,
                  e.nerrors > APPT_IMPORT_ERRORS_SHOWN ? "\n..." : "");
         hv_free(out->reply);
@@ -852,7 +846,7 @@ int appt_restore(hk_hall *h, const hv *m)
         if (cat < 0) continue;   /* a category the configuration no longer has */
         if (b->n == b->cap) {
             b->cap = b->cap ? b->cap * 2 : 64;
-            b->v = aalloc(b->v, b->cap * sizeof *b->v);
+            b->v = hk_realloc(b->v, b->cap * sizeof *b->v);
         }
         hk_appt *a = &b->v[b->n];
         memset(a, 0, sizeof *a);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 #define CASE_RESULT_MAX 200
 #define CASE_NAME_MAX 60          /* a partner department, the higher level, a missing material */
 #define CASE_LIST_MAX 10          /* partners, missing materials */
@@ -50,8 +52,7 @@ static const char *const case_kinds[] = {"承诺件", "联办件", "上报件"};
 
 hk_cases *cases_new(void)
 {
-    hk_cases *c = calloc(1, sizeof *c);
-    if (!c) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    hk_cases *c = hk_calloc(1, sizeof *c);
     c->next_id = 1;
     c->next_due = INT64_MAX;
     return c;
@@ -256,8 +257,7 @@ static int apply_opened(hk_cases *c, const hv *ev, int64_t at)
     hv_get_int(ev, "day", &day);
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 16;
-        c->v = realloc(c->v, c->cap * sizeof *c->v);
-        if (!c->v) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+        c->v = hk_realloc(c->v, c->cap * sizeof *c->v);
     }
     hk_case *k = &c->v[c->n++];
     memset(k, 0, sizeof *k);
@@ -450,8 +450,7 @@ static int case_cmp(const void *a, const void *b)
 
 static const hk_case **sorted_cases(const hk_cases *c)
 {
-    const hk_case **v = malloc((c->n ? c->n : 1) * sizeof *v);
-    if (!v) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    const hk_case **v = hk_malloc((c->n ? c->n : 1) * sizeof *v);
     for (size_t i = 0; i < c->n; i++) v[i] = &c->v[i];
     qsort(v, c->n, sizeof *v, case_cmp);
     return v;
@@ -720,8 +719,7 @@ int cases_restore(hk_hall *h, const hv *m)
             return -1;
         if (c->n == c->cap) {
             c->cap = c->cap ? c->cap * 2 : 16;
-            c->v = realloc(c->v, c->cap * sizeof *c->v);
-            if (!c->v) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+            c->v = hk_realloc(c->v, c->cap * sizeof *c->v);
         }
         hk_case *k = &c->v[c->n++];
         memset(k, 0, sizeof *k);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 hk_hall *hall_new(const hk_config *cfg)
 {
     hk_hall *h = calloc(1, sizeof *h);
@@ -115,8 +117,7 @@ static int apply_day_closed(hk_hall *h, const hv *ev)
     int64_t opened = 0;
     if (hv_get_int(ev, "opened", &opened) < 0 || opened <= 0) return -1;
     h->open_day = (int32_t)opened;
-    int *remap = malloc((h->q.ntickets ? h->q.ntickets : 1) * sizeof *remap);
-    if (!remap) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    int *remap = hk_malloc((h->q.ntickets ? h->q.ntickets : 1) * sizeof *remap);
     queue_forget_before(&h->q, (int32_t)opened, remap);
     for (size_t i = 0; i < h->nwins; i++)
         if (h->wins[i].current >= 0) h->wins[i].current = remap[h->wins[i].current];
@@ -358,8 +359,7 @@ void hall_emit(hk_hall *h, hk_out *out, hv *ev, int64_t at)
     hall_apply(h, ev);
     if (out->nevents == out->cap) {
         out->cap = out->cap ? out->cap * 2 : 4;
-        out->events = realloc(out->events, out->cap * sizeof *out->events);
-        if (!out->events) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+        out->events = hk_realloc(out->events, out->cap * sizeof *out->events);
     }
     out->events[out->nevents++] = ev;
 }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 /* What one checkpoint event may take, counted as an upper bound of its msgpack size (below the
  * 64 KiB frame limit of web/codec.h, with room for the envelope). */
 #define CP_EVENT_BUDGET (48 * 1024)
@@ -74,7 +76,7 @@ int hall_checkpoint_restore_state(hk_hall *h, const hv *st)
 {
     if (!st || st->t != HV_MAP) return -1;
     hk_hall *f = hall_new(h->cfg);
-    if (!f) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    if (!f) hk_alloc_fail(sizeof *f);
     if (restore_modules(f, st) < 0) {
         hall_free(f);
         return -1;
@@ -124,8 +126,7 @@ static void emit_unapplied(hk_hall *h, hk_out *out, hv *ev, int64_t at)
     hv_set(ev, "at", hv_int(at));
     if (out->nevents == out->cap) {
         out->cap = out->cap ? out->cap * 2 : 4;
-        out->events = realloc(out->events, out->cap * sizeof *out->events);
-        if (!out->events) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+        out->events = hk_realloc(out->events, out->cap * sizeof *out->events);
     }
     out->events[out->nevents++] = ev;
 }

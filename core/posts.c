@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 enum { POST_A = 0, POST_B = 1 };
 
 typedef struct {
@@ -55,13 +57,6 @@ struct hk_posts {
 #define LOAD_CLEAR_PCT 80    /* a load alert clears below 80 % of its threshold: no flapping */
 
 /* ---- small helpers ---------------------------------------------------------------------- */
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 static const hk_window_posts_cfg *win_posts_cfg(const hk_hall *h, size_t i)
 {
@@ -228,7 +223,7 @@ static alert *alert_add(hk_hall *h, int64_t id, const char *kind, int64_t wid, c
     hk_posts *p = h->posts;
     if (p->nalerts == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 8;
-        p->alerts = xrealloc(p->alerts, p->cap * sizeof *p->alerts);
+        p->alerts = hk_realloc(p->alerts, p->cap * sizeof *p->alerts);
     }
     alert *a = &p->alerts[p->nalerts++];
     memset(a, 0, sizeof *a);
@@ -704,8 +699,7 @@ void posts_day_summary(const hk_hall *h, hv *ev)
 {
     day_sum all;
     memset(&all, 0, sizeof all);
-    day_sum *per = calloc(h->cfg->ncategories ? h->cfg->ncategories : 1, sizeof *per);
-    if (!per) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    day_sum *per = hk_calloc(h->cfg->ncategories ? h->cfg->ncategories : 1, sizeof *per);
     for (size_t i = 0; i < h->q.ntickets; i++) {
         const hk_ticket *t = &h->q.tickets[i];
         day_sum_add(&all, t, h->open_day);

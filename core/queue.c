@@ -6,23 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 #define HK_DEFAULT_SERVICE_MS (5 * 60 * 1000)
 /* A category's head ticket gets this many seconds of "virtual wait" so that an empty-looking
  * wait of 0 s still ranks by the window's preference order. */
 #define HK_WAIT_BIAS_S 60.0
 
-static void *qalloc(void *p, size_t sz)
-{
-    p = realloc(p, sz);
-    if (!p) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
-    return p;
-}
-
 static void line_insert(hk_line *l, const hk_queue *q, int idx)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = qalloc(l->v, l->cap * sizeof *l->v);
+        l->v = hk_realloc(l->v, l->cap * sizeof *l->v);
     }
     /* nearly always appended at the end; transfers may land in the middle */
     size_t pos = l->n;
@@ -49,8 +44,7 @@ void queue_init(hk_queue *q, const hk_config *cfg)
     memset(q, 0, sizeof *q);
     q->cfg = cfg;
     strmap_init(&q->by_code);
-    q->cats = calloc(cfg->ncategories ? cfg->ncategories : 1, sizeof *q->cats);
-    if (!q->cats) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    q->cats = hk_calloc(cfg->ncategories ? cfg->ncategories : 1, sizeof *q->cats);
     for (size_t i = 0; i < cfg->ncategories; i++) q->cats[i].next_number = 1;
     q->next_order = 1;
 }
@@ -112,7 +106,7 @@ static int ticket_append(hk_queue *q, const char *code)
 {
     if (q->ntickets == q->cap) {
         q->cap = q->cap ? q->cap * 2 : 256;
-        q->tickets = qalloc(q->tickets, q->cap * sizeof *q->tickets);
+        q->tickets = hk_realloc(q->tickets, q->cap * sizeof *q->tickets);
     }
     int idx = (int)q->ntickets++;
     hk_ticket *t = &q->tickets[idx];
@@ -314,7 +308,7 @@ size_t queue_forget_before(hk_queue *q, int32_t day, int *remap)
     /* the table shrinks to what is left, so a busy day's peak is given back */
     size_t cap = kept < 256 ? 256 : kept;
     if (cap < q->cap) {
-        q->tickets = qalloc(q->tickets, cap * sizeof *q->tickets);
+        q->tickets = hk_realloc(q->tickets, cap * sizeof *q->tickets);
         q->cap = cap;
     }
     for (size_t c = 0; c < q->cfg->ncategories; c++) {
@@ -453,7 +447,7 @@ int queue_restore(hk_queue *q, const hv *m, int **remap, size_t *nremap)
     q->next_order = (uint64_t)next_order;
     for (size_t i = 0; i < cats->u.a.n; i++)
         if (restore_cat(q, cats->u.a.v[i]) < 0) return -1;
-    *remap = qalloc(NULL, (tickets->u.a.n ? tickets->u.a.n : 1) * sizeof **remap);
+    *remap = hk_realloc(NULL, (tickets->u.a.n ? tickets->u.a.n : 1) * sizeof **remap);
     *nremap = tickets->u.a.n;
     for (size_t i = 0; i < tickets->u.a.n; i++) {
         int idx = restore_ticket(q, tickets->u.a.v[i]);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 #define FOLLOWUPS_LIST_DEFAULT 200   /* rows of a followups.list page unless `limit` says otherwise */
 
 /* Who served a finished ticket, until it is rated (rating.invited). */
@@ -64,8 +66,7 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap) return p;
     *cap = *cap ? *cap * 2 : 16;
-    p = realloc(p, *cap * size);
-    if (!p) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    p = hk_realloc(p, *cap * size);
     return p;
 }
 
@@ -73,8 +74,7 @@ static void copy_str(char *dst, size_t size, const char *src) { snprintf(dst, si
 
 hk_ratings *ratings_new(const hk_config *cfg)
 {
-    hk_ratings *r = calloc(1, sizeof *r);
-    if (!r) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    hk_ratings *r = hk_calloc(1, sizeof *r);
     r->cfg = cfg;
     r->next_followup = 1;
     return r;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "strmap.h"
 #include "days.h"
 
@@ -17,26 +18,11 @@
 
 typedef struct { int64_t *v; size_t n, cap; } i64vec;
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
-    return q;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = xrealloc(NULL, n + 1);
-    memcpy(d, s, n + 1);
-    return d;
-}
-
 static void vec_push(i64vec *a, int64_t x)
 {
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 16;
-        a->v = xrealloc(a->v, a->cap * sizeof *a->v);
+        a->v = hk_realloc(a->v, a->cap * sizeof *a->v);
     }
     a->v[a->n++] = x;
 }
@@ -157,11 +143,11 @@ static rdim *dim_get(rdims *d, const char *id)
         if (!strcmp(d->v[i].id, id)) return &d->v[i];
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 8;
-        d->v = xrealloc(d->v, d->cap * sizeof *d->v);
+        d->v = hk_realloc(d->v, d->cap * sizeof *d->v);
     }
     rdim *x = &d->v[d->n++];
     memset(x, 0, sizeof *x);
-    x->id = xstrdup(id);
+    x->id = hk_strdup(id);
     return x;
 }
 
@@ -179,15 +165,15 @@ static void dim_name(rdim *x, const char *name)
 {
     if (!x || !name || !*name) return;
     free(x->name);
-    x->name = xstrdup(name);
+    x->name = hk_strdup(name);
 }
 
 void report_set_hall(report *r, const char *id, const char *name)
 {
     free(r->hall_id);
     free(r->hall_name);
-    r->hall_id = id ? xstrdup(id) : NULL;
-    r->hall_name = name ? xstrdup(name) : NULL;
+    r->hall_id = id ? hk_strdup(id) : NULL;
+    r->hall_name = name ? hk_strdup(name) : NULL;
 }
 
 void report_name_category(report *r, const char *id, const char *name) { dim_name(dim_get(&r->cats, id), name); }
@@ -210,7 +196,7 @@ static rticket *ticket_new(report *r, const char *code)
     if (!t) {
         if (r->ntickets == r->captickets) {
             r->captickets = r->captickets ? r->captickets * 2 : 64;
-            r->tickets = xrealloc(r->tickets, r->captickets * sizeof *r->tickets);
+            r->tickets = hk_realloc(r->tickets, r->captickets * sizeof *r->tickets);
         }
         strmap_put(&r->codes, code, (int)r->ntickets);
         t = &r->tickets[r->ntickets++];
@@ -296,7 +282,7 @@ static rattr *item_attr(report *r, const char *kind, const char *id, bool create
     if (!create) return NULL;
     if (r->nattrs == r->capattrs) {
         r->capattrs = r->capattrs ? r->capattrs * 2 : 32;
-        r->attrs = xrealloc(r->attrs, r->capattrs * sizeof *r->attrs);
+        r->attrs = hk_realloc(r->attrs, r->capattrs * sizeof *r->attrs);
     }
     strmap_put(&r->items, key, (int)r->nattrs);
     rattr *a = &r->attrs[r->nattrs++];
@@ -514,7 +500,7 @@ static timing timing_of(const i64vec *v)
     timing t = {0};
     t.n = v->n;
     if (!v->n) return t;
-    int64_t *s = xrealloc(NULL, v->n * sizeof *s);
+    int64_t *s = hk_realloc(NULL, v->n * sizeof *s);
     memcpy(s, v->v, v->n * sizeof *s);
     qsort(s, v->n, sizeof *s, cmp_i64);
     int64_t sum = 0;
@@ -597,7 +583,7 @@ static int cmp_id(const void *a, const void *b)
 
 static rdim **dims_sorted(const rdims *d, int (*cmp)(const void *, const void *))
 {
-    rdim **v = xrealloc(NULL, (d->n ? d->n : 1) * sizeof *v);
+    rdim **v = hk_realloc(NULL, (d->n ? d->n : 1) * sizeof *v);
     for (size_t i = 0; i < d->n; i++) v[i] = &d->v[i];
     if (cmp) qsort(v, d->n, sizeof *v, cmp);
     return v;
@@ -659,7 +645,7 @@ static void sb_add(sbuf *b, const char *s, size_t n)
 {
     if (b->n + n + 1 > b->cap) {
         while (b->n + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 4096;
-        b->p = xrealloc(b->p, b->cap);
+        b->p = hk_realloc(b->p, b->cap);
     }
     memcpy(b->p + b->n, s, n);
     b->n += n;
@@ -678,7 +664,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n < sizeof tmp) { sb_add(b, tmp, (size_t)n); return; }
-    char *big = xrealloc(NULL, (size_t)n + 1);
+    char *big = hk_realloc(NULL, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 static uint64_t strmap_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;      /* FNV-1a */
@@ -27,9 +29,8 @@ void strmap_free(strmap *m)
 static void strmap_grow(strmap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 64;
-    char **keys = calloc(ncap, sizeof *keys);
-    int *vals = calloc(ncap, sizeof *vals);
-    if (!keys || !vals) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    char **keys = hk_calloc(ncap, sizeof *keys);
+    int *vals = hk_calloc(ncap, sizeof *vals);
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
         size_t j = strmap_hash(m->keys[i]) & (ncap - 1);
@@ -52,8 +53,7 @@ void strmap_put(strmap *m, const char *key, int val)
         if (!strcmp(m->keys[j], key)) { m->vals[j] = val; return; }
         j = (j + 1) & (m->cap - 1);
     }
-    m->keys[j] = strdup(key);
-    if (!m->keys[j]) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    m->keys[j] = hk_strdup(key);
     m->vals[j] = val;
     m->n++;
 }

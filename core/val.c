@@ -7,23 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
-    return p;
-}
-
-static void *xrealloc(void *p, size_t sz)
-{
-    p = realloc(p, sz);
-    if (!p) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
-    return p;
-}
+#include "alloc.h"
 
 static hv *hv_new(hv_type t)
 {
-    hv *v = xcalloc(1, sizeof *v);
+    hv *v = hk_calloc(1, sizeof *v);
     v->t = t;
     return v;
 }
@@ -38,7 +26,7 @@ hv *hv_map(void) { return hv_new(HV_MAP); }
 hv *hv_strn(const char *p, size_t n)
 {
     hv *v = hv_new(HV_STR);
-    v->u.s.p = xcalloc(n + 1, 1);
+    v->u.s.p = hk_calloc(n + 1, 1);
     if (n) memcpy(v->u.s.p, p, n);
     v->u.s.n = n;
     return v;
@@ -91,7 +79,7 @@ hv *hv_push(hv *arr, hv *v)
 {
     if (arr->u.a.n == arr->u.a.cap) {
         arr->u.a.cap = arr->u.a.cap ? arr->u.a.cap * 2 : 4;
-        arr->u.a.v = xrealloc(arr->u.a.v, arr->u.a.cap * sizeof *arr->u.a.v);
+        arr->u.a.v = hk_realloc(arr->u.a.v, arr->u.a.cap * sizeof *arr->u.a.v);
     }
     arr->u.a.v[arr->u.a.n++] = v;
     return arr;
@@ -113,9 +101,9 @@ hv *hv_setn(hv *map, const char *key, size_t klen, hv *v)
     if (p) { hv_free(p->val); p->val = v; return map; }
     if (map->u.m.n == map->u.m.cap) {
         map->u.m.cap = map->u.m.cap ? map->u.m.cap * 2 : 8;
-        map->u.m.v = xrealloc(map->u.m.v, map->u.m.cap * sizeof *map->u.m.v);
+        map->u.m.v = hk_realloc(map->u.m.v, map->u.m.cap * sizeof *map->u.m.v);
     }
-    char *k = xcalloc(klen + 1, 1);
+    char *k = hk_calloc(klen + 1, 1);
     memcpy(k, key, klen);
     map->u.m.v[map->u.m.n].key = k;
     map->u.m.v[map->u.m.n].val = v;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+
 /* ---- validation ---------------------------------------------------------------------------- */
 
 /* What one format byte announces: a scalar followed by `skip` payload bytes, or a container
@@ -131,8 +133,7 @@ static int codec_key_cmp(const void *a, const void *b)
 static void codec_map_adopt(hv *m, hv_pair *pairs, size_t n)
 {
     if (n > 1) {
-        hv_pair **idx = malloc(n * sizeof *idx);
-        if (!idx) abort();   /* as val.c: out of memory is not survivable */
+        hv_pair **idx = hk_malloc(n * sizeof *idx);
         for (size_t i = 0; i < n; i++) idx[i] = &pairs[i];
         qsort(idx, n, sizeof *idx, codec_key_cmp);
         for (size_t i = 0; i < n;) {
@@ -164,8 +165,7 @@ static int codec_map_to_hv(const msgpack_object_map *om, hv **out)
 {
     hv *m = hv_map();
     if (om->size == 0) { *out = m; return CODEC_OK; }
-    hv_pair *pairs = calloc(om->size, sizeof *pairs);
-    if (!pairs) abort();
+    hv_pair *pairs = hk_calloc(om->size, sizeof *pairs);
     for (uint32_t i = 0; i < om->size; i++) {
         const msgpack_object *k = &om->ptr[i].key;
         const char *kp = NULL;   /* msgpack-c may give NULL for a zero-length string */
@@ -183,8 +183,7 @@ static int codec_map_to_hv(const msgpack_object_map *om, hv **out)
             hv_free(m);
             return rc;
         }
-        pairs[i].key = malloc(kn + 1);
-        if (!pairs[i].key) abort();
+        pairs[i].key = hk_malloc(kn + 1);
         if (kn) memcpy(pairs[i].key, kp, kn);
         pairs[i].key[kn] = '\0';
         pairs[i].val = v;
@@ -211,8 +210,7 @@ static int codec_obj_to_hv(const msgpack_object *o, hv **out)
     case MSGPACK_OBJECT_ARRAY: {
         hv *a = hv_arr();
         if (o->via.array.size) {
-            a->u.a.v = malloc(o->via.array.size * sizeof *a->u.a.v);   /* exact size, no regrowth */
-            if (!a->u.a.v) abort();
+            a->u.a.v = hk_malloc(o->via.array.size * sizeof *a->u.a.v);   /* exact size, no regrowth */
             a->u.a.cap = o->via.array.size;
         }
         for (uint32_t i = 0; i < o->via.array.size; i++) {

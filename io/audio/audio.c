@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/speaker.h"
+#include "core/json.h"
+#include "io/base/clock.h"
 
 /* Clip ids given to the scheduler: the two generated sounds, cached speech, announcements. */
 #define ID_TONE 1
@@ -105,13 +106,6 @@ struct audio {
     void (*close_cb)(void *);
     void *close_arg;
 };
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void kick(audio *a);
 
@@ -251,7 +245,7 @@ static item *item_new(audio *a, int priority, uint32_t zones, const char *text)
     it->id = a->next_id++;
     it->priority = priority;
     it->zones = zones;
-    it->asked_ms = wall_ms();
+    it->asked_ms = hk_clock_now().ms;
     it->next = a->items;
     a->items = it;
     return it;
@@ -409,7 +403,7 @@ static int compose(audio *a, item *it)
         const char *name = p->clip == PIECE_CHIME ? "(chime)" : a->clips[p->clip].text;
         memcpy(it->pcm + at, src->pcm, src->n * sizeof *src->pcm);
         char js[HK_AUDIO_TEXT_MAX * 2];
-        audio_json_str(js, sizeof js, name);
+        json_str(js, sizeof js, name, strlen(name));
         size_t need = strlen(js) + 64;
         if (pn + need + 2 > plen) {
             plen = (pn + need + 2) * 2;
@@ -731,7 +725,7 @@ static void seg_handle(audio *a, size_t zi, const speaker_seg *g)
         if (it) {
             z->cur = it;
             z->ann = (audio_ann){ .text = it->text, .zone = z->id, .priority = speaker_priority_name(it->priority),
-                                  .started_at_ms = it->asked_ms, .first_sample_at_ms = wall_ms(),
+                                  .started_at_ms = it->asked_ms, .first_sample_at_ms = hk_clock_now().ms,
                                   .parts_json = it->parts };
             if (z->sink)
                 sink_result(a, z, z->sink->ops->begin(z->sink, &z->ann, err, sizeof err), err, true);
@@ -744,7 +738,7 @@ static void seg_handle(audio *a, size_t zi, const speaker_seg *g)
     if (g->flags & SPEAKER_SEG_LAST) {
         item *it = item_find(a, g->owner);
         if (it && z->cur == it && !(g->flags & SPEAKER_SEG_DROPPED)) {
-            z->ann.ended_at_ms = wall_ms();
+            z->ann.ended_at_ms = hk_clock_now().ms;
             z->ann.truncated = (g->flags & SPEAKER_SEG_TRUNCATED) != 0;
             if (z->sink)
                 sink_result(a, z, z->sink->ops->end(z->sink, &z->ann, err, sizeof err), err, false);
@@ -1012,7 +1006,7 @@ void audio_close(audio *a, void (*cb)(void *arg), void *arg)
         zone *z = &a->zones[zi];
         if (z->cur && z->sink) {
             char err[256];
-            z->ann.ended_at_ms = wall_ms();
+            z->ann.ended_at_ms = hk_clock_now().ms;
             z->ann.truncated = true;
             z->sink->ops->end(z->sink, &z->ann, err, sizeof err);
         }

@@ -89,8 +89,6 @@ int audio_synth(const char *data_dir, const char *voice, const char *text, audio
 int audio_wav_parse(const uint8_t *data, size_t len, audio_pcm *out);
 void audio_wav_header(uint8_t hdr[44], size_t nsamples);
 void audio_pcm_free(audio_pcm *p);
-/* s as a JSON string literal (quotes included) into out; the length it needs. */
-size_t audio_json_str(char *out, size_t len, const char *s);
 
 /* ---- sinks (io/audio_sink_*.c), used by io/audio.c ---- */
 typedef struct {

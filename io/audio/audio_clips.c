@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "io/base/fs.h"
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -32,31 +34,6 @@ static int pcm_alloc(audio_pcm *p, size_t n)
     p->pcm = calloc(n ? n : 1, sizeof *p->pcm);
     p->n = p->pcm ? n : 0;
     return p->pcm ? 0 : -1;
-}
-
-size_t audio_json_str(char *out, size_t len, const char *s)
-{
-    size_t n = 0;
-#define PUT(c) do { if (n + 1 < len) out[n] = (c); n++; } while (0)
-    PUT('"');
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            PUT('\\');
-            PUT((char)*p);
-        } else if (*p < 0x20) {
-            char u[8];
-            snprintf(u, sizeof u, "\\u%04x", *p);
-            for (int i = 0; u[i]; i++)
-                PUT(u[i]);
-        } else {
-            PUT((char)*p);
-        }
-    }
-    PUT('"');
-#undef PUT
-    if (len)
-        out[n < len ? n : len - 1] = 0;
-    return n;
 }
 
 /* ---- generated sounds ---- */
@@ -308,7 +285,7 @@ int audio_synth(const char *data_dir, const char *voice, const char *text, audio
     if (load_wav(path, out)) {
         char dir[4096];
         cache_dir(data_dir, dir, sizeof dir);
-        if (mkdir(dir, 0755) && errno != EEXIST) {
+        if (hk_mkdirs(dir, 0755)) {
             snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
             return -1;
         }

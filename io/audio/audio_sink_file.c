@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/json.h"
+#include "io/base/fs.h"
+
 typedef struct {
     audio_sink base;
     char *dir, *zone;
@@ -20,36 +23,11 @@ typedef struct {
     unsigned seq;
 } file_sink;
 
-/* mkdir -p */
-static int make_dirs(const char *dir)
+static void put_json_str(FILE *f, const char *s)
 {
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-        return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(p, 0755) && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    char buf[1024];
-    size_t need = audio_json_str(buf, sizeof buf, s);
-    if (need < sizeof buf) {
-        fputs(buf, f);
-        return;
-    }
-    char *big = malloc(need + 1);
-    if (big)
-        audio_json_str(big, need + 1, s);
-    fputs(big ? big : "\"\"", f);
-    free(big);
+    char *j = json_str_dup(s ? s : "", s ? strlen(s) : 0);
+    fputs(j, f);
+    free(j);
 }
 
 static int file_begin(audio_sink *sk, const audio_ann *ann, char *err, size_t errlen)
@@ -61,7 +39,7 @@ static int file_begin(audio_sink *sk, const audio_ann *ann, char *err, size_t er
     }
     s->samples = 0;
     s->name[0] = 0;
-    if (make_dirs(s->dir)) {
+    if (hk_mkdirs(s->dir, 0755)) {
         snprintf(err, errlen, "audio zone %s: cannot create %s: %s", s->zone, s->dir, strerror(errno));
         return -1;
     }
@@ -135,13 +113,13 @@ static int file_end(audio_sink *sk, const audio_ann *ann, char *err, size_t errl
         return -1;
     }
     fputs("{\"file\":", f);
-    json_str(f, s->name);
+    put_json_str(f, s->name);
     fputs(",\"text\":", f);
-    json_str(f, ann->text);
+    put_json_str(f, ann->text);
     fputs(",\"zone\":", f);
-    json_str(f, ann->zone);
+    put_json_str(f, ann->zone);
     fputs(",\"priority\":", f);
-    json_str(f, ann->priority);
+    put_json_str(f, ann->priority);
     fprintf(f, ",\"started_at_ms\":%" PRId64 ",\"first_sample_at_ms\":%" PRId64 ",\"ended_at_ms\":%" PRId64
                ",\"truncated\":%s,\"samples\":%zu,\"rate\":%d",
             ann->started_at_ms, ann->first_sample_at_ms, ann->ended_at_ms, ann->truncated ? "true" : "false",

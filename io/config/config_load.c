@@ -13,6 +13,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/alloc.h"
+
 #define CONFIG_MAX_BYTES (4u << 20)   /* a hall's config is a few KiB; refuse anything absurd */
 #define MV_MAX_KEYS 32   /* the most keys of one mapping: the root has 11 of the contract + the workflow sections */
 
@@ -105,24 +107,6 @@ static int fail(ld *l, const yaml_node_t *at, const char *fmt, ...)
 }
 
 /* Out of memory while reading a config at start-up leaves nothing sensible to do. */
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fputs("hallkeeper: out of memory loading the configuration\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xcalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
 /* ---- node access ---- */
 
 static yaml_node_t *node_at(ld *l, int index)
@@ -251,7 +235,7 @@ static int scalar_string(ld *l, const mview *m, const char *key, yaml_node_t *v,
         return fail(l, v, "'%s' in %s must not contain NUL characters", key, m->what);
     if (!*sv(v))
         return fail(l, v, "'%s' in %s must not be empty", key, m->what);
-    *out = xstrdup(sv(v));
+    *out = hk_strdup(sv(v));
     return 0;
 }
 
@@ -261,10 +245,10 @@ static int want_str(ld *l, const mview *m, const char *key, bool required, const
     yaml_node_t *v = mv_get(m, key);
     if (!v)
         return required ? fail(l, m->node, "missing required key '%s' in %s", key, m->what)
-                        : (*out = def ? xstrdup(def) : NULL, 0);
+                        : (*out = def ? hk_strdup(def) : NULL, 0);
     if (is_null(v))
         return required ? fail(l, v, "'%s' in %s must not be empty", key, m->what)
-                        : (*out = def ? xstrdup(def) : NULL, 0);
+                        : (*out = def ? hk_strdup(def) : NULL, 0);
     return scalar_string(l, m, key, v, out);
 }
 
@@ -344,7 +328,7 @@ static int want_strlist(ld *l, const mview *m, const char *key, bool required, b
 {
     yaml_node_t *v = mv_given(m, key);
     if (v && scalar_ok && v->type == YAML_SCALAR_NODE) {
-        *out = xcalloc(1, sizeof **out);
+        *out = hk_calloc(1, sizeof **out);
         *nout = 1;
         return scalar_string(l, m, key, v, &(*out)[0]);
     }
@@ -355,7 +339,7 @@ static int want_strlist(ld *l, const mview *m, const char *key, bool required, b
     size_t n = seq_len(v);
     if (n == 0 && required)
         return fail(l, v, "'%s' in %s must list at least one entry", key, m->what);
-    *out = xcalloc(n, sizeof **out);
+    *out = hk_calloc(n, sizeof **out);
     *nout = n;
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *it = seq_item(l, v, i);
@@ -428,6 +412,35 @@ static bool is_listen(const char *s)
     return port >= 1 && port <= 65535;
 }
 
+/* "A.B.C.D:PORT", "[v6]:PORT" or "localhost:PORT" (a sentinel, the printer): no names to resolve,
+ * a slow DNS must never stall the hall. */
+static bool is_addr_port(const char *s)
+{
+    if (!is_listen(s))
+        return false;
+    size_t hostlen = (size_t)(strrchr(s, ':') - s);
+    if (s[0] == '[')
+        return strspn(s + 1, "0123456789abcdefABCDEF:.") == hostlen - 2;
+    if (hostlen == 9 && !strncmp(s, "localhost", 9))
+        return true;
+    int parts = 0, val = -1;
+    for (size_t i = 0; i <= hostlen; i++) {
+        if (i == hostlen || s[i] == '.') {
+            if (val < 0 || val > 255)
+                return false;
+            parts++;
+            val = -1;
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            val = (val < 0 ? 0 : val * 10) + (s[i] - '0');
+            if (val > 255)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return parts == 4;
+}
+
 static bool is_redis_url(const char *s)
 {
     return (!strncmp(s, "redis://", 8) && s[8]) || (!strncmp(s, "unix://", 7) && s[7] == '/');
@@ -479,7 +492,7 @@ static int load_http(ld *l, yaml_node_t *n)
     hk_config *c = l->c;
     mview m;
     if (!n || is_null(n)) {
-        c->listen = xstrdup("0.0.0.0:8080");
+        c->listen = hk_strdup("0.0.0.0:8080");
         c->rate_per_connection = HK_DEFAULT_RATE_PER_CONNECTION;
         c->rate_per_token = HK_DEFAULT_RATE_PER_TOKEN;
         return 0;
@@ -498,20 +511,6 @@ static int load_http(ld *l, yaml_node_t *n)
         return fail(l, mv_get(&m, c->tls_cert ? "tls_cert" : "tls_key"),
                     "'tls_cert' and 'tls_key' in http must be given together");
     return 0;
-}
-
-/* A sentinel's "HOST:PORT": HOST an IPv4 address, an IPv6 address in brackets, or localhost (no
- * names: a slow DNS must never stall the hall; the store checks the address itself at start). */
-static bool is_sentinel_addr(const char *s)
-{
-    if (!is_listen(s))
-        return false;
-    size_t hostlen = (size_t)(strrchr(s, ':') - s);
-    if (s[0] == '[')
-        return strspn(s + 1, "0123456789abcdefABCDEF:.") == hostlen - 2;
-    if (hostlen == 9 && !strncmp(s, "localhost", 9))
-        return true;
-    return strspn(s, "0123456789.") == hostlen;
 }
 
 /* Either url (one server) or sentinels + master (+ db): a Redis Sentinel set-up, whose current
@@ -566,7 +565,7 @@ static int load_redis(ld *l, yaml_node_t *n)
     if (c->nredis_sentinels == 0)
         return fail(l, mv_get(&m, "sentinels"), "'sentinels' in redis must list at least one HOST:PORT");
     for (size_t i = 0; i < c->nredis_sentinels; i++) {
-        if (!is_sentinel_addr(c->redis_sentinels[i]))
+        if (!is_addr_port(c->redis_sentinels[i]))
             return fail(l, strlist_node(l, &m, "sentinels", i),
                         "'sentinels' in redis must be HOST:PORT with HOST an IP address or localhost and a "
                         "port from 1 to 65535, got '%s'",
@@ -650,7 +649,7 @@ static int load_hours(ld *l, yaml_node_t *n)
         return fail(l, n, "'hours' must list at least one entry (leave it out to stay open at all hours)");
     c->hours_set = true;
     c->nhours = seq_len(n);
-    c->hours = xcalloc(c->nhours, sizeof *c->hours);
+    c->hours = hk_calloc(c->nhours, sizeof *c->hours);
     for (size_t i = 0; i < c->nhours; i++)
         if (load_hours_entry(l, seq_item(l, n, i), &c->hours[i]))
             return -1;
@@ -676,118 +675,153 @@ static int top_list(ld *l, yaml_node_t *root, yaml_node_t *n, const char *key, b
     return 0;
 }
 
-static int load_staff(ld *l, yaml_node_t *root, yaml_node_t *n)
+/* A top-level list of maps (staff, categories, tokens, windows, matters): the list is checked,
+ * the config's arrays sized for it, and each entry opened with its keys and loaded in order. */
+typedef struct {
+    const char *key;                        /* "categories" */
+    bool required;
+    const char *entry;                      /* "category", for messages */
+    const char *const *keys;                /* what an entry may hold */
+    void (*alloc)(hk_config *c, size_t n);  /* sizes the config's arrays for n entries */
+    int (*load)(ld *l, const mview *m, size_t i);   /* entry i, opened */
+} list_spec;
+
+static int load_list(ld *l, yaml_node_t *root, yaml_node_t *n, const list_spec *ls)
 {
-    static const char *const keys[] = { "id", "name", "title", "photo", NULL };
-    hk_config *c = l->c;
     yaml_node_t *list;
-    if (top_list(l, root, n, "staff", false, "staff", &list))
+    if (top_list(l, root, n, ls->key, ls->required, ls->entry, &list))
         return -1;
     if (!list)
         return 0;
-    c->nstaff = seq_len(list);
-    c->staff = xcalloc(c->nstaff, sizeof *c->staff);
-    for (size_t i = 0; i < c->nstaff; i++) {
-        hk_staff_cfg *s = &c->staff[i];
+    size_t count = seq_len(list);
+    ls->alloc(l->c, count);
+    for (size_t i = 0; i < count; i++) {
         mview m;
-        if (mv_open(l, &m, seq_item(l, list, i), "staff", keys) ||
-            want_str(l, &m, "id", true, NULL, &s->id) || want_str(l, &m, "name", true, NULL, &s->name) ||
-            want_str(l, &m, "title", false, NULL, &s->title) ||
-            want_str(l, &m, "photo", false, NULL, &s->photo))
+        if (mv_open(l, &m, seq_item(l, list, i), ls->entry, ls->keys) || ls->load(l, &m, i))
             return -1;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->staff[j].id, s->id))
-                return fail(l, mv_get(&m, "id"), "duplicate staff id '%s'", s->id);
     }
+    return 0;
+}
+
+static void staff_alloc(hk_config *c, size_t n)
+{
+    c->nstaff = n;
+    c->staff = hk_calloc(c->nstaff, sizeof *c->staff);
+}
+
+static int staff_entry(ld *l, const mview *m, size_t i)
+{
+    hk_config *c = l->c;
+    hk_staff_cfg *s = &c->staff[i];
+    if (want_str(l, m, "id", true, NULL, &s->id) || want_str(l, m, "name", true, NULL, &s->name) ||
+        want_str(l, m, "title", false, NULL, &s->title) ||
+        want_str(l, m, "photo", false, NULL, &s->photo))
+        return -1;
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->staff[j].id, s->id))
+            return fail(l, mv_get(m, "id"), "duplicate staff id '%s'", s->id);
+    return 0;
+}
+
+static int load_staff(ld *l, yaml_node_t *root, yaml_node_t *n)
+{
+    static const char *const keys[] = { "id", "name", "title", "photo", NULL };
+    static const list_spec spec = { "staff", false, "staff", keys, staff_alloc, staff_entry };
+    return load_list(l, root, n, &spec);
+}
+
+static void category_alloc(hk_config *c, size_t n)
+{
+    c->ncategories = n;
+    c->categories = hk_calloc(c->ncategories, sizeof *c->categories);
+    c->work.cat_alerts = hk_calloc(c->ncategories, sizeof *c->work.cat_alerts);
+}
+
+static int category_entry(ld *l, const mview *m, size_t i)
+{
+    hk_config *c = l->c;
+    hk_category_cfg *cat = &c->categories[i];
+    if (want_str(l, m, "id", true, NULL, &cat->id) || want_str(l, m, "name", true, NULL, &cat->name))
+        return -1;
+    if (!is_category_id(cat->id))
+        return fail(l, mv_get(m, "id"),
+                    "'id' in category must be 1 or 2 upper-case letters A-Z (the ticket prefix), got '%s'",
+                    cat->id);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->categories[j].id, cat->id))
+            return fail(l, mv_get(m, "id"), "duplicate category id '%s'", cat->id);
+    cat->weight = 1.0;
+    yaml_node_t *w = mv_given(m, "weight");
+    if (w) {
+        char *end = NULL;
+        double x = 0;
+        if (is_plain(w)) {
+            errno = 0;
+            x = strtod(sv(w), &end);
+        }
+        if (!end || end == sv(w) || *end || errno || !isfinite(x) || x <= 0)
+            return fail(l, w, "'weight' in category must be a number > 0, got %s%s%s",
+                        w->type == YAML_SCALAR_NODE ? "'" : "",
+                        w->type == YAML_SCALAR_NODE ? sv(w) : node_kind(w),
+                        w->type == YAML_SCALAR_NODE ? "'" : "");
+        cat->weight = x;
+    }
+    /* load alerts (core/posts.c): off unless set */
+    hk_category_alert_cfg *al = &c->work.cat_alerts[i];
+    if (want_int(l, m, "alert_wait_min", false, 0, 0, 24 * 60, &al->alert_wait_min) ||
+        want_int(l, m, "alert_length", false, 0, 0, 100000, &al->alert_length))
+        return -1;
     return 0;
 }
 
 static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
     static const char *const keys[] = { "id", "name", "weight", "alert_wait_min", "alert_length", NULL };
+    static const list_spec spec = { "categories", true, "category", keys, category_alloc, category_entry };
+    return load_list(l, root, n, &spec);
+}
+
+static void token_alloc(hk_config *c, size_t n)
+{
+    c->ntokens = n;
+    c->tokens = hk_calloc(c->ntokens, sizeof *c->tokens);
+}
+
+static int token_entry(ld *l, const mview *m, size_t i)
+{
     hk_config *c = l->c;
-    yaml_node_t *list;
-    if (top_list(l, root, n, "categories", true, "category", &list))
+    hk_token_cfg *t = &c->tokens[i];
+    char *role = NULL;
+    if (want_str(l, m, "token", true, NULL, &t->token) || want_str(l, m, "role", true, NULL, &role))
         return -1;
-    c->ncategories = seq_len(list);
-    c->categories = xcalloc(c->ncategories, sizeof *c->categories);
-    c->work.cat_alerts = xcalloc(c->ncategories, sizeof *c->work.cat_alerts);
-    for (size_t i = 0; i < c->ncategories; i++) {
-        hk_category_cfg *cat = &c->categories[i];
-        mview m;
-        if (mv_open(l, &m, seq_item(l, list, i), "category", keys) ||
-            want_str(l, &m, "id", true, NULL, &cat->id) || want_str(l, &m, "name", true, NULL, &cat->name))
-            return -1;
-        if (!is_category_id(cat->id))
-            return fail(l, mv_get(&m, "id"),
-                        "'id' in category must be 1 or 2 upper-case letters A-Z (the ticket prefix), got '%s'",
-                        cat->id);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->categories[j].id, cat->id))
-                return fail(l, mv_get(&m, "id"), "duplicate category id '%s'", cat->id);
-        cat->weight = 1.0;
-        yaml_node_t *w = mv_given(&m, "weight");
-        if (w) {
-            char *end = NULL;
-            double x = 0;
-            if (is_plain(w)) {
-                errno = 0;
-                x = strtod(sv(w), &end);
-            }
-            if (!end || end == sv(w) || *end || errno || !isfinite(x) || x <= 0)
-                return fail(l, w, "'weight' in category must be a number > 0, got %s%s%s",
-                            w->type == YAML_SCALAR_NODE ? "'" : "",
-                            w->type == YAML_SCALAR_NODE ? sv(w) : node_kind(w),
-                            w->type == YAML_SCALAR_NODE ? "'" : "");
-            cat->weight = x;
-        }
-        /* load alerts (core/posts.c): off unless set */
-        hk_category_alert_cfg *al = &c->work.cat_alerts[i];
-        if (want_int(l, &m, "alert_wait_min", false, 0, 0, 24 * 60, &al->alert_wait_min) ||
-            want_int(l, &m, "alert_length", false, 0, 0, 100000, &al->alert_length))
-            return -1;
-    }
+    t->role = hk_role_parse(role);
+    free(role);
+    if (!t->role)
+        return fail(l, mv_get(m, "role"),
+                    "'role' in token must be one of kiosk, display, staff, security, admin, got '%s'",
+                    sv(mv_get(m, "role")));
+    const char *why;
+    if (token_check_format(t->token, &why) < 0) return fail(l, mv_get(m, "token"), "%s", why);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->tokens[j].token, t->token))
+            return fail(l, mv_get(m, "token"), "duplicate token (the same secret is listed twice)");
+    if (want_str(l, m, "staff", false, NULL, &t->staff))
+        return -1;
+    if (t->role == HK_ROLE_STAFF && !t->staff)
+        return fail(l, m->node, "token with role staff needs 'staff' (the id of a staff member)");
+    if (t->role != HK_ROLE_STAFF && t->staff)
+        return fail(l, mv_get(m, "staff"), "'staff' in token applies to role staff only, not %s",
+                    hk_role_name(t->role));
+    if (t->staff && !hk_config_staff(c, t->staff))
+        return fail(l, mv_get(m, "staff"), "token names unknown staff id '%s' (not in staff)", t->staff);
     return 0;
 }
 
 static int load_tokens(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
     static const char *const keys[] = { "token", "role", "staff", NULL };
-    hk_config *c = l->c;
-    yaml_node_t *list;
-    if (top_list(l, root, n, "tokens", true, "token", &list))
-        return -1;
-    c->ntokens = seq_len(list);
-    c->tokens = xcalloc(c->ntokens, sizeof *c->tokens);
-    for (size_t i = 0; i < c->ntokens; i++) {
-        hk_token_cfg *t = &c->tokens[i];
-        mview m;
-        char *role = NULL;
-        if (mv_open(l, &m, seq_item(l, list, i), "token", keys) ||
-            want_str(l, &m, "token", true, NULL, &t->token) || want_str(l, &m, "role", true, NULL, &role))
-            return -1;
-        t->role = hk_role_parse(role);
-        free(role);
-        if (!t->role)
-            return fail(l, mv_get(&m, "role"),
-                        "'role' in token must be one of kiosk, display, staff, security, admin, got '%s'",
-                        sv(mv_get(&m, "role")));
-        const char *why;
-        if (token_check_format(t->token, &why) < 0) return fail(l, mv_get(&m, "token"), "%s", why);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->tokens[j].token, t->token))
-                return fail(l, mv_get(&m, "token"), "duplicate token (the same secret is listed twice)");
-        if (want_str(l, &m, "staff", false, NULL, &t->staff))
-            return -1;
-        if (t->role == HK_ROLE_STAFF && !t->staff)
-            return fail(l, m.node, "token with role staff needs 'staff' (the id of a staff member)");
-        if (t->role != HK_ROLE_STAFF && t->staff)
-            return fail(l, mv_get(&m, "staff"), "'staff' in token applies to role staff only, not %s",
-                        hk_role_name(t->role));
-        if (t->staff && !hk_config_staff(c, t->staff))
-            return fail(l, mv_get(&m, "staff"), "token names unknown staff id '%s' (not in staff)", t->staff);
-    }
-    return 0;
+    static const list_spec spec = { "tokens", true, "token", keys, token_alloc, token_entry };
+    return load_list(l, root, n, &spec);
 }
 
 /* windows[i].posts: {a: STAFF, b: STAFF} (AB posts, core/posts.c). A staff member is post A of
@@ -822,42 +856,45 @@ static int load_window_posts(ld *l, const mview *wm, size_t i)
     return 0;
 }
 
+static void window_alloc(hk_config *c, size_t n)
+{
+    c->nwindows = n;
+    c->windows = hk_calloc(c->nwindows, sizeof *c->windows);
+    c->work.posts = hk_calloc(c->nwindows, sizeof *c->work.posts);
+}
+
+static int window_entry(ld *l, const mview *m, size_t i)
+{
+    hk_config *c = l->c;
+    hk_window_cfg *w = &c->windows[i];
+    if (want_int(l, m, "id", true, 0, 1, INT_MAX, &w->id))
+        return -1;
+    for (size_t j = 0; j < i; j++)
+        if (c->windows[j].id == w->id)
+            return fail(l, mv_get(m, "id"), "duplicate window id %d", w->id);
+    if (want_str(l, m, "name", true, NULL, &w->name) ||
+        want_strlist(l, m, "categories", true, false, &w->categories, &w->ncategories) ||
+        want_str(l, m, "zone", false, "hall", &w->zone))
+        return -1;
+    for (size_t k = 0; k < w->ncategories; k++) {
+        if (!hk_config_category(c, w->categories[k]))
+            return fail(l, strlist_node(l, m, "categories", k),
+                        "window %d names unknown category '%s'", w->id, w->categories[k]);
+        for (size_t j = 0; j < k; j++)
+            if (!strcmp(w->categories[j], w->categories[k]))
+                return fail(l, strlist_node(l, m, "categories", k),
+                            "window %d lists category '%s' twice", w->id, w->categories[k]);
+    }
+    if (load_window_posts(l, m, i))
+        return -1;
+    return 0;
+}
+
 static int load_windows(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
     static const char *const keys[] = { "id", "name", "categories", "zone", "posts", NULL };
-    hk_config *c = l->c;
-    yaml_node_t *list;
-    if (top_list(l, root, n, "windows", true, "window", &list))
-        return -1;
-    c->nwindows = seq_len(list);
-    c->windows = xcalloc(c->nwindows, sizeof *c->windows);
-    c->work.posts = xcalloc(c->nwindows, sizeof *c->work.posts);
-    for (size_t i = 0; i < c->nwindows; i++) {
-        hk_window_cfg *w = &c->windows[i];
-        mview m;
-        if (mv_open(l, &m, seq_item(l, list, i), "window", keys) ||
-            want_int(l, &m, "id", true, 0, 1, INT_MAX, &w->id))
-            return -1;
-        for (size_t j = 0; j < i; j++)
-            if (c->windows[j].id == w->id)
-                return fail(l, mv_get(&m, "id"), "duplicate window id %d", w->id);
-        if (want_str(l, &m, "name", true, NULL, &w->name) ||
-            want_strlist(l, &m, "categories", true, false, &w->categories, &w->ncategories) ||
-            want_str(l, &m, "zone", false, "hall", &w->zone))
-            return -1;
-        for (size_t k = 0; k < w->ncategories; k++) {
-            if (!hk_config_category(c, w->categories[k]))
-                return fail(l, strlist_node(l, &m, "categories", k),
-                            "window %d names unknown category '%s'", w->id, w->categories[k]);
-            for (size_t j = 0; j < k; j++)
-                if (!strcmp(w->categories[j], w->categories[k]))
-                    return fail(l, strlist_node(l, &m, "categories", k),
-                                "window %d lists category '%s' twice", w->id, w->categories[k]);
-        }
-        if (load_window_posts(l, &m, i))
-            return -1;
-    }
-    return 0;
+    static const list_spec spec = { "windows", true, "window", keys, window_alloc, window_entry };
+    return load_list(l, root, n, &spec);
 }
 
 static const hk_gpio_line_cfg *gpio_line(const hk_config *c, const char *name)
@@ -929,7 +966,7 @@ static int load_gpio(ld *l, yaml_node_t *n)
     hk_config *c = l->c;
     mview m;
     if (!n || is_null(n)) {
-        c->gpio_backend = xstrdup("sim");
+        c->gpio_backend = hk_strdup("sim");
         return 0;
     }
     if (mv_open(l, &m, n, "gpio", keys) || want_str(l, &m, "backend", false, "sim", &c->gpio_backend))
@@ -942,7 +979,7 @@ static int load_gpio(ld *l, yaml_node_t *n)
     if (!list)
         return rc;
     c->ngpio_lines = seq_len(list);
-    c->gpio_lines = xcalloc(c->ngpio_lines, sizeof *c->gpio_lines);
+    c->gpio_lines = hk_calloc(c->ngpio_lines, sizeof *c->gpio_lines);
     for (size_t i = 0; i < c->ngpio_lines; i++)
         if (load_gpio_line(l, seq_item(l, list, i), i))
             return -1;
@@ -1075,8 +1112,8 @@ static int load_audio(ld *l, yaml_node_t *n)
         return fail(l, mv_get(&m, "voice"), "'voice' in audio must name at least one voice");
     if (a->nvoices == 0) {
         free(a->voices);
-        a->voices = xcalloc(1, sizeof *a->voices);
-        a->voices[0] = xstrdup("cmn");
+        a->voices = hk_calloc(1, sizeof *a->voices);
+        a->voices[0] = hk_strdup("cmn");
         a->nvoices = 1;
     }
     if (m.keys == none)
@@ -1260,7 +1297,7 @@ static int load_playbook(ld *l, yaml_node_t *n, size_t i)
     if (tl) {
         static const char *const tkeys[] = { "gpio", "value", NULL };
         p->ntriggers = seq_len(tl);
-        p->triggers = xcalloc(p->ntriggers, sizeof *p->triggers);
+        p->triggers = hk_calloc(p->ntriggers, sizeof *p->triggers);
         for (size_t k = 0; k < p->ntriggers; k++) {
             hk_trigger_cfg *t = &p->triggers[k];
             mview tm;
@@ -1298,7 +1335,7 @@ static int load_playbook(ld *l, yaml_node_t *n, size_t i)
         return -1;
     if (sl) {
         p->nsteps = seq_len(sl);
-        p->steps = xcalloc(p->nsteps, sizeof *p->steps);
+        p->steps = hk_calloc(p->nsteps, sizeof *p->steps);
         for (size_t k = 0; k < p->nsteps; k++)
             if (load_step(l, seq_item(l, sl, k), &p->steps[k]))
                 return -1;
@@ -1320,7 +1357,7 @@ static int load_emergency(ld *l, yaml_node_t *n)
     if (!list)
         return rc;
     c->nplaybooks = seq_len(list);
-    c->playbooks = xcalloc(c->nplaybooks, sizeof *c->playbooks);
+    c->playbooks = hk_calloc(c->nplaybooks, sizeof *c->playbooks);
     for (size_t i = 0; i < c->nplaybooks; i++)
         if (load_playbook(l, seq_item(l, list, i), i))
             return -1;
@@ -1419,43 +1456,44 @@ static int cases_want_fraction(ld *l, const mview *m, const char *key, double lo
     return 0;
 }
 
+static void matter_alloc(hk_config *c, size_t n)
+{
+    c->nmatters = n;
+    c->matters = hk_calloc(c->nmatters, sizeof *c->matters);
+}
+
+static int matter_entry(ld *l, const mview *m, size_t i)
+{
+    hk_config *c = l->c;
+    hk_matter_cfg *mt = &c->matters[i];
+    if (want_str(l, m, "id", true, NULL, &mt->id))
+        return -1;
+    if (!is_ident(mt->id, 32))
+        return fail(l, mv_get(m, "id"), "'id' in matter must be 1 to 32 of A-Z a-z 0-9 _ -, got '%s'", mt->id);
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->matters[j].id, mt->id))
+            return fail(l, mv_get(m, "id"), "duplicate matter id '%s'", mt->id);
+    if (want_str(l, m, "name", true, NULL, &mt->name) ||
+        want_str(l, m, "category", true, NULL, &mt->category) ||
+        want_int(l, m, "promised_days", true, 0, 1, 365, &mt->promised_days) ||
+        want_int(l, m, "legal_days", false, 0, 1, 3650, &mt->legal_days))
+        return -1;
+    if (strlen(mt->name) > 120)
+        return fail(l, mv_get(m, "name"), "'name' in matter is longer than 120 bytes");
+    if (!hk_config_category(c, mt->category))
+        return fail(l, mv_get(m, "category"), "matter '%s' names unknown category '%s'", mt->id, mt->category);
+    if (mt->legal_days && mt->legal_days < mt->promised_days)
+        return fail(l, mv_get(m, "legal_days"),
+                    "matter '%s': legal_days (%d) must not be shorter than promised_days (%d)", mt->id,
+                    mt->legal_days, mt->promised_days);
+    return 0;
+}
+
 static int load_matters(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
     static const char *const keys[] = { "id", "name", "category", "promised_days", "legal_days", NULL };
-    hk_config *c = l->c;
-    yaml_node_t *list;
-    if (top_list(l, root, n, "matters", false, "matter", &list))
-        return -1;
-    if (!list)
-        return 0;
-    c->nmatters = seq_len(list);
-    c->matters = xcalloc(c->nmatters, sizeof *c->matters);
-    for (size_t i = 0; i < c->nmatters; i++) {
-        hk_matter_cfg *mt = &c->matters[i];
-        mview m;
-        if (mv_open(l, &m, seq_item(l, list, i), "matter", keys) ||
-            want_str(l, &m, "id", true, NULL, &mt->id))
-            return -1;
-        if (!is_ident(mt->id, 32))
-            return fail(l, mv_get(&m, "id"), "'id' in matter must be 1 to 32 of A-Z a-z 0-9 _ -, got '%s'", mt->id);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->matters[j].id, mt->id))
-                return fail(l, mv_get(&m, "id"), "duplicate matter id '%s'", mt->id);
-        if (want_str(l, &m, "name", true, NULL, &mt->name) ||
-            want_str(l, &m, "category", true, NULL, &mt->category) ||
-            want_int(l, &m, "promised_days", true, 0, 1, 365, &mt->promised_days) ||
-            want_int(l, &m, "legal_days", false, 0, 1, 3650, &mt->legal_days))
-            return -1;
-        if (strlen(mt->name) > 120)
-            return fail(l, mv_get(&m, "name"), "'name' in matter is longer than 120 bytes");
-        if (!hk_config_category(c, mt->category))
-            return fail(l, mv_get(&m, "category"), "matter '%s' names unknown category '%s'", mt->id, mt->category);
-        if (mt->legal_days && mt->legal_days < mt->promised_days)
-            return fail(l, mv_get(&m, "legal_days"),
-                        "matter '%s': legal_days (%d) must not be shorter than promised_days (%d)", mt->id,
-                        mt->legal_days, mt->promised_days);
-    }
-    return 0;
+    static const list_spec spec = { "matters", false, "matter", keys, matter_alloc, matter_entry };
+    return load_list(l, root, n, &spec);
 }
 
 static int load_supervision(ld *l, yaml_node_t *n)
@@ -1540,34 +1578,6 @@ static int load_mobile(ld *l, yaml_node_t *n)
     return 0;
 }
 
-/* "A.B.C.D:PORT", "[v6]:PORT" or "localhost:PORT": no names to resolve, a slow DNS must not stall
- * a ticket. */
-static bool is_printer_addr(const char *s)
-{
-    if (!is_listen(s))
-        return false;
-    size_t hostlen = (size_t)(strrchr(s, ':') - s);
-    if (s[0] == '[')
-        return strspn(s + 1, "0123456789abcdefABCDEF:.") == hostlen - 2;
-    if (hostlen == 9 && !strncmp(s, "localhost", 9))
-        return true;
-    int parts = 0, val = -1;
-    for (size_t i = 0; i <= hostlen; i++) {
-        if (i == hostlen || s[i] == '.') {
-            if (val < 0 || val > 255)
-                return false;
-            parts++;
-            val = -1;
-        } else if (s[i] >= '0' && s[i] <= '9') {
-            val = (val < 0 ? 0 : val * 10) + (s[i] - '0');
-            if (val > 255)
-                return false;
-        } else {
-            return false;
-        }
-    }
-    return parts == 4;
-}
 
 /* printer: {device: PATH | tcp: "HOST:PORT", width_mm: 58|80, timeout_ms} (docs/printer.md). */
 static int load_printer(ld *l, yaml_node_t *n)
@@ -1587,7 +1597,7 @@ static int load_printer(ld *l, yaml_node_t *n)
     if (p->width_mm != 58 && p->width_mm != 80)
         return fail(l, mv_get(&m, "width_mm"), "'width_mm' in printer must be 58 or 80 (the paper width), got %d",
                     p->width_mm);
-    if (p->tcp && !is_printer_addr(p->tcp))
+    if (p->tcp && !is_addr_port(p->tcp))
         return fail(l, mv_get(&m, "tcp"),
                     "'tcp' in printer must be IPv4:PORT, [IPv6]:PORT or localhost:PORT (no host names), got '%s'",
                     p->tcp);
@@ -1619,15 +1629,12 @@ static int load_ups(ld *l, yaml_node_t *n)
         if (gpio_line(c, lines[k]))
             return fail(l, n, "ups: the input '%s' comes from the UPS; remove the GPIO line of that name "
                               "(a GPIO contact is the alternative to ups:, not both)", lines[k]);
-    hk_gpio_line_cfg *g = realloc(c->gpio_lines, (c->ngpio_lines + 2) * sizeof *g);
-    if (!g)
-        return fail(l, n, "out of memory");
-    c->gpio_lines = g;
+    c->gpio_lines = hk_realloc(c->gpio_lines, (c->ngpio_lines + 2) * sizeof *c->gpio_lines);
     for (size_t k = 0; k < 2; k++) {
         hk_gpio_line_cfg *x = &c->gpio_lines[c->ngpio_lines++];
         memset(x, 0, sizeof *x);
-        x->name = xstrdup(lines[k]);
-        x->chip = xstrdup("ups");
+        x->name = hk_strdup(lines[k]);
+        x->chip = hk_strdup("ups");
         x->offset = (int)k;
         x->dir = HK_GPIO_IN;
         x->external = true;
@@ -1688,7 +1695,7 @@ static int apply_env(ld *l)
         return -1;
     }
     free(l->c->redis_url);
-    l->c->redis_url = xstrdup(url);
+    l->c->redis_url = hk_strdup(url);
     return 0;
 }
 

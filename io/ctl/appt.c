@@ -12,11 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/val.h"
 #include "core/codec/codec.h"
 #include "wsclient.h"
 
-/* exit statuses, the same numbers as CTL_CLIENT_* (io/ctl_client.h) */
+/* exit statuses, the same numbers as CTL_CLIENT_* (io/ctl/client.h) */
 enum { AX_OK = 0, AX_ERR = 1, AX_USAGE = 2, AX_CONN = 3 };
 
 static const char appt_usage[] =
@@ -64,8 +65,7 @@ static int read_csv(const char *path, char **out)
 {
     FILE *f = fopen(path, "rb");
     if (!f) { fprintf(stderr, "hallctl: %s: cannot open: %s\n", path, strerror(errno)); return AX_USAGE; }
-    char *buf = malloc(HALLCTL_APPT_CSV_MAX + 2);
-    if (!buf) abort();
+    char *buf = hk_malloc(HALLCTL_APPT_CSV_MAX + 2);
     size_t n = fread(buf, 1, HALLCTL_APPT_CSV_MAX + 1, f);
     bool failed = ferror(f);
     fclose(f);

@@ -20,6 +20,8 @@
 #include "core/utf8.h"
 #include "core/val.h"
 #include "core/codec/codec.h"
+#include "io/store/redis_url.h"
+#include "json.h"
 
 #define CITY_GROUP_DEFAULT "city"
 #define CITY_CONSUMER_DEFAULT "hallctl"
@@ -41,10 +43,7 @@ typedef struct {
 } city_hall;
 
 typedef struct {
-    char host[256];
-    int port, db;
-    char *path;                 /* unix socket */
-    char *user, *password;
+    redis_url url;
     const char *group, *consumer;
     bool json;
     long count, reported;
@@ -56,77 +55,11 @@ typedef struct {
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
-static void city_json_str(FILE *f, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    fputc('"', f);
-    for (size_t i = 0; i < n;) {
-        unsigned char ch = p[i];
-        if (ch == '"' || ch == '\\') { fputc('\\', f); fputc(ch, f); i++; }
-        else if (ch < 0x20) { fprintf(f, "\\u%04x", ch); i++; }
-        else {
-            size_t l = utf8_seq_len(p + i, n - i);
-            if (l == 0) { fputs("\\ufffd", f); i++; }
-            else { fwrite(p + i, 1, l, f); i += l; }
-        }
-    }
-    fputc('"', f);
-}
-
 static bool city_valid_hall(const char *s)
 {
     size_t n = strlen(s);
     if (n < 1 || n > 32) return false;
     return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-/* redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (HOST a name, an address, or [IPv6]) or unix:///path */
-static int city_parse_url(city *c, const char *url)
-{
-    if (!strncmp(url, "unix://", 7)) {
-        if (url[7] != '/') return -EINVAL;
-        c->path = strdup(url + 7);
-        return c->path ? 0 : -ENOMEM;
-    }
-    if (strncmp(url, "redis://", 8) != 0) return -EINVAL;
-    const char *p = url + 8;
-    const char *at = strchr(p, '@'), *slash = strchr(p, '/');
-    if (at && (!slash || at < slash)) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (!colon) return -EINVAL;
-        if (colon > p) c->user = strndup(p, (size_t)(colon - p));
-        c->password = strndup(colon + 1, (size_t)(at - colon - 1));
-        p = at + 1;
-    }
-    const char *hend;
-    if (*p == '[') {
-        hend = strchr(p, ']');
-        if (!hend || (size_t)(hend - p - 1) >= sizeof c->host) return -EINVAL;
-        memcpy(c->host, p + 1, (size_t)(hend - p - 1));
-        hend++;
-    } else {
-        hend = p + strcspn(p, ":/");
-        if (hend == p || (size_t)(hend - p) >= sizeof c->host) return -EINVAL;
-        memcpy(c->host, p, (size_t)(hend - p));
-    }
-    c->port = 6379;
-    if (*hend == ':') {
-        char *e;
-        long port = strtol(hend + 1, &e, 10);
-        if (e == hend + 1 || port < 1 || port > 65535) return -EINVAL;
-        c->port = (int)port;
-        hend = e;
-    }
-    if (*hend == '/' && hend[1]) {
-        char *e;
-        long db = strtol(hend + 1, &e, 10);
-        if (e == hend + 1 || *e || db < 0 || db > 1000000) return -EINVAL;
-        c->db = (int)db;
-    } else if (*hend && strcmp(hend, "/") != 0) {
-        return -EINVAL;
-    }
-    return 0;
 }
 
 static redisReply *city_cmd(city *c, int argc, const char **argv)
@@ -143,7 +76,7 @@ static redisReply *city_cmdf(city *c, const char *fmt, const char *a, const char
 static int city_connect(city *c)
 {
     struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
-    c->c = c->path ? redisConnectUnixWithTimeout(c->path, tv) : redisConnectWithTimeout(c->host, c->port, tv);
+    c->c = c->url.path ? redisConnectUnixWithTimeout(c->url.path, tv) : redisConnectWithTimeout(c->url.host, c->url.port, tv);
     if (!c->c || c->c->err) {
         fprintf(stderr, "hallctl city: cannot connect to Redis: %s\n", c->c ? c->c->errstr : "out of memory");
         if (c->c) redisFree(c->c);
@@ -154,12 +87,12 @@ static int city_connect(city *c)
     struct timeval rtv = { (c->timeout_ms + CITY_BLOCK_MS) / 1000, ((c->timeout_ms + CITY_BLOCK_MS) % 1000) * 1000 };
     redisSetTimeout(c->c, rtv);
     redisReply *r = NULL;
-    if (c->password) {
-        r = c->user ? redisCommand(c->c, "AUTH %s %s", c->user, c->password) : redisCommand(c->c, "AUTH %s", c->password);
+    if (c->url.password) {
+        r = c->url.user ? redisCommand(c->c, "AUTH %s %s", c->url.user, c->url.password) : redisCommand(c->c, "AUTH %s", c->url.password);
         if (!r || r->type == REDIS_REPLY_ERROR) goto refused;
         freeReplyObject(r);
     }
-    r = redisCommand(c->c, "SELECT %d", c->db);
+    r = redisCommand(c->c, "SELECT %d", c->url.db);
     if (!r || r->type == REDIS_REPLY_ERROR) goto refused;
     freeReplyObject(r);
     return CITY_OK;
@@ -230,10 +163,10 @@ static void city_print_json(const city *c, const city_hall *h, const char *ev, u
     int64_t waiting, est;
     city_hall_waiting(h, &waiting, &est);
     printf("{\"hall\":");
-    city_json_str(stdout, h->id);
+    hv_json_str(stdout, h->id, strlen(h->id));
     if (ev) {
         printf(",\"ev\":");
-        city_json_str(stdout, ev);
+        hv_json_str(stdout, ev, strlen(ev));
         printf(",\"seq\":%" PRIu64 ",\"at\":%" PRId64, seq, at);
     } else {
         printf(",\"snapshot\":true,\"seq\":%" PRIu64, h->applied);
@@ -245,7 +178,7 @@ static void city_print_json(const city *c, const city_hall *h, const char *ev, u
         hv_get_int(q, "waiting", &w);
         hv_get_int(q, "est_wait_s", &e);
         if (i) putchar(',');
-        city_json_str(stdout, h->queues->u.m.v[i].key);
+        hv_json_str(stdout, h->queues->u.m.v[i].key, strlen(h->queues->u.m.v[i].key));
         printf(":{\"waiting\":%" PRId64 ",\"est_wait_s\":%" PRId64 "}", w, e);
     }
     printf("},\"rated\":%" PRId64 ",\"avg_score\":", h->rated);
@@ -254,9 +187,9 @@ static void city_print_json(const city *c, const city_hall *h, const char *ev, u
     printf(",\"emergency\":{\"active\":%s", h->em_active ? "true" : "false");
     if (h->em_active) {
         printf(",\"playbook\":");
-        city_json_str(stdout, h->em_playbook);
+        hv_json_str(stdout, h->em_playbook, strlen(h->em_playbook));
         printf(",\"name\":");
-        city_json_str(stdout, h->em_name);
+        hv_json_str(stdout, h->em_name, strlen(h->em_name));
         printf(",\"drill\":%s", h->em_drill ? "true" : "false");
     }
     printf("}}\n");
@@ -531,7 +464,8 @@ int ctl_city_main(const char *url, char *const *halls, int nhalls, bool json, lo
     c.group = getenv("HALL_CITY_GROUP") && *getenv("HALL_CITY_GROUP") ? getenv("HALL_CITY_GROUP") : CITY_GROUP_DEFAULT;
     c.consumer = getenv("HALL_CITY_CONSUMER") && *getenv("HALL_CITY_CONSUMER") ? getenv("HALL_CITY_CONSUMER")
                                                                                  : CITY_CONSUMER_DEFAULT;
-    if (!url || city_parse_url(&c, url) != 0) {
+    char why[256];
+    if (!url || redis_url_parse(&c.url, url, why, sizeof why) != 0) {
         fprintf(stderr, "hallctl city: the Redis URL must be redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
                         "unix:///path/to/socket, got \"%s\"\n", url ? url : "");
         goto out;
@@ -575,8 +509,6 @@ out:
     if (c.c) redisFree(c.c);
     for (int i = 0; c.halls && i < c.nhalls; i++) hv_free(c.halls[i].queues);
     free(c.halls);
-    free(c.path);
-    free(c.user);
-    free(c.password);
+    redis_url_free(&c.url);
     return rc;
 }

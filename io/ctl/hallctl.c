@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/utf8.h"
 #include "core/val.h"
 #include "core/codec/codec.h"
@@ -20,8 +20,10 @@
 #include "io/store/incident_log.h"
 #include "appt.h"
 #include "city.h"
+#include "client.h"
 #include "report.h"
 #include "json.h"
+#include "io/base/clock.h"
 #include "io/config/token.h"
 #include "wsclient.h"
 
@@ -106,18 +108,7 @@ typedef struct {
     int limit;           /* --limit: the page size for those lists (0 = 500, the most a page holds) */
 } ctl_opts;
 
-static volatile sig_atomic_t ctl_interrupted;
 static int ctl_degraded;     /* health answered "degraded": exit 1 */
-
-static volatile sig_atomic_t ctl_watching;   /* in watch, each event line is flushed at once */
-
-/* In watch, Ctrl-C may come at any moment, also just before the next blocking poll: nothing is
- * left to flush, so the clean answer is to end right here. */
-static void ctl_on_signal(int sig)
-{
-    if (ctl_watching) _exit(0);
-    ctl_interrupted = sig;
-}
 
 static int ctl_usage_error(const char *fmt, const char *arg)
 {
@@ -154,232 +145,335 @@ static void ctl_add_req(ctl_opts *o, const char *t, hv *args)
     o->nreq++;
 }
 
-/* Window commands: window.open first (idempotent for the same staff), then the command. */
-static int ctl_plan_window(ctl_opts *o, const char *t, hv *args, ctl_out out)
+/* ---- the table of subcommands ----------------------------------------------------------------- */
+
+/* Which options a subcommand takes (the rest are a usage error), and how it is planned. */
+enum {
+    CTL_F_PRIORITY = 1, CTL_F_COUNT = 2, CTL_F_DRILL = 4, CTL_F_FILE = 8, CTL_F_SINCE = 16, CTL_F_PLAYBOOK = 32,
+    CTL_F_LIMIT = 64,
+    CTL_F_WINDOW = 128,     /* a[1] is a WINDOW: window.open first (idempotent for the same staff) */
+    CTL_F_EMPTY_OK = 256,   /* call.next: queue_empty is an answer, not a failure */
+    CTL_F_FAMILY = 512,     /* the first word alone or with an unknown second: its usage is the error */
+};
+
+/* Builds the request's arguments (and may name the request, set o->pages): 0 or a usage error. */
+typedef int (*ctl_build_fn)(ctl_opts *o, char **a, const char **t, hv **args);
+
+typedef struct {
+    const char *name;   /* the first word, or the first two ("gpio list") */
+    int min, max;       /* how many words may follow the first */
+    const char *usage;  /* "usage: hallctl USAGE" when their number is wrong */
+    const char *t;      /* the request, or NULL (build names it, or the run needs none) */
+    ctl_out out;
+    unsigned flags;     /* CTL_F_* */
+    ctl_build_fn build; /* NULL: no arguments */
+} ctl_sub;
+
+/* A window number, or minus the usage error. */
+static int ctl_window_arg(const char *s, const char *what)
 {
-    int w = ctl_parse_uint(o->pos[1], INT_MAX);
-    if (w < 1) { hv_free(args); return ctl_usage_error("%s: WINDOW must be a window number", o->pos[0]); }
-    ctl_add_req(o, "window.open", hv_set(hv_map(), "window", hv_int(w)));
-    ctl_add_req(o, t, args);
-    o->out = out;
+    int w = ctl_parse_uint(s, INT_MAX);
+    return w < 1 ? -ctl_usage_error("%s: WINDOW must be a window number", what) : w;
+}
+
+static int ctl_b_ticket(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)t;
+    *args = hv_set(hv_map(), "category", hv_str(a[1]));
+    if (o->priority) hv_set(*args, "priority", hv_str("priority"));
     return 0;
 }
 
-static int ctl_nargs(const ctl_opts *o, int min, int max, const char *shape)
+static int ctl_b_finish(ctl_opts *o, char **a, const char **t, hv **args)
 {
-    if (o->npos - 1 < min || o->npos - 1 > max) return ctl_usage_error("usage: hallctl %s", shape);
+    (void)o, (void)t;
+    *args = hv_set(hv_map(), "outcome", hv_str(a[2]));
     return 0;
 }
 
-/* Turns the positional arguments into requests; a usage error returns CTL_EXIT_USAGE. */
+static int ctl_b_transfer(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)o, (void)t;
+    int w2 = ctl_parse_uint(a[2], INT_MAX);
+    *args = w2 > 0 ? hv_set(hv_map(), "window", hv_int(w2)) : hv_set(hv_map(), "category", hv_str(a[2]));
+    return 0;
+}
+
+static int ctl_b_pause(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)t;
+    *args = hv_map();
+    if (o->npos > 2) hv_set(*args, "reason", hv_str(a[2]));
+    return 0;
+}
+
+static int ctl_b_rate(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)t;
+    int s = ctl_parse_uint(a[2], 1000);
+    if (s < 0) return ctl_usage_error("%s", "rate: SCORE must be a number 1..5");
+    *args = hv_set(hv_set(hv_map(), "code", hv_str(a[1])), "score", hv_int(s));
+    /* Which scores need a reason, and which reasons exist, is the daemon's rule (rating.reasons
+     * in the config): its error lists them, so hallctl only passes the words on. */
+    if (o->npos > 3) hv_set(*args, "reason", hv_str(a[3]));
+    if (o->npos > 4) hv_set(*args, "text", hv_str(a[4]));
+    return 0;
+}
+
+static int ctl_b_announce(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)t;
+    hv *zones = hv_arr();
+    for (int i = 2; i < o->npos; i++) hv_push(zones, hv_str(a[i]));
+    *args = hv_set(hv_set(hv_map(), "text", hv_str(a[1])), "zones", zones);
+    return 0;
+}
+
+static int ctl_b_gpio_set(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)o, (void)t;
+    if (strcmp(a[3], "0") != 0 && strcmp(a[3], "1") != 0) return ctl_usage_error("%s", "gpio set: value must be 0 or 1");
+    *args = hv_set(hv_set(hv_map(), "line", hv_str(a[2])), "value", hv_int(a[3][0] - '0'));
+    return 0;
+}
+
+static int ctl_b_trigger(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)t;
+    *args = hv_set(hv_set(hv_map(), "playbook", hv_str(a[2])), "drill", hv_bool(o->drill));
+    return 0;
+}
+
+static int ctl_b_ack(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)o, (void)t;
+    int step = ctl_parse_uint(a[2], INT_MAX);
+    if (step < 0) return ctl_usage_error("%s", "emergency ack: STEP must be a step index (0, 1, ...)");
+    *args = hv_set(hv_map(), "step", hv_int(step));
+    return 0;
+}
+
+static int ctl_b_clear(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)o, (void)t;
+    *args = hv_set(hv_map(), "reason", hv_str(a[2]));
+    return 0;
+}
+
+/* The timeline: "incidents" alone (verify and report have rows of their own). */
+static int ctl_b_incidents(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)a, (void)t, (void)args;
+    return o->npos > 1 ? ctl_usage_error("%s", "usage: hallctl incidents [verify|report] ...") : 0;
+}
+
+static int ctl_b_checkin(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)o, (void)t;
+    int w = ctl_window_arg(a[1], "checkin");
+    if (w < 0) return -w;
+    *args = hv_set(hv_map(), "window", hv_int(w));
+    return 0;
+}
+
+/* alert ack ID, case close CASE RESULT, followup close ID RESOLUTION: a positive id in a[2], or
+ * minus the usage error. */
+static int ctl_close_id(const char *s, const char *usage)
+{
+    int id = ctl_parse_uint(s, INT_MAX);
+    return id < 1 ? -ctl_usage_error("usage: hallctl %s", usage) : id;
+}
+
+static int ctl_b_alert_ack(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)o, (void)t;
+    int id = ctl_close_id(a[2], "alert ack ID");
+    if (id < 0) return -id;
+    *args = hv_set(hv_map(), "alert", hv_int(id));
+    return 0;
+}
+
+static int ctl_b_case_close(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)o, (void)t;
+    int id = ctl_close_id(a[2], "case close CASE RESULT");
+    if (id < 0) return -id;
+    *args = hv_set(hv_set(hv_map(), "case", hv_int(id)), "result", hv_str(a[3]));
+    return 0;
+}
+
+static int ctl_b_followup_close(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)o, (void)t;
+    int id = ctl_close_id(a[2], "followup close ID RESOLUTION");
+    if (id < 0) return -id;
+    *args = hv_set(hv_set(hv_map(), "followup", hv_int(id)), "resolution", hv_str(a[3]));
+    return 0;
+}
+
+static int ctl_b_cases(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)t;
+    *args = hv_set(hv_map(), "status", hv_str(o->npos > 1 ? a[1] : "active"));
+    o->pages = "cases";   /* every page, not only the first (ctl_request_pages) */
+    return 0;
+}
+
+static int ctl_b_followups(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)t;
+    *args = hv_set(hv_map(), "status", hv_str(o->npos > 1 ? a[1] : "open"));
+    o->pages = "followups";
+    return 0;
+}
+
+static int ctl_b_ratings(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    (void)t;
+    if (o->npos > 1) *args = hv_set(hv_map(), "by", hv_str(a[1]));
+    return 0;
+}
+
+static int ctl_b_raw(ctl_opts *o, char **a, const char **t, hv **args)
+{
+    hv *m = hv_map();
+    for (int i = 2; i < o->npos; i++) {
+        const char *eq = strchr(a[i], '=');
+        if (!eq || eq == a[i]) { hv_free(m); return ctl_usage_error("raw: expected KEY=VALUE, got \"%s\"", a[i]); }
+        size_t kl = (size_t)(eq - a[i]);
+        if ((kl == 1 && a[i][0] == 't') || (kl == 2 && strncmp(a[i], "id", 2) == 0)) {
+            hv_free(m);
+            return ctl_usage_error("%s", "raw: t and id are set by hallctl");
+        }
+        const char *v = eq + 1;
+        int64_t iv;
+        hv *val = ctl_is_int(v, &iv) ? hv_int(iv)
+                  : strcmp(v, "true") == 0 ? hv_bool(true)
+                  : strcmp(v, "false") == 0 ? hv_bool(false)
+                  : hv_str(v);
+        hv_setn(m, a[i], kl, val);
+    }
+    *t = a[1];
+    *args = m;
+    return 0;
+}
+
+#define CTL_INCIDENTS_USAGE "incidents [verify|report] [--since N] [--playbook ID] [--file PATH]"
+#define CTL_CASES_USAGE "cases [active|open|warning|overdue|closed|all|stats|board]"
+
+/* Every subcommand that talks to the daemon over one connection (ctl_run_own has the others). */
+static const ctl_sub ctl_subs[] = {
+    {"state", 0, 0, "state", "state.get", OUT_STATE, 0, NULL},
+    {"ticket", 1, 1, "ticket CATEGORY [--priority]", "ticket.issue", OUT_TICKET_ISSUED, CTL_F_PRIORITY, ctl_b_ticket},
+    {"call", 1, 1, "call WINDOW", "call.next", OUT_TICKET, CTL_F_WINDOW | CTL_F_EMPTY_OK, NULL},
+    {"recall", 1, 1, "recall|start|noshow WINDOW", "call.recall", OUT_TICKET, CTL_F_WINDOW, NULL},
+    {"start", 1, 1, "recall|start|noshow WINDOW", "ticket.start", OUT_TICKET, CTL_F_WINDOW, NULL},
+    {"noshow", 1, 1, "recall|start|noshow WINDOW", "ticket.noshow", OUT_TICKET, CTL_F_WINDOW, NULL},
+    {"finish", 2, 2, "finish WINDOW OUTCOME", "ticket.finish", OUT_TICKET, CTL_F_WINDOW, ctl_b_finish},
+    {"transfer", 2, 2, "transfer WINDOW CATEGORY|WINDOW2", "ticket.transfer", OUT_TICKET, CTL_F_WINDOW,
+     ctl_b_transfer},
+    {"pause", 1, 2, "pause WINDOW [REASON]", "window.pause", OUT_WINDOW, CTL_F_WINDOW, ctl_b_pause},
+    {"resume", 1, 1, "resume|close WINDOW", "window.resume", OUT_WINDOW, CTL_F_WINDOW, NULL},
+    {"close", 1, 1, "resume|close WINDOW", "window.close", OUT_WINDOW, CTL_F_WINDOW, NULL},
+    {"rate", 2, 4, "rate CODE SCORE [REASON [TEXT]]", "ticket.rate", OUT_TICKET, 0, ctl_b_rate},
+    {"health", 0, 0, "health", "health", OUT_HEALTH, 0, NULL},
+    {"announce", 1, INT_MAX, "announce TEXT [ZONE ...]", "announce", OUT_RAW, 0, ctl_b_announce},
+    {"gpio list", 1, 1, "gpio list", "gpio.list", OUT_GPIO_LIST, 0, NULL},
+    {"gpio set", 3, 3, "gpio set LINE 0|1", "gpio.sim.set", OUT_GPIO_LINE, 0, ctl_b_gpio_set},
+    {"gpio", 0, 0, "gpio list | gpio set LINE 0|1", NULL, OUT_RAW, CTL_F_FAMILY, NULL},
+    {"emergency trigger", 2, 2, "emergency trigger PLAYBOOK [--drill]", "emergency.trigger", OUT_EMERGENCY,
+     CTL_F_DRILL, ctl_b_trigger},
+    {"emergency ack", 2, 2, "emergency ack STEP", "emergency.ack", OUT_EMERGENCY, 0, ctl_b_ack},
+    {"emergency clear", 2, 2, "emergency clear REASON", "emergency.clear", OUT_EMERGENCY, 0, ctl_b_clear},
+    {"emergency playbooks", 1, 1, "emergency playbooks", "emergency.playbooks", OUT_PLAYBOOKS, 0, NULL},
+    {"emergency status", 1, 1, "emergency status", "state.get", OUT_EMERGENCY_STATUS, 0, NULL},
+    {"emergency", 0, 0, "emergency trigger|ack|clear|playbooks|status ...", NULL, OUT_RAW, CTL_F_FAMILY, NULL},
+    {"incidents verify", 0, 1, CTL_INCIDENTS_USAGE, NULL, OUT_INCIDENTS_VERIFY, CTL_F_FILE, NULL},
+    {"incidents report", 0, 1, CTL_INCIDENTS_USAGE, NULL, OUT_INCIDENTS_REPORT, CTL_F_FILE | CTL_F_PLAYBOOK, NULL},
+    {"incidents", 0, 1, CTL_INCIDENTS_USAGE, NULL, OUT_INCIDENTS, CTL_F_FILE | CTL_F_SINCE, ctl_b_incidents},
+    {"watch", 0, 0, "watch [--count N]", NULL, OUT_WATCH, CTL_F_COUNT, NULL},
+    {"checkin", 1, 1, "checkin WINDOW", "staff.checkin", OUT_RAW, 0, ctl_b_checkin},   /* core/posts.c */
+    {"checkout", 0, 0, "checkout | alerts | duty", "staff.checkout", OUT_RAW, 0, NULL},
+    {"alerts", 0, 0, "checkout | alerts | duty", "alerts.list", OUT_RAW, 0, NULL},
+    {"duty", 0, 0, "checkout | alerts | duty", "duty.get", OUT_RAW, 0, NULL},
+    {"alert ack", 2, 2, "alert ack ID", "alert.ack", OUT_RAW, 0, ctl_b_alert_ack},
+    {"alert", 2, 2, "alert ack ID", NULL, OUT_RAW, CTL_F_FAMILY, NULL},
+    {"cases stats", 0, 1, CTL_CASES_USAGE, "cases.stats", OUT_RAW, 0, NULL},   /* 四件管理 (docs/cases.md) */
+    {"cases board", 0, 1, CTL_CASES_USAGE, "cases.board", OUT_RAW, 0, NULL},
+    {"cases", 0, 1, CTL_CASES_USAGE, "cases.list", OUT_RAW, CTL_F_LIMIT, ctl_b_cases},
+    {"case close", 3, 3, "case close CASE RESULT", "case.close", OUT_RAW, 0, ctl_b_case_close},
+    {"case", 3, 3, "case close CASE RESULT", NULL, OUT_RAW, CTL_F_FAMILY, NULL},
+    {"followup close", 3, 3, "followup close ID RESOLUTION", "followup.close", OUT_RAW, 0, ctl_b_followup_close},
+    {"followup", 3, 3, "followup close ID RESOLUTION", NULL, OUT_RAW, CTL_F_FAMILY, NULL},
+    {"followups", 0, 1, "followups [open|closed|all]", "followups.list", OUT_RAW, CTL_F_LIMIT, ctl_b_followups},
+    {"ratings", 0, 1, "ratings [window|staff|category|day]", "ratings.stats", OUT_RAW, 0, ctl_b_ratings},
+    {"raw", 1, INT_MAX, "raw COMMAND [KEY=VALUE ...]", NULL, OUT_RAW, 0, ctl_b_raw},
+};
+
+/* The row for the words given: two words before one ("gpio list" before "gpio"), or NULL. */
+static const ctl_sub *ctl_find_sub(const ctl_opts *o)
+{
+    size_t n0 = strlen(o->pos[0]);
+    for (int two = 1; two >= 0; two--) {
+        for (size_t i = 0; i < sizeof ctl_subs / sizeof ctl_subs[0]; i++) {
+            const char *name = ctl_subs[i].name, *sp = strchr(name, ' ');
+            if (two != (sp != NULL)) continue;
+            if (!two && strcmp(name, o->pos[0]) == 0) return &ctl_subs[i];
+            if (two && o->npos > 1 && (size_t)(sp - name) == n0 && strncmp(name, o->pos[0], n0) == 0 &&
+                strcmp(sp + 1, o->pos[1]) == 0)
+                return &ctl_subs[i];
+        }
+    }
+    return NULL;
+}
+
+/* Each option belongs to some subcommands only. */
+static int ctl_check_options(const ctl_opts *o, const ctl_sub *s)
+{
+    unsigned f = s ? s->flags : 0;
+    if (o->priority && !(f & CTL_F_PRIORITY)) return ctl_usage_error("%s", "--priority is only for ticket");
+    if (o->count && !(f & CTL_F_COUNT)) return ctl_usage_error("%s", "--count is only for watch");
+    if (o->redis) return ctl_usage_error("%s", "--redis is only for city");
+    if (o->drill && !(f & CTL_F_DRILL)) return ctl_usage_error("%s", "--drill is only for emergency trigger");
+    if (o->file && !(f & CTL_F_FILE)) return ctl_usage_error("%s", "--file is only for incidents");
+    if (o->since_given && !(f & CTL_F_SINCE && o->npos == 1))
+        return ctl_usage_error("%s", "--since is only for incidents (the timeline)");
+    if (o->playbook && !(f & CTL_F_PLAYBOOK)) return ctl_usage_error("%s", "--playbook is only for incidents report");
+    if (o->limit && !(f & CTL_F_LIMIT))
+        return ctl_usage_error("%s", "--limit is only for the cases and followups lists");
+    return 0;
+}
+
+/* Turns the positional arguments into requests through ctl_subs; a usage error returns
+ * CTL_EXIT_USAGE. */
 static int ctl_plan(ctl_opts *o)
 {
     if (o->npos == 0) return ctl_usage_error("%s", "missing COMMAND");
-    const char *cmd = o->pos[0];
-    char **a = o->pos;
-    int r;
-    if (o->priority && strcmp(cmd, "ticket") != 0) return ctl_usage_error("%s", "--priority is only for ticket");
-    if (o->count && strcmp(cmd, "watch") != 0) return ctl_usage_error("%s", "--count is only for watch");
-    if (o->redis) return ctl_usage_error("%s", "--redis is only for city");
-    if (o->drill && !(strcmp(cmd, "emergency") == 0 && o->npos > 1 && strcmp(a[1], "trigger") == 0))
-        return ctl_usage_error("%s", "--drill is only for emergency trigger");
-    if (o->file && strcmp(cmd, "incidents") != 0) return ctl_usage_error("%s", "--file is only for incidents");
-    if (o->since_given && !(strcmp(cmd, "incidents") == 0 && o->npos == 1))
-        return ctl_usage_error("%s", "--since is only for incidents (the timeline)");
-    if (o->playbook && !(strcmp(cmd, "incidents") == 0 && o->npos > 1 && strcmp(a[1], "report") == 0))
-        return ctl_usage_error("%s", "--playbook is only for incidents report");
-    if (o->limit && !((strcmp(cmd, "cases") == 0 && !(o->npos > 1 && (strcmp(a[1], "stats") == 0 ||
-                                                                     strcmp(a[1], "board") == 0))) ||
-                      strcmp(cmd, "followups") == 0))
-        return ctl_usage_error("%s", "--limit is only for the cases and followups lists");
-
-    if (strcmp(cmd, "state") == 0) {
-        if ((r = ctl_nargs(o, 0, 0, "state"))) return r;
-        ctl_add_req(o, "state.get", NULL);
-        o->out = OUT_STATE;
-    } else if (strcmp(cmd, "ticket") == 0) {
-        if ((r = ctl_nargs(o, 1, 1, "ticket CATEGORY [--priority]"))) return r;
-        hv *args = hv_set(hv_map(), "category", hv_str(a[1]));
-        if (o->priority) hv_set(args, "priority", hv_str("priority"));
-        ctl_add_req(o, "ticket.issue", args);
-        o->out = OUT_TICKET_ISSUED;
-    } else if (strcmp(cmd, "call") == 0) {
-        if ((r = ctl_nargs(o, 1, 1, "call WINDOW"))) return r;
-        o->empty_ok = true;
-        return ctl_plan_window(o, "call.next", NULL, OUT_TICKET);
-    } else if (strcmp(cmd, "recall") == 0 || strcmp(cmd, "start") == 0 || strcmp(cmd, "noshow") == 0) {
-        if ((r = ctl_nargs(o, 1, 1, "recall|start|noshow WINDOW"))) return r;
-        const char *t = cmd[0] == 'r' ? "call.recall" : cmd[0] == 's' ? "ticket.start" : "ticket.noshow";
-        return ctl_plan_window(o, t, NULL, OUT_TICKET);
-    } else if (strcmp(cmd, "finish") == 0) {
-        if ((r = ctl_nargs(o, 2, 2, "finish WINDOW OUTCOME"))) return r;
-        return ctl_plan_window(o, "ticket.finish", hv_set(hv_map(), "outcome", hv_str(a[2])), OUT_TICKET);
-    } else if (strcmp(cmd, "transfer") == 0) {
-        if ((r = ctl_nargs(o, 2, 2, "transfer WINDOW CATEGORY|WINDOW2"))) return r;
-        int w2 = ctl_parse_uint(a[2], INT_MAX);
-        hv *args = w2 > 0 ? hv_set(hv_map(), "window", hv_int(w2)) : hv_set(hv_map(), "category", hv_str(a[2]));
-        return ctl_plan_window(o, "ticket.transfer", args, OUT_TICKET);
-    } else if (strcmp(cmd, "pause") == 0) {
-        if ((r = ctl_nargs(o, 1, 2, "pause WINDOW [REASON]"))) return r;
-        hv *args = hv_map();
-        if (o->npos > 2) hv_set(args, "reason", hv_str(a[2]));
-        return ctl_plan_window(o, "window.pause", args, OUT_WINDOW);
-    } else if (strcmp(cmd, "resume") == 0 || strcmp(cmd, "close") == 0) {
-        if ((r = ctl_nargs(o, 1, 1, "resume|close WINDOW"))) return r;
-        return ctl_plan_window(o, cmd[0] == 'r' ? "window.resume" : "window.close", NULL, OUT_WINDOW);
-    } else if (strcmp(cmd, "rate") == 0) {
-        if ((r = ctl_nargs(o, 2, 4, "rate CODE SCORE [REASON [TEXT]]"))) return r;
-        int s = ctl_parse_uint(a[2], 1000);
-        if (s < 0) return ctl_usage_error("%s", "rate: SCORE must be a number 1..5");
-        hv *args = hv_set(hv_set(hv_map(), "code", hv_str(a[1])), "score", hv_int(s));
-        /* Which scores need a reason, and which reasons exist, is the daemon's rule (rating.reasons
-         * in the config): its error lists them, so hallctl only passes the words on. */
-        if (o->npos > 3) hv_set(args, "reason", hv_str(a[3]));
-        if (o->npos > 4) hv_set(args, "text", hv_str(a[4]));
-        ctl_add_req(o, "ticket.rate", args);
-        o->out = OUT_TICKET;
-    } else if (strcmp(cmd, "health") == 0) {
-        if ((r = ctl_nargs(o, 0, 0, "health"))) return r;
-        ctl_add_req(o, "health", NULL);
-        o->out = OUT_HEALTH;
-    } else if (strcmp(cmd, "announce") == 0) {
-        if (o->npos < 2) return ctl_usage_error("%s", "usage: hallctl announce TEXT [ZONE ...]");
-        hv *zones = hv_arr();
-        for (int i = 2; i < o->npos; i++) hv_push(zones, hv_str(a[i]));
-        ctl_add_req(o, "announce", hv_set(hv_set(hv_map(), "text", hv_str(a[1])), "zones", zones));
-        o->out = OUT_RAW;
-    } else if (strcmp(cmd, "gpio") == 0) {
-        if (o->npos >= 2 && strcmp(a[1], "list") == 0) {
-            if ((r = ctl_nargs(o, 1, 1, "gpio list"))) return r;
-            ctl_add_req(o, "gpio.list", NULL);
-            o->out = OUT_GPIO_LIST;
-        } else if (o->npos >= 2 && strcmp(a[1], "set") == 0) {
-            if ((r = ctl_nargs(o, 3, 3, "gpio set LINE 0|1"))) return r;
-            if (strcmp(a[3], "0") != 0 && strcmp(a[3], "1") != 0)
-                return ctl_usage_error("%s", "gpio set: value must be 0 or 1");
-            ctl_add_req(o, "gpio.sim.set",
-                        hv_set(hv_set(hv_map(), "line", hv_str(a[2])), "value", hv_int(a[3][0] - '0')));
-            o->out = OUT_GPIO_LINE;
-        } else {
-            return ctl_usage_error("%s", "usage: hallctl gpio list | gpio set LINE 0|1");
-        }
-    } else if (strcmp(cmd, "emergency") == 0) {
-        const char *sub = o->npos >= 2 ? a[1] : "";
-        if (strcmp(sub, "trigger") == 0) {
-            if ((r = ctl_nargs(o, 2, 2, "emergency trigger PLAYBOOK [--drill]"))) return r;
-            hv *args = hv_set(hv_map(), "playbook", hv_str(a[2]));
-            hv_set(args, "drill", hv_bool(o->drill));
-            ctl_add_req(o, "emergency.trigger", args);
-            o->out = OUT_EMERGENCY;
-        } else if (strcmp(sub, "ack") == 0) {
-            if ((r = ctl_nargs(o, 2, 2, "emergency ack STEP"))) return r;
-            int step = ctl_parse_uint(a[2], INT_MAX);
-            if (step < 0) return ctl_usage_error("%s", "emergency ack: STEP must be a step index (0, 1, ...)");
-            ctl_add_req(o, "emergency.ack", hv_set(hv_map(), "step", hv_int(step)));
-            o->out = OUT_EMERGENCY;
-        } else if (strcmp(sub, "clear") == 0) {
-            if ((r = ctl_nargs(o, 2, 2, "emergency clear REASON"))) return r;
-            ctl_add_req(o, "emergency.clear", hv_set(hv_map(), "reason", hv_str(a[2])));
-            o->out = OUT_EMERGENCY;
-        } else if (strcmp(sub, "playbooks") == 0) {
-            if ((r = ctl_nargs(o, 1, 1, "emergency playbooks"))) return r;
-            ctl_add_req(o, "emergency.playbooks", NULL);
-            o->out = OUT_PLAYBOOKS;
-        } else if (strcmp(sub, "status") == 0) {
-            if ((r = ctl_nargs(o, 1, 1, "emergency status"))) return r;
-            ctl_add_req(o, "state.get", NULL);
-            o->out = OUT_EMERGENCY_STATUS;
-        } else {
-            return ctl_usage_error("%s", "usage: hallctl emergency trigger|ack|clear|playbooks|status ...");
-        }
-    } else if (strcmp(cmd, "incidents") == 0) {
-        const char *sub = o->npos >= 2 ? a[1] : "";
-        if ((r = ctl_nargs(o, 0, 1, "incidents [verify|report] [--since N] [--playbook ID] [--file PATH]"))) return r;
-        if (!*sub) o->out = OUT_INCIDENTS;
-        else if (strcmp(sub, "verify") == 0) o->out = OUT_INCIDENTS_VERIFY;
-        else if (strcmp(sub, "report") == 0) o->out = OUT_INCIDENTS_REPORT;
-        else return ctl_usage_error("%s", "usage: hallctl incidents [verify|report] ...");
-    } else if (strcmp(cmd, "watch") == 0) {
-        if ((r = ctl_nargs(o, 0, 0, "watch [--count N]"))) return r;
-        o->out = OUT_WATCH;
-    } else if (strcmp(cmd, "checkin") == 0) {          /* staff posts (core/posts.c) */
-        if ((r = ctl_nargs(o, 1, 1, "checkin WINDOW"))) return r;
-        int w = ctl_parse_uint(a[1], INT_MAX);
-        if (w < 1) return ctl_usage_error("%s", "checkin: WINDOW must be a window number");
-        ctl_add_req(o, "staff.checkin", hv_set(hv_map(), "window", hv_int(w)));
-        o->out = OUT_RAW;
-    } else if (strcmp(cmd, "checkout") == 0 || strcmp(cmd, "alerts") == 0 || strcmp(cmd, "duty") == 0) {
-        if ((r = ctl_nargs(o, 0, 0, "checkout | alerts | duty"))) return r;
-        ctl_add_req(o, cmd[0] == 'c' ? "staff.checkout" : cmd[0] == 'a' ? "alerts.list" : "duty.get", NULL);
-        o->out = OUT_RAW;
-    } else if (strcmp(cmd, "alert") == 0) {
-        if ((r = ctl_nargs(o, 2, 2, "alert ack ID"))) return r;
-        int id = ctl_parse_uint(a[2], INT_MAX);
-        if (strcmp(a[1], "ack") != 0 || id < 1) return ctl_usage_error("%s", "usage: hallctl alert ack ID");
-        ctl_add_req(o, "alert.ack", hv_set(hv_map(), "alert", hv_int(id)));
-        o->out = OUT_RAW;
-    } else if (strcmp(cmd, "cases") == 0) {            /* 四件管理 (docs/cases.md) */
-        if ((r = ctl_nargs(o, 0, 1, "cases [active|open|warning|overdue|closed|all|stats|board]"))) return r;
-        const char *sub = o->npos > 1 ? a[1] : "active";
-        if (strcmp(sub, "stats") == 0) ctl_add_req(o, "cases.stats", NULL);
-        else if (strcmp(sub, "board") == 0) ctl_add_req(o, "cases.board", NULL);
-        else {
-            ctl_add_req(o, "cases.list", hv_set(hv_map(), "status", hv_str(sub)));
-            o->pages = "cases";   /* every page, not only the first (ctl_request_pages) */
-        }
-        o->out = OUT_RAW;
-    } else if (strcmp(cmd, "case") == 0 || strcmp(cmd, "followup") == 0) {
-        bool is_case = cmd[0] == 'c';
-        if ((r = ctl_nargs(o, 3, 3, is_case ? "case close CASE RESULT" : "followup close ID RESOLUTION"))) return r;
-        int id = ctl_parse_uint(a[2], INT_MAX);
-        if (strcmp(a[1], "close") != 0 || id < 1)
-            return ctl_usage_error("%s", is_case ? "usage: hallctl case close CASE RESULT"
-                                                 : "usage: hallctl followup close ID RESOLUTION");
-        ctl_add_req(o, is_case ? "case.close" : "followup.close",
-                    hv_set(hv_set(hv_map(), is_case ? "case" : "followup", hv_int(id)),
-                           is_case ? "result" : "resolution", hv_str(a[3])));
-        o->out = OUT_RAW;
-    } else if (strcmp(cmd, "followups") == 0) {
-        if ((r = ctl_nargs(o, 0, 1, "followups [open|closed|all]"))) return r;
-        ctl_add_req(o, "followups.list", hv_set(hv_map(), "status", hv_str(o->npos > 1 ? a[1] : "open")));
-        o->pages = "followups";
-        o->out = OUT_RAW;
-    } else if (strcmp(cmd, "ratings") == 0) {
-        if ((r = ctl_nargs(o, 0, 1, "ratings [window|staff|category|day]"))) return r;
-        ctl_add_req(o, "ratings.stats", o->npos > 1 ? hv_set(hv_map(), "by", hv_str(a[1])) : NULL);
-        o->out = OUT_RAW;
-    } else if (strcmp(cmd, "raw") == 0) {
-        if (o->npos < 2) return ctl_usage_error("%s", "usage: hallctl raw COMMAND [KEY=VALUE ...]");
-        hv *args = hv_map();
-        for (int i = 2; i < o->npos; i++) {
-            const char *eq = strchr(a[i], '=');
-            if (!eq || eq == a[i]) { hv_free(args); return ctl_usage_error("raw: expected KEY=VALUE, got \"%s\"", a[i]); }
-            size_t kl = (size_t)(eq - a[i]);
-            if ((kl == 1 && a[i][0] == 't') || (kl == 2 && strncmp(a[i], "id", 2) == 0)) {
-                hv_free(args);
-                return ctl_usage_error("%s", "raw: t and id are set by hallctl");
-            }
-            const char *v = eq + 1;
-            int64_t iv;
-            hv *val = ctl_is_int(v, &iv) ? hv_int(iv)
-                      : strcmp(v, "true") == 0 ? hv_bool(true)
-                      : strcmp(v, "false") == 0 ? hv_bool(false)
-                      : hv_str(v);
-            hv_setn(args, a[i], kl, val);
-        }
-        ctl_add_req(o, a[1], args);
-        o->out = OUT_RAW;
-    } else {
-        return ctl_usage_error("unknown command \"%s\"", cmd);
+    const ctl_sub *s = ctl_find_sub(o);
+    int r = ctl_check_options(o, s);
+    if (r) return r;
+    if (!s) return ctl_usage_error("unknown command \"%s\"", o->pos[0]);
+    if (s->flags & CTL_F_FAMILY || o->npos - 1 < s->min || o->npos - 1 > s->max)
+        return ctl_usage_error("usage: hallctl %s", s->usage);
+    const char *t = s->t;
+    hv *args = NULL;
+    if (s->build && (r = s->build(o, o->pos, &t, &args))) return r;
+    if (s->flags & CTL_F_WINDOW) {
+        int w = ctl_window_arg(o->pos[1], o->pos[0]);
+        if (w < 0) { hv_free(args); return -w; }
+        ctl_add_req(o, "window.open", hv_set(hv_map(), "window", hv_int(w)));
     }
+    if (t) ctl_add_req(o, t, args);
+    else hv_free(args);
+    o->empty_ok = s->flags & CTL_F_EMPTY_OK;
+    o->out = s->out;
     return 0;
 }
 
 /* Options may appear anywhere; "--" ends them. Returns 0, CTL_EXIT_USAGE, or -1 for --help. */
 static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
 {
-    o->pos = calloc((size_t)argc + 1, sizeof *o->pos);
-    if (!o->pos) abort();
+    o->pos = hk_calloc((size_t)argc + 1, sizeof *o->pos);
     bool opts_done = false;
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
@@ -806,8 +900,7 @@ static void ctl_recs_push(ctl_recs *r, hv *v)
 {
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 64;
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        if (!r->v) abort();
+        r->v = hk_realloc(r->v, r->cap * sizeof *r->v);
     }
     r->v[r->n++] = v;
 }
@@ -914,8 +1007,7 @@ static void ctl_incident_add(ctl_incident *in, const hv *r)
 {
     if (in->nev == in->cap) {
         in->cap = in->cap ? in->cap * 2 : 16;
-        in->ev = realloc(in->ev, in->cap * sizeof *in->ev);
-        if (!in->ev) abort();
+        in->ev = hk_realloc(in->ev, in->cap * sizeof *in->ev);
     }
     in->ev[in->nev++] = r;
 }
@@ -931,8 +1023,7 @@ static ctl_incident *ctl_group_incidents(const ctl_recs *rs, size_t *ninc, ctl_i
 {
     ctl_incident *inc = NULL;
     size_t n = 0, cap = 0;
-    size_t *open = calloc(rs->n + 1, sizeof *open), nopen = 0;   /* indexes into inc */
-    if (!open) abort();
+    size_t *open = hk_calloc(rs->n + 1, sizeof *open), nopen = 0;   /* indexes into inc */
     for (size_t i = 0; i < rs->n; i++) {
         const hv *r = rs->v[i];
         const char *kind = ctl_s(r, "kind", ""), *pb = hv_get_str(r, "playbook");
@@ -943,8 +1034,7 @@ static ctl_incident *ctl_group_incidents(const ctl_recs *rs, size_t *ninc, ctl_i
             if (at >= 0) open[at] = open[--nopen];   /* a start without the clear of the one before */
             if (n == cap) {
                 cap = cap ? cap * 2 : 8;
-                inc = realloc(inc, cap * sizeof *inc);
-                if (!inc) abort();
+                inc = hk_realloc(inc, cap * sizeof *inc);
             }
             memset(&inc[n], 0, sizeof inc[n]);
             inc[n].start = r;
@@ -1184,84 +1274,8 @@ static int ctl_incidents_offline(const ctl_opts *o)
 
 typedef struct {
     const ctl_opts *o;
-    wsclient *ws;
-    int64_t next_id;
+    ctl_client cl;
 } ctl_conn;
-
-/* ctl_recv_map's own failure, beside the WSC_E* codes; the message is already printed. */
-#define CTL_UNDECODABLE (-100)
-
-static int ctl_conn_error(const ctl_conn *c, int r)
-{
-    if (r == CTL_UNDECODABLE) return CTL_EXIT_CONN;
-    if (r == WSC_EINTR && ctl_interrupted) return CTL_EXIT_SIGNAL;
-    fprintf(stderr, "hallctl: %s: %s\n", c->o->url, r == WSC_ETIMEOUT ? "timed out waiting for the daemon"
-                                                                   : wsclient_errmsg(c->ws));
-    return CTL_EXIT_CONN;
-}
-
-/* Receives one decoded map. timeout_ms < 0 waits forever. */
-static int ctl_recv_map(ctl_conn *c, int timeout_ms, hv **out)
-{
-    for (;;) {
-        uint8_t *msg;
-        size_t len;
-        int is_text;
-        int r = wsclient_recv(c->ws, &msg, &len, &is_text, timeout_ms);
-        if (r) return r;
-        if (is_text) {   /* hall.v1 never sends text; not worth ending the run over */
-            fprintf(stderr, "hallctl: warning: ignoring a text frame\n");
-            free(msg);
-            continue;
-        }
-        hv *v = NULL;
-        int d = codec_decode(msg, len, &v);
-        free(msg);
-        if (d == CODEC_OK) { *out = v; return 0; }
-        /* Its id is unreadable, so waiting on would only end in a timeout. */
-        fprintf(stderr, "hallctl: %s: the daemon sent a frame that cannot be decoded: %s\n", c->o->url,
-                codec_strerror(d));
-        return CTL_UNDECODABLE;
-    }
-}
-
-/* Sends {t, id, ...args} and waits for the reply with that id, skipping pushed events.
- * Returns 0 for ok, CTL_EXIT_ERR for an err reply (*reply set either way), or a failure exit. */
-static int ctl_request(ctl_conn *c, const char *t, const hv *args, hv **reply)
-{
-    *reply = NULL;
-    int64_t id = c->next_id++;
-    hv *req = hv_set(hv_set(hv_map(), "t", hv_str(t)), "id", hv_int(id));
-    for (size_t i = 0; args && i < args->u.m.n; i++) hv_set(req, args->u.m.v[i].key, hv_dup(args->u.m.v[i].val));
-    uint8_t *buf;
-    size_t len;
-    int e = codec_encode(req, 0, &buf, &len);
-    hv_free(req);
-    if (e) { fprintf(stderr, "hallctl: cannot encode the request\n"); return CTL_EXIT_ERR; }
-    int r = wsclient_send(c->ws, buf, len, c->o->timeout_ms);
-    free(buf);
-    if (r) return ctl_conn_error(c, r);
-
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        int64_t spent = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-        int left = spent >= c->o->timeout_ms ? 0 : c->o->timeout_ms - (int)spent;
-        hv *m;
-        if (left == 0) return ctl_conn_error(c, WSC_ETIMEOUT);
-        if ((r = ctl_recv_map(c, left, &m))) return ctl_conn_error(c, r);
-        const char *mt = ctl_s(m, "t", "");
-        int64_t mid = -1;
-        hv_get_int(m, "id", &mid);
-        /* An err the daemon could not tie to a request (id nil or absent) answers the one in
-         * flight: hallctl has only one. */
-        bool ours = mid == id || (strcmp(mt, "err") == 0 && mid < 0);
-        if (strcmp(mt, "ev") == 0 || !ours) { hv_free(m); continue; }
-        *reply = m;
-        return strcmp(mt, "ok") == 0 ? 0 : CTL_EXIT_ERR;
-    }
-}
 
 static void ctl_print_err(const ctl_opts *o, const hv *reply)
 {
@@ -1277,25 +1291,22 @@ static int ctl_watch(ctl_conn *c)
 {
     const ctl_opts *o = c->o;
     long seen = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = hk_clock_mono_ms();
     if (!o->json) fprintf(stderr, "hallctl: watching %s, Ctrl-C to stop\n", o->url);
     fflush(stdout);
-    ctl_watching = 1;
-    if (ctl_interrupted) _exit(0);
+    ctl_client_watching();
     while (!o->count || seen < o->count) {
         int left = -1;   /* --timeout bounds a watch only when given explicitly */
         if (o->timeout_given) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            int64_t spent = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+            int64_t spent = hk_clock_mono_ms() - t0;
             if (spent >= o->timeout_ms) return CTL_EXIT_OK;
             left = o->timeout_ms - (int)spent;
         }
         hv *m;
-        int r = ctl_recv_map(c, left, &m);
+        int r = ctl_client_recv(&c->cl, left, &m);
         if (r == WSC_ETIMEOUT && o->timeout_given) return CTL_EXIT_OK;
-        if (r == WSC_EINTR && ctl_interrupted) return CTL_EXIT_OK;
-        if (r) return ctl_conn_error(c, r);
+        if (r == WSC_EINTR && ctl_client_signalled()) return CTL_EXIT_OK;
+        if (r) return ctl_client_fail(&c->cl, r);
         if (strcmp(ctl_s(m, "t", ""), "ev") == 0) {
             if (o->json) ctl_json_line(m);
             else ctl_print_event(m);
@@ -1317,7 +1328,7 @@ static int ctl_incidents(ctl_conn *c)
     int rc;
     for (;;) {
         hv *args = hv_set(hv_set(hv_map(), "since_n", hv_int(next)), "limit", hv_int(1000)), *reply = NULL;
-        rc = ctl_request(c, "incidents.list", args, &reply);
+        rc = ctl_client_request(&c->cl, "incidents.list", args, &reply);
         hv_free(args);
         if (rc == CTL_EXIT_ERR) ctl_print_err(o, reply);
         if (rc) { hv_free(reply); goto done; }
@@ -1338,7 +1349,7 @@ done:
 
 /* A paged list (cases.list, followups.list: limit, after, reply next): requests page after page
  * until next is nil, gathering the items into the first reply, which is then the whole list.
- * Returns like ctl_request; *reply is the merged reply, or the err reply of a failed page. */
+ * Returns like ctl_client_request; *reply is the merged reply, or the err reply of a failed page. */
 static int ctl_request_pages(ctl_conn *c, const ctl_req *q, const char *key, hv **reply)
 {
     hv *all = NULL, *after = NULL;
@@ -1347,7 +1358,7 @@ static int ctl_request_pages(ctl_conn *c, const ctl_req *q, const char *key, hv 
         hv *args = hv_set(hv_dup(q->args), "limit", hv_int(c->o->limit ? c->o->limit : 500)), *page = NULL;
         if (after) hv_set(args, "after", after);   /* the map takes it */
         after = NULL;
-        rc = ctl_request(c, q->t, args, &page);
+        rc = ctl_client_request(&c->cl, q->t, args, &page);
         hv_free(args);
         if (rc) {
             hv_free(all);
@@ -1375,11 +1386,11 @@ static int ctl_request_pages(ctl_conn *c, const ctl_req *q, const char *key, hv 
 
 static int ctl_run(ctl_opts *o)
 {
-    ctl_conn c = {.o = o, .next_id = 1};
+    ctl_conn c = {.o = o, .cl = {.url = o->url, .timeout_ms = o->timeout_ms, .next_id = 1}};
     char err[256];
-    int r = wsclient_connect(o->url, CTL_SUBPROTOCOL, o->timeout_ms, &c.ws, err, sizeof err);
+    int r = wsclient_connect(o->url, CTL_SUBPROTOCOL, o->timeout_ms, &c.cl.ws, err, sizeof err);
     if (r == WSC_EURL) return ctl_usage_error("bad --url: %s", err);
-    if (r == WSC_EINTR && ctl_interrupted) return CTL_EXIT_SIGNAL;
+    if (r == WSC_EINTR && ctl_client_signalled()) return CTL_EXIT_SIGNAL;
     if (r) {
         fprintf(stderr, "cannot connect to %s: %s\n", o->url, err);
         return CTL_EXIT_CONN;
@@ -1387,7 +1398,7 @@ static int ctl_run(ctl_opts *o)
 
     hv *hello = NULL, *reply = NULL;
     hv *hello_args = hv_set(hv_map(), "token", hv_str(o->token));
-    int rc = ctl_request(&c, "hello", hello_args, &hello);
+    int rc = ctl_client_request(&c.cl, "hello", hello_args, &hello);
     hv_free(hello_args);
     if (rc == CTL_EXIT_ERR) {
         ctl_print_err(o, hello);
@@ -1407,7 +1418,7 @@ static int ctl_run(ctl_opts *o)
     for (int i = 0; i < o->nreq; i++) {
         hv_free(reply);
         if (o->pages && i == o->nreq - 1) rc = ctl_request_pages(&c, &o->req[i], o->pages, &reply);
-        else rc = ctl_request(&c, o->req[i].t, o->req[i].args, &reply);
+        else rc = ctl_client_request(&c.cl, o->req[i].t, o->req[i].args, &reply);
         if (rc == CTL_EXIT_ERR && o->empty_ok && i == o->nreq - 1 &&
             strcmp(ctl_s(reply, "code", ""), "queue_empty") == 0) {
             if (o->json) ctl_json_line(reply);
@@ -1423,7 +1434,7 @@ done:
     hv_free(reply);
     hv_free(hello);
     ctl_hall_state = NULL;
-    wsclient_close(c.ws, 1000);
+    wsclient_close(c.cl.ws, 1000);
     return rc;
 }
 
@@ -1490,11 +1501,8 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* Without SA_RESTART a signal interrupts poll(), so Ctrl-C ends `watch` with a clean close. */
-    struct sigaction sa = {.sa_handler = ctl_on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* Ctrl-C ends `watch` with a clean close (io/ctl/client.c). */
+    ctl_client_catch_signals();
     rc = ctl_run(&o);
 out:
     for (int i = 0; i < o.nreq; i++) hv_free(o.req[i].args);

@@ -3,30 +3,16 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/utf8.h"
+#include "core/json.h"
 
 void hv_json_str(FILE *f, const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); i++; }
-        else if (c == '\n') { fputs("\\n", f); i++; }
-        else if (c == '\r') { fputs("\\r", f); i++; }
-        else if (c == '\t') { fputs("\\t", f); i++; }
-        else if (c == '\b') { fputs("\\b", f); i++; }
-        else if (c == '\f') { fputs("\\f", f); i++; }
-        else if (c < 0x20 || c == 0x7f) { fprintf(f, "\\u%04x", c); i++; }
-        else {
-            size_t l = utf8_seq_len(p + i, n - i);
-            if (l == 0) { fputs("\\ufffd", f); i++; }
-            else { fwrite(p + i, 1, l, f); i += l; }
-        }
-    }
-    fputc('"', f);
+    char *j = json_str_dup(s, n);
+    fputs(j, f);
+    free(j);
 }
 
 void hv_json(FILE *f, const hv *v)

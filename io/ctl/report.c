@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/report.h"
@@ -23,6 +22,8 @@
 #include "client.h"
 #include "json.h"
 #include "wsclient.h"
+#include "io/base/clock.h"
+#include "io/base/fs.h"
 
 enum { RX_OK = 0, RX_ERR = 1, RX_USAGE = 2, RX_CONN = 3 };
 
@@ -46,15 +47,6 @@ static int rx_usage_error(const char *msg, const char *arg)
     fprintf(stderr, msg, arg);
     fprintf(stderr, "\n\n%s", rx_usage);
     return RX_USAGE;
-}
-
-static void rx_local(int64_t ms, int32_t *day, int *minute)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&secs, &tm);
-    *day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-    *minute = tm.tm_hour * 60 + tm.tm_min;
 }
 
 static bool rx_day(const char *s, int32_t *day)
@@ -101,17 +93,10 @@ static int rx_parse(rx_opts *o, int n, char **a)
 
 typedef struct {
     const rx_opts *o;
-    ctl_client cc;       /* the hall.v1 exchanges (io/ctl_client.c) */
+    ctl_client cc;       /* the hall.v1 exchanges (io/ctl/client.c) */
 } rx_conn;
 
-static int64_t rx_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* One exchange (io/ctl_client.c); an err reply is printed here. RX_OK with *reply, RX_ERR or
+/* One exchange (io/ctl/client.c); an err reply is printed here. RX_OK with *reply, RX_ERR or
  * RX_CONN (the same numbers as CTL_CLIENT_*). */
 static int rx_request(rx_conn *c, const char *t, const hv *args, hv **reply)
 {
@@ -128,7 +113,7 @@ static int rx_request(rx_conn *c, const char *t, const hv *args, hv **reply)
 static int rx_fetch(rx_conn *c, int32_t *day, hv *events)
 {
     int64_t after = 0;
-    int64_t give_up = rx_ms() + (int64_t)c->o->timeout_ms * 6;
+    int64_t give_up = hk_clock_mono_ms() + (int64_t)c->o->timeout_ms * 6;
     for (;;) {
         hv *args = hv_map();
         if (*day) hv_set(args, "day", hv_int(*day));
@@ -143,7 +128,7 @@ static int rx_fetch(rx_conn *c, int32_t *day, hv *events)
             int64_t retry = 300;
             hv_get_int(reply, "retry_ms", &retry);
             hv_free(reply);
-            if (rx_ms() > give_up) {
+            if (hk_clock_mono_ms() > give_up) {
                 fprintf(stderr, "hallctl: the daemon is still reading day %d from Redis: try again later\n", *day);
                 return RX_ERR;
             }
@@ -167,7 +152,7 @@ static int rx_fetch(rx_conn *c, int32_t *day, hv *events)
 /* The report of the fetched events, named like the daemon names it (config order, from hello). */
 static report *rx_build(const hv *hello, int32_t day, const hv *events)
 {
-    report *r = report_new(day, rx_local);
+    report *r = report_new(day, hk_clock_local);
     const hv *hall = hv_get(hello, "hall");
     report_set_hall(r, hv_get_str(hall, "id"), hv_get_str(hall, "name"));
     const hv *st = hv_get(hello, "state");
@@ -264,19 +249,6 @@ static void rx_text(const hv *t)
 
 /* ---- archive --------------------------------------------------------------------------------- */
 
-static int mkdirs(const char *dir)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 typedef struct { char name[32]; unsigned char sum[crypto_hash_sha256_BYTES]; } rx_file;
 
 /* Writes a file (fsync'd) and hashes what was written. */
@@ -340,7 +312,7 @@ static int rx_archive(const rx_opts *o, const hv *events, report *r)
         fprintf(stderr, "hallctl: %s already holds an archive (MANIFEST.sha256): choose another directory\n", o->out);
         return RX_ERR;
     }
-    if (mkdirs(o->out) < 0) {
+    if (hk_mkdirs(o->out, 0755) < 0) {
         fprintf(stderr, "hallctl: cannot create %s: %s\n", o->out, strerror(errno));
         return RX_ERR;
     }

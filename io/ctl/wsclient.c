@@ -16,10 +16,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sha1.h"
+#include "io/base/clock.h"
 
 #define WSC_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WSC_MAX_HEADERS 16384
@@ -38,14 +38,7 @@ struct wsclient {
 
 /* ---- time and socket waits ------------------------------------------------------------------ */
 
-static int64_t wsc_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wsc_deadline(int timeout_ms) { return timeout_ms < 0 ? -1 : wsc_now_ms() + timeout_ms; }
+static int64_t wsc_deadline(int timeout_ms) { return timeout_ms < 0 ? -1 : hk_clock_mono_ms() + timeout_ms; }
 
 static void wsc_seterr(wsclient *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void wsc_seterr(wsclient *c, const char *fmt, ...)
@@ -62,7 +55,7 @@ static int wsc_wait(wsclient *c, short events, int64_t deadline)
     for (;;) {
         int ms = -1;
         if (deadline >= 0) {
-            int64_t left = deadline - wsc_now_ms();
+            int64_t left = deadline - hk_clock_mono_ms();
             ms = left <= 0 ? 0 : left > 1000000 ? 1000000 : (int)left;   /* 0: what is there already */
         }
         struct pollfd p = {.fd = c->fd, .events = events};
@@ -521,7 +514,7 @@ void wsclient_close(wsclient *c, int timeout_ms)
         for (;;) {
             uint8_t *m;
             size_t n;
-            int64_t left = deadline - wsc_now_ms();
+            int64_t left = deadline - hk_clock_mono_ms();
             int r = wsclient_recv(c, &m, &n, NULL, timeout_ms < 0 ? -1 : left > 0 ? (int)left : 0);
             if (r) break;
             free(m);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "io/base/clock.h"
 #include "daemon.h"
 #include "core/log.h"
 #include "report_host.h"
@@ -20,10 +21,10 @@ static void cmd_clock_advance(void *arg, const hk_session *s, const hv *req, hk_
     } else if (hv_get_int(req, "ms", &ms) < 0 || ms < 0 || ms > 400LL * 86400 * 1000) {
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "ms must be 0 .. 400 days");
     } else {
-        hub_clock_advance(ms);
+        hk_clock_advance(ms);
         log_warn("test clock moved forward by %lld ms", (long long)ms);
         hall_reply_ok(out, req);
-        hv_set(out->reply, "now", hv_int(hub_now().ms));   /* the clock as moved, not `now` */
+        hv_set(out->reply, "now", hv_int(hk_clock_now().ms));   /* the clock as moved, not `now` */
         daemon_check_redis_fault(d);
     }
 }

@@ -4,11 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "core/limits.h"
 #include "core/codec/codec.h"
+#include "io/base/clock.h"
 
 /* One command's outcome waiting for its events to become durable. */
 typedef struct pending {
@@ -81,33 +82,6 @@ static bool hub_watches(const hub *hb, const char *name)
     for (const char *const *n = hb->delivered_names; n && *n && name; n++)
         if (!strcmp(*n, name)) return true;
     return false;
-}
-
-static int64_t hub_clock_offset_ms;   /* only ever moved by clock.advance under --test-clock */
-
-void hub_clock_advance(int64_t ms) { hub_clock_offset_ms += ms; }
-
-int32_t hub_day_of(int64_t ms)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&secs, &tm);
-    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-}
-
-hk_time hub_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    hk_time t;
-    t.ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + hub_clock_offset_ms;
-    time_t secs = (time_t)(t.ms / 1000);
-    struct tm tm;
-    localtime_r(&secs, &tm);
-    t.day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-    t.min = tm.tm_hour * 60 + tm.tm_min;
-    t.wday = (tm.tm_wday + 6) % 7;
-    return t;
 }
 
 static void flush(hub *hb);
@@ -240,20 +214,18 @@ static void on_confirmed(void *arg, int status)
 /* Queues a command's reply and events: persisted first, delivered in command order. */
 static void submit(hub *hb, client *to, hk_out *out)
 {
-    pending *p = calloc(1, sizeof *p);
-    if (!p) abort();
+    pending *p = hk_calloc(1, sizeof *p);
     p->to = to;
     p->submitted = uv_now(hb->loop);
     p->auth_role = out->auth_role;
     p->close_status = out->close_after ? 1008 : 0;
     if (out->reply) p->reply = frame_encode(out->reply);
     if (out->nevents) {
-        p->events = calloc(out->nevents, sizeof *p->events);
-        p->audience = calloc(out->nevents, sizeof *p->audience);
-        p->events_public = calloc(out->nevents, sizeof *p->events_public);
-        p->watched = calloc(out->nevents, sizeof *p->watched);
-        p->names = calloc(out->nevents, sizeof *p->names);
-        if (!p->events || !p->audience || !p->events_public || !p->watched || !p->names) abort();
+        p->events = hk_calloc(out->nevents, sizeof *p->events);
+        p->audience = hk_calloc(out->nevents, sizeof *p->audience);
+        p->events_public = hk_calloc(out->nevents, sizeof *p->events_public);
+        p->watched = hk_calloc(out->nevents, sizeof *p->watched);
+        p->names = hk_calloc(out->nevents, sizeof *p->names);
     }
     if (to) ((conn *)client_data(to))->pending++;
     hb->npending++;
@@ -311,8 +283,7 @@ static void reply_err_now(hub *hb, client *c, int code, const char *msg)
 static void on_open(void *arg, client *c)
 {
     (void)arg;
-    conn *cn = calloc(1, sizeof *cn);
-    if (!cn) abort();
+    conn *cn = hk_calloc(1, sizeof *cn);
     client_set_data(c, cn);
 }
 
@@ -353,8 +324,7 @@ static void delay_reply(hub *hb, client *c, hk_out *out, int64_t ms)
 {
     conn *cn = client_data(c);
     if (cn->delay) return;           /* one held-back answer is enough: the rest are dropped */
-    cn->delay = malloc(sizeof *cn->delay);
-    if (!cn->delay) abort();
+    cn->delay = hk_malloc(sizeof *cn->delay);
     cn->delayed = frame_encode(out->reply);
     uv_timer_init(hb->loop, cn->delay);
     cn->delay->data = c;
@@ -377,7 +347,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
         reply_err_now(hb, c, HK_ERR_BAD_REQUEST, msg);
         return;
     }
-    hk_time now = hub_now();
+    hk_time now = hk_clock_now();
     const char *t = hv_get_str(req, "t");
     const hk_config *cfg = hall_config(hb->hall);
     double crate = cfg->rate_per_connection, trate = cfg->rate_per_token;
@@ -444,7 +414,7 @@ void hub_tick(hub *hb)
 {
     hk_out out;
     hk_out_init(&out);
-    hall_tick(hb->hall, hub_now(), &out);
+    hall_tick(hb->hall, hk_clock_now(), &out);
     if (out.nevents) hub_publish(hb, &out);
     hk_out_clear(&out);
 }

@@ -41,13 +41,6 @@ void hub_tick(hub *hb);
 /* Emits events that did not come from a client (start-up, faults, GPIO): persisted, then broadcast. */
 void hub_publish(hub *hb, hk_out *out);
 
-/* The current time as the hall sees it. */
-hk_time hub_now(void);
-/* The local day (YYYYMMDD) of a time in ms since the epoch. */
-int32_t hub_day_of(int64_t ms);
-/* Moves the hall's clock forward (tests of a simulated day: hallkeeper --test-clock). */
-void hub_clock_advance(int64_t ms);
-
 size_t hub_pending(const hub *hb);
 /* Stops the hub's timer (shutdown); the hub is freed with hub_free after the loop has run. */
 void hub_stop(hub *hb);

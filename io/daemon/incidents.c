@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 
 /* An incident the log knows to be open, with what it has already recorded of its steps. */
@@ -37,8 +38,7 @@ static inc_open *inc_add(hk_incidents *in, const char *pb, bool drill, int64_t s
 {
     if (in->nopen == in->cap) {
         in->cap = in->cap ? in->cap * 2 : 8;
-        inc_open *n = realloc(in->open, in->cap * sizeof *n);
-        if (!n) abort();
+        inc_open *n = hk_realloc(in->open, in->cap * sizeof *n);
         in->open = n;
     }
     inc_open *o = &in->open[in->nopen++];
@@ -71,8 +71,7 @@ static void inc_mark(inc_open *o, int64_t step, bool acked)
     size_t k = (size_t)step;
     if (k >= o->nsteps) {
         size_t n = k + 1;
-        uint8_t *d = realloc(o->done, n), *a = realloc(o->acked, n);
-        if (!d || !a) abort();
+        uint8_t *d = hk_realloc(o->done, n), *a = hk_realloc(o->acked, n);
         memset(d + o->nsteps, 0, n - o->nsteps);
         memset(a + o->nsteps, 0, n - o->nsteps);
         o->done = d;

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/codec/codec.h"
 #include "core/log.h"
+#include "io/base/clock.h"
 #include "io/ups/ups.h"
 
 #define LINES_SAMPLES 16384
@@ -52,7 +54,7 @@ static void on_heartbeat_lost(uv_timer_t *t);
 /* Tells the hall how output c is doing (nothing is emitted while nothing changes). */
 static void report(line_check *c, bool ok, const char *why, hk_out *out)
 {
-    hk_time now = hub_now();
+    hk_time now = hk_clock_now();
     if (!ok && !c->fail_since) c->fail_since = now.ms;
     if (!ok) log_err("gpio: output %s failed: %s", gpio_name(c->l->ctx, c->idx), why);
     else if (c->fail_since) log_notice("gpio: output %s works again", gpio_name(c->l->ctx, c->idx));
@@ -122,7 +124,7 @@ static void on_timer_closed(uv_handle_t *h) { free(h); }
 
 static void input_fault(line_check *c, bool active, const char *why, hk_out *out)
 {
-    hk_time now = hub_now();
+    hk_time now = hk_clock_now();
     const char *name = gpio_name(c->l->ctx, c->idx);
     char kind[96];
     snprintf(kind, sizeof kind, "input:%s", name);
@@ -188,7 +190,7 @@ static void lines_on_edge(void *arg, int idx, int value, uint64_t ts_ms)
     hk_out out;
     hk_out_init(&out);
     const char *name = gpio_name(l->ctx, idx);
-    hall_input(l->hall, name, value, hub_now(), &out);
+    hall_input(l->hall, name, value, hk_clock_now(), &out);
     lines_set_outputs(l, &out);       /* the outputs, before anything else */
     l->edge_us[l->nedge++ % LINES_SAMPLES] = (uint32_t)((uv_hrtime() - t0) / 1000);
     check_feedback_edge(l, idx, value, &out);
@@ -245,7 +247,7 @@ static void check_feedback_edge(hk_lines *l, int idx, int value, hk_out *out)
 static void on_ups(void *arg, bool on_battery, bool battery_low, const char *status, int charge, const char *error)
 {
     hk_lines *l = arg;
-    hk_time now = hub_now();
+    hk_time now = hk_clock_now();
     hk_out out;
     hk_out_init(&out);
     if (error) {
@@ -330,7 +332,7 @@ static void lines_set_outputs(hk_lines *l, hk_out *out)
         }
         if (c->fb >= 0) feedback_arm(c);              /* verified when the feedback follows */
         else if (c->fail_since && out) report(c, true, NULL, out);
-        if (!have_now) { now = hub_now(); have_now = 1; }
+        if (!have_now) { now = hk_clock_now(); have_now = 1; }
         if (out) hall_output_changed(l->hall, gpio_name(l->ctx, (int)i), want, now, out);
     }
     if (have_now) log_notice("gpio: outputs set for the emergency state");
@@ -348,10 +350,9 @@ void lines_apply(void *arg, hk_out *out)
 void lines_start(hk_lines *l)
 {
     size_t n = gpio_count(l->ctx);
-    int *levels = calloc(n ? n : 1, sizeof *levels);
-    if (!levels) abort();
+    int *levels = hk_calloc(n ? n : 1, sizeof *levels);
     for (size_t i = 0; i < n; i++) levels[i] = gpio_dir(l->ctx, (int)i) == HK_GPIO_IN ? gpio_read(l->ctx, (int)i) : -1;
-    hall_input_levels(l->hall, levels, n, hub_now(), &l->early);
+    hall_input_levels(l->hall, levels, n, hk_clock_now(), &l->early);
     lines_apply(l, &l->early);
     for (size_t i = 0; i < n; i++) {
         if (gpio_dir(l->ctx, (int)i) == HK_GPIO_IN) supervise(&l->checks[i], levels[i], false, &l->early);
@@ -375,8 +376,7 @@ hv *lines_stats(hk_lines *l)
     hv *m = hv_map();
     hv_set(m, "n", hv_int((int64_t)l->nedge));
     if (n) {
-        uint32_t *v = malloc(n * sizeof *v);
-        if (!v) abort();
+        uint32_t *v = hk_malloc(n * sizeof *v);
         memcpy(v, l->edge_us, n * sizeof *v);
         qsort(v, n, sizeof *v, cmp_u32);
         hv_set(m, "p50_us", hv_int(v[n / 2]));

@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "daemon.h"
 #include "printing.h"
@@ -100,11 +101,15 @@ static int shutdown_all(daemon_t *d)
     return d->exit_code;
 }
 
+/* Out of memory is not survivable (core/alloc.h aborts next): say so where the operator looks. */
+static void on_oom(size_t size) { log_err("out of memory (asked for %zu bytes): aborting", size); }
+
 int main(int argc, char **argv)
 {
     static daemon_t d;
     redis_child_exec_main(argc, argv);   /* returns unless we are the redis-server launcher */
     hk_log_init();
+    hk_alloc_set_oom(on_oom);
     int rc = parse_args(&d, argc, argv);
     if (rc >= 0) return rc;
     if ((rc = startup_config(&d)) != 0) return rc;

@@ -15,6 +15,7 @@
 #include "io/printer/qr.h"
 #include "io/printer/ticket_key.h"
 #include "core/hall_mobile.h"
+#include "io/base/clock.h"
 
 static struct {
     uint8_t secret[TICKET_KEY_SECRET_LEN];
@@ -73,7 +74,7 @@ void daemon_mobile_link(daemon_t *d, const char *code, int32_t day, bool absolut
 static void on_printer_status(void *arg, bool active, const char *detail)
 {
     daemon_t *d = arg;
-    hk_time now = hub_now();
+    hk_time now = hk_clock_now();
     if (active && !mob.fault_since) mob.fault_since = now.ms;
     if (!active) mob.fault_since = 0;
     /* before the hub is up the fault is only remembered: the printer probes again and the next

@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/report.h"
 #include "core/codec/codec.h"
 #include "core/log.h"
+#include "io/base/clock.h"
 
 /* report.events pages stay well under the 64 KiB a client may be limited to (hallctl is). */
 #define REPORT_PAGE_BYTES (40 * 1024)
@@ -42,22 +42,6 @@ static struct {
     int64_t today_read_ms;   /* monotonic */
 } rh;
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-void report_host_local(int64_t ms, int32_t *day, int *minute)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&secs, &tm);
-    *day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-    *minute = tm.tm_hour * 60 + tm.tm_min;
-}
-
 static void list_clear(raw_list *l)
 {
     for (size_t i = 0; i < l->n; i++) free(l->v[i].data);
@@ -79,7 +63,7 @@ static void list_take(void *arg, uint64_t seq, const uint8_t *data, size_t len)
         return;
     }
     hv_free(ev);
-    report_host_local(at, &day, &minute);
+    hk_clock_local(at, &day, &minute);
     if (day != l->day) return;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
@@ -126,7 +110,7 @@ static const raw_list *day_events(journal *events, store *st, int32_t journal_da
     if (day >= journal_day && events) {
         size_t bytes = journal_bytes(events);
         bool fresh = rh.today.day == day && rh.today_read_ms &&
-                     (bytes == rh.today_bytes || mono_ms() - rh.today_read_ms < REPORT_JOURNAL_REREAD_MS);
+                     (bytes == rh.today_bytes || hk_clock_mono_ms() - rh.today_read_ms < REPORT_JOURNAL_REREAD_MS);
         if (!fresh) {
             list_clear(&rh.today);
             rh.today.day = day;
@@ -137,7 +121,7 @@ static const raw_list *day_events(journal *events, store *st, int32_t journal_da
                 return NULL;
             }
             rh.today_bytes = bytes;
-            rh.today_read_ms = mono_ms();
+            rh.today_read_ms = hk_clock_mono_ms();
         }
         *source = "journal";
         return &rh.today;
@@ -179,7 +163,7 @@ static const raw_list *day_events(journal *events, store *st, int32_t journal_da
 
 static report *build(const hk_config *cfg, int32_t day, const raw_list *l)
 {
-    report *r = report_new(day, report_host_local);
+    report *r = report_new(day, hk_clock_local);
     if (!r) return NULL;
     report_set_hall(r, cfg->hall_id, cfg->hall_name);
     for (size_t i = 0; i < cfg->ncategories; i++) report_name_category(r, cfg->categories[i].id, cfg->categories[i].name);

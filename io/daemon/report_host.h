@@ -16,7 +16,4 @@
 void report_host_day(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
 void report_host_events(void *arg, const hk_session *s, const hv *req, hk_time now, hk_out *out);
 
-/* The local day (YYYYMMDD) and minute of a time in ms since the epoch (report_local_fn). */
-void report_host_local(int64_t ms, int32_t *day, int *minute);
-
 #endif

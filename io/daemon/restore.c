@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/base/clock.h"
 #include "core/codec/codec.h"
 #include "core/log.h"
 #include "daemon.h"
@@ -74,7 +75,7 @@ static void replay_journal_event(void *arg, uint64_t seq, const uint8_t *data, s
     hv *ev = NULL;
     if (!d->journal_day) {
         int64_t at = 0;
-        if (codec_decode(data, len, &ev) == 0 && hv_get_int(ev, "at", &at) == 0) d->journal_day = hub_day_of(at);
+        if (codec_decode(data, len, &ev) == 0 && hv_get_int(ev, "at", &at) == 0) d->journal_day = hk_clock_at(at).day;
         hv_free(ev);
         ev = NULL;
     }
@@ -111,7 +112,7 @@ static void on_restored(void *arg, int status, uint64_t last_seq)
     if (d->journal_replayed)
         log_warn("journal: %zu acknowledged events that Redis did not have were restored from the local "
                  "journal and sent to Redis again", d->journal_replayed);
-    if (!d->journal_day) d->journal_day = hub_now().day;
+    if (!d->journal_day) d->journal_day = hk_clock_now().day;
     daemon_speakers_open(d);
     if (d->journal_ev && d->journal_seq > d->em_seq) {
         /* Redis does not have the newest emergency state: the local journal wins, and Redis
@@ -181,7 +182,7 @@ static void start_local(daemon_t *d)
     log_warn("redis: %s at start: the hall starts from its local copy (%zu events, seq %llu..%llu)%s",
              d->conflict[0] ? "another history" : "not reachable", d->local.n, (unsigned long long)d->local.first,
              (unsigned long long)d->local.last, d->conflict[0] ? "" : "; Redis gets what it lacks once it is back");
-    if (!d->conflict[0] && !d->redis_down_since) d->redis_down_since = (uint64_t)hub_now().ms;
+    if (!d->conflict[0] && !d->redis_down_since) d->redis_down_since = (uint64_t)hk_clock_now().ms;
     on_restored(d, 0, d->local.last);
     daemon_check_redis_fault(d);   /* graded from the first second */
 }
@@ -257,7 +258,7 @@ static void on_top(void *arg, int status, uint64_t seq, const uint8_t *data, siz
                 "and move %s/events.journal away (docs/redis.md)",
                 (unsigned long long)d->local.first, (unsigned long long)d->local.last, why, d->data_dir);
         snprintf(d->conflict, sizeof d->conflict, "not merged into Redis: %s", why);
-        d->conflict_since = (uint64_t)hub_now().ms;
+        d->conflict_since = (uint64_t)hk_clock_now().ms;
         store_hold(d->st);
     }
     if (!d->restore_started) {

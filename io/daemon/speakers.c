@@ -5,6 +5,7 @@
 
 #include "daemon.h"
 #include "core/log.h"
+#include "io/base/clock.h"
 
 static void audio_publish(daemon_t *d, bool started, const char *text, const char *zone, const char *priority,
                           bool truncated)
@@ -12,7 +13,7 @@ static void audio_publish(daemon_t *d, bool started, const char *text, const cha
     if (!d->hb) return;
     hk_out out;
     hk_out_init(&out);
-    hall_announce(d->hall, &out, started, text, zone, priority, truncated, hub_now());
+    hall_announce(d->hall, &out, started, text, zone, priority, truncated, hk_clock_now());
     hub_publish(d->hb, &out);
     hk_out_clear(&out);
 }
@@ -34,8 +35,8 @@ static void on_audio_fault(void *arg, const char *msg)
     if (!d->hb) return;
     hk_out out;
     hk_out_init(&out);
-    if (!d->audio_fault_since) d->audio_fault_since = hub_now().ms;
-    hall_fault(d->hall, "audio", true, d->audio_fault_since, msg, hub_now(), &out);
+    if (!d->audio_fault_since) d->audio_fault_since = hk_clock_now().ms;
+    hall_fault(d->hall, "audio", true, d->audio_fault_since, msg, hk_clock_now(), &out);
     hub_publish(d->hb, &out);
     hk_out_clear(&out);
 }

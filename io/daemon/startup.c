@@ -14,25 +14,14 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#include "io/base/clock.h"
 #include "core/codec/codec.h"
 #include "core/log.h"
+#include "io/base/fs.h"
 #include "io/config/config_load.h"
 #include "io/config/token.h"
 #include "daemon.h"
 #include "printing.h"
-
-static int mkdir_p(const char *dir)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0700) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* Fails fast on a port in use, before Redis is started and the day is restored. */
 static int check_port(const char *listen, char *err, size_t errlen)
@@ -72,12 +61,12 @@ void daemon_check_redis_fault(daemon_t *d)
     hk_out out;
     hk_out_init(&out);
     if (d->conflict[0])
-        hall_fault(d->hall, "redis_history", true, (int64_t)d->conflict_since, d->conflict, hub_now(), &out);
+        hall_fault(d->hall, "redis_history", true, (int64_t)d->conflict_since, d->conflict, hk_clock_now(), &out);
     if (d->redis_down_since)
         hall_fault(d->hall, "redis", true, (int64_t)d->redis_down_since,
-                   "Redis is unreachable: changes are kept in the local journal", hub_now(), &out);
+                   "Redis is unreachable: changes are kept in the local journal", hk_clock_now(), &out);
     else
-        hall_fault(d->hall, "redis", false, 0, NULL, hub_now(), &out);
+        hall_fault(d->hall, "redis", false, 0, NULL, hk_clock_now(), &out);
     if (out.nevents) hub_publish(d->hb, &out);
     hk_out_clear(&out);
 }
@@ -91,7 +80,7 @@ static void on_tick(uv_timer_t *t)
         daemon_check_redis_fault(d);
         /* the journal holds the hall from its latest checkpoint on: a new day drops what came
          * before yesterday's rollover, once Redis has everything */
-        int32_t today = hub_now().day;
+        int32_t today = hk_clock_now().day;
         if (today != d->journal_day && d->cp_seq && store_pending(d->st) == 0 &&
             journal_compact(d->events, d->cp_seq) == 0) {
             log_info("journal: a new day (%d): the local journal now starts at the checkpoint of seq %llu", today,
@@ -205,11 +194,11 @@ static void on_link(void *arg, int up)
     daemon_t *d = arg;
     if (up) {
         if (d->redis_down_since) log_notice("redis: back after %llu ms; the journal is replayed in order",
-                                            (unsigned long long)(hub_now().ms - (int64_t)d->redis_down_since));
+                                            (unsigned long long)(hk_clock_now().ms - (int64_t)d->redis_down_since));
         d->redis_down_since = 0;
     } else {
         log_warn("redis: connection lost; the hall goes on, changes are kept in the local journal");
-        d->redis_down_since = (uint64_t)hub_now().ms;
+        d->redis_down_since = (uint64_t)hk_clock_now().ms;
     }
     daemon_check_redis_fault(d);
     restore_on_link(d, up);
@@ -225,7 +214,7 @@ int startup_config(daemon_t *d)
                                                  &d->cfg, err, sizeof err);
     if (rc < 0) { fprintf(stderr, "hallkeeper: %s\n", err); return 2; }
     if (!d->listen) d->listen = d->cfg.listen;
-    if (mkdir_p(d->data_dir) < 0) {
+    if (hk_mkdirs(d->data_dir, 0700) < 0) {
         fprintf(stderr, "hallkeeper: cannot create data directory %s: %s\n", d->data_dir, strerror(errno));
         return 1;
     }

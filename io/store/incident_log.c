@@ -15,7 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
+#include "core/json.h"
 #include "core/log.h"
+#include "io/base/clock.h"
 
 #define IL_MAX_DEPTH 32
 
@@ -28,8 +31,7 @@ static void ilb_grow(ilbuf *b, size_t more)
     if (b->n + more + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->n + more + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) abort();
+    char *p = hk_realloc(b->p, cap);
     b->p = p;
     b->cap = cap;
 }
@@ -47,30 +49,13 @@ static void ilb_cstr(ilbuf *b, const char *s) { ilb_add(b, s, strlen(s)); }
 /* ---- canonical JSON -------------------------------------------------------------------------- */
 
 
-/* As json.dumps(ensure_ascii=False): the short escapes, other controls as \u00xx, everything
- * else raw. Invalid UTF-8 becomes U+FFFD, so every line is valid UTF-8. */
+/* core/json.h writes as json.dumps(ensure_ascii=False) does: the hash chain depends on it. */
 static void il_put_str(ilbuf *b, const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    ilb_add(b, "\"", 1);
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                          : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
-        if (esc) { ilb_cstr(b, esc); i++; continue; }
-        if (c < 0x20) {
-            char u[8];
-            snprintf(u, sizeof u, "\\u%04x", c);
-            ilb_cstr(b, u);
-            i++;
-            continue;
-        }
-        size_t l = utf8_seq_len(p + i, n - i);
-        if (l == 0) { ilb_cstr(b, "\xef\xbf\xbd"); i++; continue; }
-        ilb_add(b, p + i, l);
-        i += l;
-    }
-    ilb_add(b, "\"", 1);
+    size_t need = json_str(NULL, 0, s, n);
+    ilb_grow(b, need);
+    json_str(b->p + b->n, need + 1, s, n);
+    b->n += need;
 }
 
 static void il_put(ilbuf *b, const hv *v, bool skip_hash)
@@ -445,12 +430,10 @@ static void il_push_line(il_line **lines, size_t *nlines, size_t *cap, const cha
 {
     if (*nlines == *cap) {
         *cap = *cap ? *cap * 2 : 64;
-        il_line *nl = realloc(*lines, *cap * sizeof *nl);
-        if (!nl) abort();
+        il_line *nl = hk_realloc(*lines, *cap * sizeof *nl);
         *lines = nl;
     }
-    char *copy = malloc(n + 1);
-    if (!copy) abort();
+    char *copy = hk_malloc(n + 1);
     memcpy(copy, p, n);
     copy[n] = '\0';
     (*lines)[*nlines].p = copy;
@@ -478,8 +461,7 @@ static void il_free_lines(il_line *lines, size_t n)
 
 static hv **il_parse_all(const il_line *lines, size_t n)
 {
-    hv **recs = calloc(n ? n : 1, sizeof *recs);
-    if (!recs) abort();
+    hv **recs = hk_calloc(n ? n : 1, sizeof *recs);
     for (size_t i = 0; i < n; i++) recs[i] = incident_json_parse(lines[i].p, lines[i].n, NULL, 0);
     return recs;
 }
@@ -733,7 +715,7 @@ incident_log *incident_log_open(uv_loop_t *loop, const char *data_dir, char *err
             hv_set(d, "bad_n", hv_int((int64_t)l->bad_n));
             hv_set(d, "reason", hv_str(l->bad_msg));
             hv_set(d, "lines", hv_int((int64_t)l->nlines));
-            if (incident_log_append(l, (int64_t)time(NULL) * 1000, "chain_broken", NULL, false, "hallkeeper", d) < 0)
+            if (incident_log_append(l, hk_clock_now().ms, "chain_broken", NULL, false, "hallkeeper", d) < 0)
                 log_err("incident log %s: cannot note the broken chain", l->path);
         }
     } else {

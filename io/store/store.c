@@ -14,8 +14,10 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "redis_uv.h"
+#include "redis_url.h"
 
 #define STORE_CONNECT_MS 2000
 #define STORE_REPLY_MS 5000
@@ -155,73 +157,33 @@ static int parse_id(const char *id, uint64_t *ms, uint64_t *n);
 
 /* ---- url --------------------------------------------------------------------------------- */
 
+/* The URL into the link's fields; the daemon connects to an address only (see below). */
 static int parse_url(store *s, const char *url, char *err, size_t errlen)
 {
-    if (!strncmp(url, "unix://", 7)) {
-        if (url[7] != '/') {
-            snprintf(err, errlen, "redis url %s: unix:// needs an absolute path", url);
-            return -EINVAL;
-        }
-        s->is_unix = 1;
-        s->path = strdup(url + 7);
-        return s->path ? 0 : -ENOMEM;
-    }
-    if (strncmp(url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "redis url %s: expected redis://HOST:PORT/DB or unix:///path", url);
+    redis_url u;
+    if (redis_url_parse(&u, url, err, errlen) != 0) {
+        redis_url_free(&u);
         return -EINVAL;
     }
-    const char *p = url + 8;
-    const char *at = strchr(p, '@');
-    const char *slash0 = strchr(p, '/');
-    if (at && (!slash0 || at < slash0)) {       /* [user]:password@ */
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (!colon) {
-            snprintf(err, errlen, "redis url %s: credentials must be [USER]:PASSWORD@", url);
-            return -EINVAL;
-        }
-        if (colon > p) s->user = strndup(p, (size_t)(colon - p));
-        s->password = strndup(colon + 1, (size_t)(at - colon - 1));
-        p = at + 1;
-    }
-    const char *hend;
-    if (*p == '[') {
-        hend = strchr(p, ']');
-        if (!hend) goto bad;
-        if ((size_t)(hend - p - 1) >= sizeof s->host) goto bad;
-        memcpy(s->host, p + 1, (size_t)(hend - p - 1));
-        hend++;
-    } else {
-        hend = p + strcspn(p, ":/");
-        if ((size_t)(hend - p) >= sizeof s->host) goto bad;
-        memcpy(s->host, p, (size_t)(hend - p));
-    }
-    s->port = 6379;
-    if (*hend == ':') {
-        char *e;
-        long port = strtol(hend + 1, &e, 10);
-        if (e == hend + 1 || port < 1 || port > 65535) goto bad;
-        s->port = (int)port;
-        hend = e;
-    }
-    if (*hend == '/' && hend[1]) {
-        char *e;
-        long db = strtol(hend + 1, &e, 10);
-        if (e == hend + 1 || *e || db < 0 || db > 1000000) goto bad;
-        s->db = (int)db;
-    } else if (*hend && strcmp(hend, "/") != 0) {
-        goto bad;
+    s->user = u.user;
+    s->password = u.password;
+    s->db = u.db;
+    if (u.path) {
+        s->is_unix = 1;
+        s->path = u.path;
+        return 0;
     }
     /* hiredis would resolve a name with a blocking getaddrinfo on the loop: accept addresses only */
-    if (!strcmp(s->host, "localhost")) strcpy(s->host, "127.0.0.1");
+    if (!strcmp(u.host, "localhost")) strcpy(u.host, "127.0.0.1");
     unsigned char buf[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, s->host, buf) != 1 && inet_pton(AF_INET6, s->host, buf) != 1) {
+    if (strlen(u.host) >= sizeof s->host ||
+        (inet_pton(AF_INET, u.host, buf) != 1 && inet_pton(AF_INET6, u.host, buf) != 1)) {
         snprintf(err, errlen, "redis url %s: host must be an IP address or localhost", url);
         return -EINVAL;
     }
+    strcpy(s->host, u.host);
+    s->port = u.port;
     return 0;
-bad:
-    snprintf(err, errlen, "redis url %s: expected redis://HOST:PORT/DB", url);
-    return -EINVAL;
 }
 
 /* "HOST:PORT" (HOST an IP address, IPv6 in brackets, or localhost) into host/port. */
@@ -1091,8 +1053,7 @@ static void store_flush(store *s)
 static char *checkpoint_key(const store *s)
 {
     size_t n = strlen(s->key_seq) + 16;
-    char *k = malloc(n);
-    if (!k) { fputs("hallkeeper: out of memory\n", stderr); abort(); }
+    char *k = hk_malloc(n);
     snprintf(k, n, "%.*scheckpoint", (int)(strlen(s->key_seq) - 3), s->key_seq);
     return k;
 }

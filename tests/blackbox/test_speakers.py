@@ -113,5 +113,17 @@ async def test_broken_sink_is_a_fault():
         check(ev.get("active") is True and ev.get("detail"), "audio fault %r" % ev)
 
 
-hk.run([test_call_spoken_and_shown, test_emergency_preempts_doors_first, test_notice, test_broken_sink_is_a_fault],
-       timeout=180)
+async def test_times_on_the_hall_clock():
+    """The index's times are the hall's clock: under --test-clock they move with clock.advance."""
+    async with hk.fresh(args=["--test-clock"]) as d:
+        admin = await hk.connect(d, "admin-secret")
+        now = (await admin.ok("clock.advance", ms=2 * 86400000))["now"]
+        await admin.ok("announce", text="各位请注意，测试时钟。")
+        row = (await wait_index(d, lambda r: r["priority"] == "notice"))[0]
+        for k in ("started_at_ms", "first_sample_at_ms", "ended_at_ms"):
+            check(now <= row[k] < now + 120000, "%s %r is not on the hall's clock (now %r): %r" % (k, row[k], now, row))
+
+
+hk.run([test_call_spoken_and_shown, test_emergency_preempts_doors_first, test_notice, test_broken_sink_is_a_fault,
+        test_times_on_the_hall_clock],
+       timeout=240)

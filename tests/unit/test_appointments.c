@@ -10,14 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/hall.h"
-#include "io/config/config_load.h"
-#include "req_args.h"
-
-static hk_config cfg;
-static hk_hall *hall;
-static hv *log_events;
-static int64_t next_id;
+#include "fixture.h"
 
 #define DAY0 20251124        /* a Monday */
 #define DAY0_MS 1763913600000LL   /* 2025-11-24 00:00 in UTC+8, as ms since the epoch */
@@ -33,48 +26,22 @@ static hk_time T(int d, int hh, int mm, int ss)
 static int setup(void **state)
 {
     (void)state;
-    char err[256];
-    assert_int_equal(config_load_string(config_demo_yaml, strlen(config_demo_yaml), "demo", &cfg, err, sizeof err), 0);
-    hall = hall_new(&cfg);
-    log_events = hv_arr();
-    next_id = 1;
-    return 0;
+    return fixture_setup(config_demo_yaml, "demo");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    hall_free(hall);
-    hv_free(log_events);
-    hk_config_free(&cfg);
-    return 0;
+    return fixture_teardown();
 }
-
-static hv *last_events;   /* the events of the last run() */
 
 /* Runs one command at t with arguments given as KEY, "s"|"i", VALUE, ..., NULL. */
 static hv *run(hk_session *s, hk_time t, const char *cmd, ...)
 {
-    hv *req = hv_map();
-    hv_set(req, "t", hv_str(cmd));
-    hv_set(req, "id", hv_int(next_id++));
     va_list ap;
     va_start(ap, cmd);
-    test_req_args(req, ap);
+    hv *r = fixture_vrun(hall, s, t, false, cmd, ap);
     va_end(ap);
-    hk_out out;
-    hk_out_init(&out);
-    hall_cmd(hall, s, req, t, &out);
-    hv_free(last_events);
-    last_events = hv_arr();
-    for (size_t i = 0; i < out.nevents; i++) {
-        hv_push(log_events, hv_dup(out.events[i]));
-        hv_push(last_events, hv_dup(out.events[i]));
-    }
-    hv *r = out.reply;
-    out.reply = NULL;
-    hk_out_clear(&out);
-    hv_free(req);
     return r;
 }
 
@@ -83,12 +50,7 @@ static void tick(hk_time t)
     hk_out out;
     hk_out_init(&out);
     hall_tick(hall, t, &out);
-    hv_free(last_events);
-    last_events = hv_arr();
-    for (size_t i = 0; i < out.nevents; i++) {
-        hv_push(log_events, hv_dup(out.events[i]));
-        hv_push(last_events, hv_dup(out.events[i]));
-    }
+    fixture_keep(&out);
     hk_out_clear(&out);
 }
 
@@ -591,7 +553,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_max_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config, setup, teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    hv_free(last_events);
-    return rc;
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

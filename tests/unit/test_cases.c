@@ -12,8 +12,7 @@
 #include "core/hall_int.h"
 #include "core/checkpoint.h"
 #include "core/retention.h"
-#include "io/config/config_load.h"
-#include "req_args.h"
+#include "fixture.h"
 
 /* Mon-Fri 09:00-12:00 and 13:00-17:00; window 2 serves C and A. */
 static const char yaml[] =
@@ -41,10 +40,6 @@ static const char yaml[] =
     "supervision: { warn_fraction: 0.8 }\n"
     "rating: { reasons: [态度不好, 效率低, 其他], target: 0.95 }\n";
 
-static hk_config cfg;
-static hk_hall *hall;
-static hv *log_events;
-static int64_t next_id;
 static hk_time clock_now;
 
 static int64_t civil_days(int y, int m, int d)
@@ -86,11 +81,7 @@ static hk_time plus_ms(hk_time t, int64_t ms)
 static int setup(void **state)
 {
     (void)state;
-    char err[256];
-    assert_int_equal(config_load_string(yaml, strlen(yaml), "cases", &cfg, err, sizeof err), 0);
-    hall = hall_new(&cfg);
-    log_events = hv_arr();
-    next_id = 1;
+    fixture_setup(yaml, "cases");
     clock_now = local(2025, 11, 24, 10, 0);   /* a Monday */
     return 0;
 }
@@ -98,35 +89,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    hall_free(hall);
-    hv_free(log_events);
-    hk_config_free(&cfg);
-    return 0;
-}
-
-static void keep(hk_out *out)
-{
-    for (size_t i = 0; i < out->nevents; i++) hv_push(log_events, hv_dup(out->events[i]));
+    return fixture_teardown();
 }
 
 /* Runs one command at clock_now; args are key, kind ("s", "i" or "v" for an hv * taken), value. */
 static hv *run(hk_hall *hh, hk_session *s, const char *cmd, ...)
 {
-    hv *req = hv_map();
-    hv_set(req, "t", hv_str(cmd));
-    hv_set(req, "id", hv_int(next_id++));
     va_list ap;
     va_start(ap, cmd);
-    test_req_args(req, ap);
+    hv *r = fixture_vrun(hh, s, clock_now, false, cmd, ap);
     va_end(ap);
-    hk_out out;
-    hk_out_init(&out);
-    hall_cmd(hh, s, req, clock_now, &out);
-    if (hh == hall) keep(&out);
-    hv *r = out.reply;
-    out.reply = NULL;
-    hk_out_clear(&out);
-    hv_free(req);
     return r;
 }
 
@@ -160,7 +132,7 @@ static hv *tick_at(hk_time t)
     hk_out out;
     hk_out_init(&out);
     hall_tick(hall, t, &out);
-    keep(&out);
+    fixture_keep(&out);
     hv *evs = hv_arr();
     for (size_t i = 0; i < out.nevents; i++) hv_push(evs, hv_dup(out.events[i]));
     hk_out_clear(&out);
@@ -214,7 +186,7 @@ static hv *serve(hk_session *kiosk, hk_session *staff, int w, const char *cat, c
     hk_out out;
     hk_out_init(&out);
     hall_cmd(hall, staff, req, clock_now, &out);
-    keep(&out);
+    fixture_keep(&out);
     r = out.reply;
     out.reply = NULL;
     hk_out_clear(&out);
@@ -488,7 +460,7 @@ static void rate(hk_session *kiosk, const char *code, int score, const char *rea
     hk_out out;
     hk_out_init(&out);
     hall_cmd(hall, kiosk, req, clock_now, &out);
-    keep(&out);
+    fixture_keep(&out);
     if (want) expect_err(out.reply, want);
     else expect_ok(out.reply);
     hk_out_clear(&out);

@@ -16,9 +16,8 @@
 #include <cmocka.h>
 
 #include "core/checkpoint.h"
-#include "io/config/config_load.h"
 #include "core/codec/codec.h"
-#include "req_args.h"
+#include "fixture.h"
 
 static const char yaml[] =
     "hall: { id: cp, name: 检查点大厅 }\n"
@@ -53,10 +52,6 @@ static const char yaml[] =
     "    - { name: door_main,  chip: gpiochip0, offset: 22, dir: out, normal: 0, safe: 1 }\n"
     "    - { name: siren,      chip: gpiochip0, offset: 25, dir: out, normal: 0, safe: 0 }\n";
 
-static hk_config cfg;
-static hk_hall *hall;
-static hv *events;       /* every event the live hall emitted, in order */
-static int64_t next_id;
 static hk_time now;
 
 static int64_t civil_days(int y, int m, int d)
@@ -92,39 +87,16 @@ static hk_time next_minute(hk_time t)
     return at(y, m, d, mins / 60, mins % 60);
 }
 
-static void keep(hk_out *out)
-{
-    for (size_t i = 0; i < out->nevents; i++) hv_push(events, hv_dup(out->events[i]));
-}
-
 static int setup(void **state)
 {
     (void)state;
-    char err[256];
-    if (config_load_string(yaml, strlen(yaml), "checkpoint", &cfg, err, sizeof err) != 0) fail_msg("config: %s", err);
-    hall = hall_new(&cfg);
-    events = hv_arr();
-    next_id = 1;
-    return 0;
+    return fixture_setup(yaml, "checkpoint");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    hall_free(hall);
-    hv_free(events);
-    hk_config_free(&cfg);
-    return 0;
-}
-
-/* A request: key, kind ("s" string, "i" int, "v" an hv * taken), value ..., NULL. */
-static hv *vreq(const char *cmd, va_list ap)
-{
-    hv *req = hv_map();
-    hv_set(req, "t", hv_str(cmd));
-    hv_set(req, "id", hv_int(next_id++));
-    test_req_args(req, ap);
-    return req;
+    return fixture_teardown();
 }
 
 /* Runs a command on h at `now` (events of the live hall are kept); returns the reply. */
@@ -132,17 +104,8 @@ static hv *cmd_on(hk_hall *h, hk_session *s, const char *cmd, ...)
 {
     va_list ap;
     va_start(ap, cmd);
-    hv *req = vreq(cmd, ap);
+    hv *r = fixture_vrun(h, s, now, true, cmd, ap);   /* the comparisons only read */
     va_end(ap);
-    hk_out out;
-    hk_out_init(&out);
-    hall_cmd(h, s, req, now, &out);
-    if (h == hall) keep(&out);
-    else assert_int_equal(out.nevents, 0);   /* the comparisons only read */
-    hv *r = out.reply;
-    out.reply = NULL;
-    hk_out_clear(&out);
-    hv_free(req);
     return r;
 }
 
@@ -188,7 +151,7 @@ static void tick_to(hk_time until)
         hk_out out;
         hk_out_init(&out);
         hall_tick(hall, now, &out);
-        keep(&out);
+        fixture_keep(&out);
         hk_out_clear(&out);
     }
 }
@@ -198,7 +161,7 @@ static void input(const char *line, int value)
     hk_out out;
     hk_out_init(&out);
     hall_input(hall, line, value, now, &out);
-    keep(&out);
+    fixture_keep(&out);
     hk_out_clear(&out);
 }
 
@@ -207,7 +170,7 @@ static void fault(bool active)
     hk_out out;
     hk_out_init(&out);
     hall_fault(hall, "redis", active, now.ms - 30 * 60000, "connection refused", now, &out);
-    keep(&out);
+    fixture_keep(&out);
     hk_out_clear(&out);
 }
 
@@ -258,8 +221,8 @@ static void assert_same(const char *what, const hv *a, const hv *b)
 static hk_hall *replayed(size_t from, bool skip_checkpoints)
 {
     hk_hall *h = hall_new(&cfg);
-    for (size_t i = from; i < events->u.a.n; i++) {
-        const hv *ev = events->u.a.v[i];
+    for (size_t i = from; i < log_events->u.a.n; i++) {
+        const hv *ev = log_events->u.a.v[i];
         const char *name = hv_get_str(ev, "ev");
         if (skip_checkpoints && !strncmp(name, "day.checkpoint", 14)) continue;
         /* through the codec, as the daemon reads the stream */
@@ -279,8 +242,8 @@ static hk_hall *replayed(size_t from, bool skip_checkpoints)
 static size_t last_checkpoint(size_t *ncheckpoints, int64_t *parts)
 {
     size_t found = (size_t)-1, n = 0;
-    for (size_t i = 0; i < events->u.a.n; i++) {
-        const hv *ev = events->u.a.v[i];
+    for (size_t i = 0; i < log_events->u.a.n; i++) {
+        const hv *ev = log_events->u.a.v[i];
         if (strcmp(hv_get_str(ev, "ev"), "day.checkpoint") != 0) continue;
         int64_t p = -1;
         assert_int_equal(hv_get_int(ev, "parts", &p), 0);
@@ -296,7 +259,7 @@ static size_t last_checkpoint(size_t *ncheckpoints, int64_t *parts)
 static size_t count_events(const char *name)
 {
     size_t n = 0;
-    for (size_t i = 0; i < events->u.a.n; i++) n += !strcmp(hv_get_str(events->u.a.v[i], "ev"), name);
+    for (size_t i = 0; i < log_events->u.a.n; i++) n += !strcmp(hv_get_str(log_events->u.a.v[i], "ev"), name);
     return n;
 }
 
@@ -393,7 +356,7 @@ static void test_three_days(void **state)
     assert_true(active && latched);
     hv_free(st);
     /* the checkpoint really carries the cross-day state (not an empty hall that happens to agree) */
-    const hv *cp = events->u.a.v[last_checkpoint(NULL, NULL)];
+    const hv *cp = log_events->u.a.v[last_checkpoint(NULL, NULL)];
     const hv *cst = hv_get(cp, "state");
     const hv *tickets = hv_get(hv_get(cst, "queue"), "tickets");
     int held[5] = {0};
@@ -455,7 +418,7 @@ static void test_big_checkpoint_parts(void **state)
         hk_out out;
         hk_out_init(&out);
         hall_emit(hall, &out, ev, now.ms);
-        keep(&out);
+        fixture_keep(&out);
         hk_out_clear(&out);
     }
     tick_to(at(2025, 11, 25, 0, 5));
@@ -466,7 +429,7 @@ static void test_big_checkpoint_parts(void **state)
     for (size_t i = from; i <= from + (size_t)parts; i++) {
         uint8_t *buf;
         size_t len;
-        assert_int_equal(codec_encode(events->u.a.v[i], 0, &buf, &len), 0);
+        assert_int_equal(codec_encode(log_events->u.a.v[i], 0, &buf, &len), 0);
         assert_true(len <= CODEC_MAX_FRAME);
         total += len;
         free(buf);
@@ -484,7 +447,7 @@ static void test_malformed(void **state)
     for (int i = 0; i < 3; i++) issue(&kiosk, "A", NULL);
     tick_to(at(2025, 11, 25, 0, 1));
     size_t from = last_checkpoint(NULL, NULL);
-    const hv *good = events->u.a.v[from];
+    const hv *good = log_events->u.a.v[from];
 
     hk_hall *h = replayed(0, true);
     hv *before = snapshot(h);

@@ -11,8 +11,7 @@
 #include <cmocka.h>
 
 #include "core/hall_int.h"
-#include "io/config/config_load.h"
-#include "req_args.h"
+#include "fixture.h"
 
 static const char yaml[] =
     "hall: { id: review, name: 测试中心 }\n"
@@ -32,11 +31,6 @@ static const char yaml[] =
 #define DAY0 1763942400000LL        /* 2025-11-24 00:00, a Monday */
 #define DAY_MS 86400000LL
 
-static hk_config cfg;
-static hk_hall *hall;
-static hv *log_events;     /* every emitted event, for replay */
-static int64_t next_id;
-
 /* day 0 = 2025-11-24 (Monday); day 1 = 2025-11-25, ... (no month end crossed in these tests) */
 static hk_time at_d(int d, int hh, int mm)
 {
@@ -45,23 +39,10 @@ static hk_time at_d(int d, int hh, int mm)
 }
 static hk_time at(int hh, int mm) { return at_d(0, hh, mm); }
 
-static int setup_with(const char *text)
-{
-    char err[256];
-    int rc = config_load_string(text, strlen(text), "test", &cfg, err, sizeof err);
-    if (rc) fprintf(stderr, "%s\n", err);
-    assert_int_equal(rc, 0);
-    hall = hall_new(&cfg);
-    assert_non_null(hall);
-    log_events = hv_arr();
-    next_id = 1;
-    return 0;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    return setup_with(yaml);
+    return fixture_setup(yaml, "test");
 }
 
 /* the same hall with a business day that ends at 03:00 */
@@ -70,41 +51,22 @@ static int setup_rollover(void **state)
     (void)state;
     static char text[sizeof yaml + 64];
     snprintf(text, sizeof text, "%swork: { rollover: \"03:00\" }\n", yaml);
-    return setup_with(text);
+    return fixture_setup(text, "test");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    hall_free(hall);
-    hv_free(log_events);
-    hk_config_free(&cfg);
-    return 0;
-}
-
-static void keep(hk_out *out)
-{
-    for (size_t i = 0; i < out->nevents; i++) hv_push(log_events, hv_dup(out->events[i]));
+    return fixture_teardown();
 }
 
 /* Runs a command at t with string ("s") or integer ("i") arguments; returns the reply. */
 static hv *run(hk_session *s, hk_time t, const char *cmd, ...)
 {
-    hv *req = hv_map();
-    hv_set(req, "t", hv_str(cmd));
-    hv_set(req, "id", hv_int(next_id++));
     va_list ap;
     va_start(ap, cmd);
-    test_req_args(req, ap);
+    hv *r = fixture_vrun(hall, s, t, false, cmd, ap);
     va_end(ap);
-    hk_out out;
-    hk_out_init(&out);
-    hall_cmd(hall, s, req, t, &out);
-    keep(&out);
-    hv *r = out.reply;
-    out.reply = NULL;
-    hk_out_clear(&out);
-    hv_free(req);
     return r;
 }
 
@@ -120,7 +82,7 @@ static void tick_hall(hk_hall *h, hk_time t, bool logged)
     hk_out out;
     hk_out_init(&out);
     hall_tick(h, t, &out);
-    if (logged) keep(&out);
+    if (logged) fixture_keep(&out);
     hk_out_clear(&out);
 }
 static void tick(hk_time t) { tick_hall(hall, t, true); }

@@ -8,14 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/hall.h"
-#include "io/config/config_load.h"
-#include "req_args.h"
-
-static hk_config cfg;
-static hk_hall *hall;
-static hv *log_events;     /* every emitted event, for replay */
-static int64_t next_id;
+#include "fixture.h"
 
 static hk_time at(int64_t s)
 {
@@ -26,41 +19,22 @@ static hk_time at(int64_t s)
 static int setup(void **state)
 {
     (void)state;
-    char err[256];
-    assert_int_equal(config_load_string(config_demo_yaml, strlen(config_demo_yaml), "demo", &cfg, err, sizeof err), 0);
-    hall = hall_new(&cfg);
-    log_events = hv_arr();
-    next_id = 1;
-    return 0;
+    return fixture_setup(config_demo_yaml, "demo");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    hall_free(hall);
-    hv_free(log_events);
-    hk_config_free(&cfg);
-    return 0;
+    return fixture_teardown();
 }
 
 /* Runs one command; returns the reply (caller frees); keeps the events. */
 static hv *run(hk_session *s, int64_t t, const char *cmd, ...)
 {
-    hv *req = hv_map();
-    hv_set(req, "t", hv_str(cmd));
-    hv_set(req, "id", hv_int(next_id++));
     va_list ap;
     va_start(ap, cmd);
-    test_req_args(req, ap);
+    hv *r = fixture_vrun(hall, s, at(t), false, cmd, ap);
     va_end(ap);
-    hk_out out;
-    hk_out_init(&out);
-    hall_cmd(hall, s, req, at(t), &out);
-    for (size_t i = 0; i < out.nevents; i++) hv_push(log_events, hv_dup(out.events[i]));
-    hv *r = out.reply;
-    out.reply = NULL;
-    hk_out_clear(&out);
-    hv_free(req);
     return r;
 }
 
@@ -343,19 +317,7 @@ static hk_time day_time(int32_t day, int wday, int64_t base_ms, int64_t s)
 
 static hv *run_at(hk_session *ses, hk_time t, const char *cmd, const char *k, const char *v)
 {
-    hv *req = hv_map();
-    hv_set(req, "t", hv_str(cmd));
-    hv_set(req, "id", hv_int(next_id++));
-    if (k) hv_set(req, k, hv_str(v));
-    hk_out out;
-    hk_out_init(&out);
-    hall_cmd(hall, ses, req, t, &out);
-    for (size_t i = 0; i < out.nevents; i++) hv_push(log_events, hv_dup(out.events[i]));
-    hv *r = out.reply;
-    out.reply = NULL;
-    hk_out_clear(&out);
-    hv_free(req);
-    return r;
+    return fixture_run(hall, ses, t, cmd, k, "s", v, NULL);
 }
 
 static void test_day_rollover(void **state)
@@ -500,13 +462,9 @@ static const char *roles_yaml;
 static int setup_roles(void **state)
 {
     (void)state;
-    char yaml[8192], err[256];
+    char yaml[8192];
     snprintf(yaml, sizeof yaml, "%squeue: { priority_roles: %s }\n", config_demo_yaml, roles_yaml);
-    if (config_load_string(yaml, strlen(yaml), "roles.yaml", &cfg, err, sizeof err) != 0) fail_msg("config: %s", err);
-    hall = hall_new(&cfg);
-    log_events = hv_arr();
-    next_id = 1;
-    return 0;
+    return fixture_setup(yaml, "roles.yaml");
 }
 static int setup_roles_kiosk(void **state) { roles_yaml = "[kiosk, staff, admin]"; return setup_roles(state); }
 static int setup_roles_none(void **state) { roles_yaml = "[]"; return setup_roles(state); }

@@ -10,8 +10,7 @@
 #include <cmocka.h>
 
 #include "core/hall_int.h"
-#include "io/config/config_load.h"
-#include "req_args.h"
+#include "fixture.h"
 
 static const char yaml[] =
     "hall: { id: posts, name: 测试中心 }\n"
@@ -45,12 +44,6 @@ static const char yaml[] =
 
 #define DAY0 1763942400000LL        /* 2025-11-24 00:00, a Monday (local = UTC in these tests) */
 
-static hk_config cfg;
-static hk_hall *hall;
-static hv *log_events;     /* every emitted event, for replay */
-static hv *last_events;    /* the events of the last command or tick */
-static int64_t next_id;
-
 static hk_time at_day(int32_t day, int wday, int64_t base, int hh, int mm, int ss)
 {
     hk_time t = {base + ((int64_t)hh * 3600 + mm * 60 + ss) * 1000, day, hh * 60 + mm, wday};
@@ -58,64 +51,25 @@ static hk_time at_day(int32_t day, int wday, int64_t base, int hh, int mm, int s
 }
 static hk_time at(int hh, int mm, int ss) { return at_day(20251124, 0, DAY0, hh, mm, ss); }
 
-static void load(const char *text)
-{
-    char err[256];
-    int rc = config_load_string(text, strlen(text), "test", &cfg, err, sizeof err);
-    if (rc) fprintf(stderr, "%s\n", err);
-    assert_int_equal(rc, 0);
-    hall = hall_new(&cfg);
-    assert_non_null(hall);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    load(yaml);
-    log_events = hv_arr();
-    last_events = hv_arr();
-    next_id = 1;
-    return 0;
+    return fixture_setup(yaml, "test");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    hall_free(hall);
-    hv_free(log_events);
-    hv_free(last_events);
-    hk_config_free(&cfg);
-    return 0;
-}
-
-static void keep(hk_out *out)
-{
-    hv_free(last_events);
-    last_events = hv_arr();
-    for (size_t i = 0; i < out->nevents; i++) {
-        hv_push(log_events, hv_dup(out->events[i]));
-        hv_push(last_events, hv_dup(out->events[i]));
-    }
+    return fixture_teardown();
 }
 
 /* Runs a command at t with string ("s") or integer ("i") arguments; returns the reply. */
 static hv *run(hk_session *s, hk_time t, const char *cmd, ...)
 {
-    hv *req = hv_map();
-    hv_set(req, "t", hv_str(cmd));
-    hv_set(req, "id", hv_int(next_id++));
     va_list ap;
     va_start(ap, cmd);
-    test_req_args(req, ap);
+    hv *r = fixture_vrun(hall, s, t, false, cmd, ap);
     va_end(ap);
-    hk_out out;
-    hk_out_init(&out);
-    hall_cmd(hall, s, req, t, &out);
-    keep(&out);
-    hv *r = out.reply;
-    out.reply = NULL;
-    hk_out_clear(&out);
-    hv_free(req);
     return r;
 }
 
@@ -139,7 +93,7 @@ static void tick(hk_time t)
     hk_out out;
     hk_out_init(&out);
     hall_tick(hall, t, &out);
-    keep(&out);
+    fixture_keep(&out);
     hk_out_clear(&out);
 }
 
@@ -621,15 +575,13 @@ static void test_rollover_time(void **state)
 {
     (void)state;
     /* the same hall with the day starting at 03:00 */
-    teardown(NULL);
+    fixture_teardown();
     char text[4096];
     snprintf(text, sizeof text, "%s", yaml);
     char *w = strstr(text, "work: {");
     assert_non_null(w);
     snprintf(w, sizeof text - (size_t)(w - text), "work: { rollover: \"03:00\" }\n");
-    load(text);
-    log_events = hv_arr();
-    last_events = hv_arr();
+    fixture_setup(text, "test");
     hk_session k = login("k"), s2 = login("s2");
     ok(run(&s2, at(8, 40, 0), "staff.checkin", "window", "i", 2, NULL));
     ok(run(&s2, at(9, 0, 0), "window.open", "window", "i", 2, NULL));
@@ -650,7 +602,7 @@ static void test_rollover_time(void **state)
     posts_roll_day(hall, &out, at_day(20251125, 1, d1, 2, 59, 59));
     assert_int_equal(out.nevents, 0);
     posts_roll_day(hall, &out, at_day(20251125, 1, d1, 3, 0, 0));
-    keep(&out);
+    fixture_keep(&out);
     hk_out_clear(&out);
     const hv *e = day_closed_of();
     assert_non_null(e);
@@ -684,7 +636,7 @@ static void test_rollover_time(void **state)
 static void test_rollover_live(void **state)
 {
     (void)state;
-    teardown(NULL);
+    fixture_teardown();
     char text[4096];
     snprintf(text, sizeof text, "%s", yaml);
     char *w = strstr(text, "work: {");
@@ -692,9 +644,7 @@ static void test_rollover_live(void **state)
     char *hr = strstr(text, "[mon, tue, wed, thu, fri], open: [\"09:00-12:00\", \"13:00-17:00\"]");
     assert_non_null(hr);
     memcpy(hr, "[mon, tue, wed, thu, fri], open: [\"00:00-12:00\", \"13:00-24:00\"]", 60);
-    load(text);
-    log_events = hv_arr();
-    last_events = hv_arr();
+    fixture_setup(text, "test");
     hk_session k = login("k");
     int64_t d1 = DAY0 + 86400000LL;
     hv *r;

@@ -16,10 +16,9 @@
 
 #include "core/checkpoint.h"
 #include "core/retention.h"
-#include "io/config/config_load.h"
 #include "core/codec/codec.h"
 #include "core/days.h"
-#include "req_args.h"
+#include "fixture.h"
 
 #define KEEP 31
 #define DAYS 200
@@ -41,17 +40,14 @@ static const char yaml_head[] =
     "  - { id: M2, name: 医保关系转移, category: A, promised_days: 1 }\n"
     "rating: { reasons: [态度不好, 效率低, 其他] }\n";
 
-static hk_config cfg, cfg_all;     /* retention.days: KEEP, and the most (a hall that keeps all) */
-static hk_hall *hall;
-static hv *events;
-static int64_t next_id;
+static hk_config cfg_all;     /* retention.days: the most (a hall that keeps all); cfg has KEEP */
 static hk_time now;
 
 static void load(hk_config *c, int days)
 {
-    char text[2048], err[256];
+    char text[2048];
     snprintf(text, sizeof text, "%sretention: { days: %d }\n", yaml_head, days);
-    if (config_load_string(text, strlen(text), "retention", c, err, sizeof err) != 0) fail_msg("config: %s", err);
+    fixture_config(c, text, "retention");
 }
 
 static int setup(void **state)
@@ -59,20 +55,15 @@ static int setup(void **state)
     (void)state;
     load(&cfg, KEEP);
     load(&cfg_all, HK_MAX_RETENTION_DAYS);
-    hall = hall_new(&cfg);
-    events = hv_arr();
-    next_id = 1;
+    fixture_start();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    hall_free(hall);
-    hv_free(events);
-    hk_config_free(&cfg);
     hk_config_free(&cfg_all);
-    return 0;
+    return fixture_teardown();
 }
 
 /* a local time (local = UTC here) of day number `dn` (days since 1970-01-01) */
@@ -86,35 +77,12 @@ static hk_time at_day(int64_t dn, int hh, int mm)
     return t;
 }
 
-static void keep(hk_out *out)
-{
-    for (size_t i = 0; i < out->nevents; i++) hv_push(events, hv_dup(out->events[i]));
-}
-
-static hv *vreq(const char *cmd, va_list ap)
-{
-    hv *req = hv_map();
-    hv_set(req, "t", hv_str(cmd));
-    hv_set(req, "id", hv_int(next_id++));
-    test_req_args(req, ap);
-    return req;
-}
-
 static hv *cmd_on(hk_hall *h, hk_session *s, const char *cmd, ...)
 {
     va_list ap;
     va_start(ap, cmd);
-    hv *req = vreq(cmd, ap);
+    hv *r = fixture_vrun(h, s, now, true, cmd, ap);   /* the comparisons only read */
     va_end(ap);
-    hk_out out;
-    hk_out_init(&out);
-    hall_cmd(h, s, req, now, &out);
-    if (h == hall) keep(&out);
-    else assert_int_equal(out.nevents, 0);
-    hv *r = out.reply;
-    out.reply = NULL;
-    hk_out_clear(&out);
-    hv_free(req);
     return r;
 }
 
@@ -141,7 +109,7 @@ static void tick_at(hk_time t)
     hk_out out;
     hk_out_init(&out);
     hall_tick(hall, now, &out);
-    keep(&out);
+    fixture_keep(&out);
     hk_out_clear(&out);
 }
 
@@ -265,8 +233,8 @@ static void assert_same(const char *what, const hv *a, const hv *b)
 static hk_hall *replayed(const hk_config *c, size_t from, bool skip_checkpoints)
 {
     hk_hall *h = hall_new(c);
-    for (size_t i = from; i < events->u.a.n; i++) {
-        const hv *ev = events->u.a.v[i];
+    for (size_t i = from; i < log_events->u.a.n; i++) {
+        const hv *ev = log_events->u.a.v[i];
         const char *name = hv_get_str(ev, "ev");
         if (skip_checkpoints && !strncmp(name, "day.checkpoint", 14)) continue;
         uint8_t *buf;
@@ -284,8 +252,8 @@ static hk_hall *replayed(const hk_config *c, size_t from, bool skip_checkpoints)
 static size_t last_checkpoint(void)
 {
     size_t found = (size_t)-1;
-    for (size_t i = 0; i < events->u.a.n; i++) {
-        const hv *ev = events->u.a.v[i];
+    for (size_t i = 0; i < log_events->u.a.n; i++) {
+        const hv *ev = log_events->u.a.v[i];
         if (strcmp(hv_get_str(ev, "ev"), "day.checkpoint") != 0) continue;
         int64_t p = -1;
         assert_int_equal(hv_get_int(ev, "parts", &p), 0);
