@@ -22,7 +22,7 @@
 #include "city.h"
 #include "report.h"
 #include "json.h"
-#include "io/config/token.h"
+#include "token_cmd.h"
 #include "wsclient.h"
 
 #define CTL_DEFAULT_URL "ws://127.0.0.1:8080/ws"
@@ -67,7 +67,8 @@ static const char ctl_usage_text[] =
     "  archive DAY --out DIR              a day's events, report and SHA-256 manifest (admin)\n"
     "  city --redis URL HALL [HALL ...]   several halls' streams through a consumer group (no daemon;\n"
     "                                     docs/streams.md); --count N stops after N updates\n"
-    "  token hash SECRET                  print the salted hash to put in the config's tokens (local)\n"
+    "  token new ROLE                     print a fresh random token and its hash for the config (local)\n"
+    "  token hash ID.SECRET               print the Argon2id hash of a token for the config (local)\n"
     "  watch [--count N]                  print pushed events until Ctrl-C (or N events)\n"
     "  raw COMMAND [KEY=VALUE ...]        send any request; VALUE is an int, true/false, or a string\n"
     "\n"
@@ -1467,16 +1468,7 @@ int main(int argc, char **argv)
     if (!o.url || !*o.url) o.url = CTL_DEFAULT_URL;
     if (!o.token) o.token = getenv("HALL_TOKEN");
     if (o.npos >= 1 && strcmp(o.pos[0], "token") == 0) {   /* local: no daemon, no token */
-        char h[256];
-        if (o.npos != 3 || strcmp(o.pos[1], "hash") != 0 || !*o.pos[2]) {
-            rc = ctl_usage_error("%s", "usage: hallctl token hash SECRET");
-        } else if (token_hash(o.pos[2], h, sizeof h) < 0) {
-            fputs("hallctl: cannot hash the token\n", stderr);
-            rc = CTL_EXIT_ERR;
-        } else {
-            puts(h);
-            rc = CTL_EXIT_OK;
-        }
+        rc = ctl_token_main(o.npos, o.pos);
         goto out;
     }
     if ((rc = ctl_run_own(&o)) >= 0) goto out;

@@ -88,7 +88,7 @@ class Daemon:
                 self.proc.wait()
 
 
-async def hello(token="display-secret", timeout=10):
+async def hello(token="display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", timeout=10):
     """One connection's hello; returns the reply map."""
     async with websockets.connect(f"ws://127.0.0.1:{PORT}/ws", subprotocols=["hall.v1"],
                                   open_timeout=timeout, max_size=None) as ws:

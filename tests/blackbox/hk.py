@@ -57,14 +57,28 @@ PAGES = os.path.join(SRC, "web", "pages")
 SUBPROTOCOL = "hall.v1"
 
 DEMO_TOKENS = {
-    "kiosk": "kiosk-1-secret",
-    "display": "display-secret",
-    "staff": "staff-0001-pin",
-    "staff2": "staff-0002-pin",
-    "staff3": "staff-0003-pin",
-    "security": "security-secret",
-    "admin": "admin-secret",
+    "kiosk": "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",
+    "display": "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",
+    "staff": "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",
+    "staff2": "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",
+    "staff3": "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD",
+    "security": "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u",
+    "admin": "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",
 }
+# the demo hall's file of tokens (made at its first start when missing): written before a demo
+# daemon's first start so that the tests know them
+DEMO_TOKEN_KEYS = {"kiosk": "kiosk", "display": "display", "staff": "staff:0001", "staff2": "staff:0002",
+                   "staff3": "staff:0003", "security": "security", "admin": "admin"}
+
+
+def write_demo_tokens(data):
+    path = os.path.join(data, "demo-tokens")
+    os.makedirs(data, exist_ok=True)
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write("".join("%s %s\n" % (DEMO_TOKEN_KEYS[r], t) for r, t in DEMO_TOKENS.items()))
+
+
 DEMO_CATEGORIES = {"A": "社保医保", "B": "不动产登记", "C": "帮办代办", "D": "企业开办"}
 DEMO_WINDOWS = {1: ["A", "B"], 2: ["C", "A"], 3: ["B", "D"], 4: ["D", "C", "A"]}
 OUTCOMES = ["即办件", "承诺件", "联办件", "上报件", "补正", "不予受理"]
@@ -265,6 +279,8 @@ class Daemon:
 
     def _launch(self):
         check(os.path.exists(BIN), "HK_BIN %s does not exist (build the daemon first)" % BIN)
+        if not self.config:
+            write_demo_tokens(self.data)
         self.starts += 1
         logdir = os.path.dirname(self.data.rstrip("/")) or "."
         base = os.path.join(logdir, "%s.run%d" % (os.path.basename(self.data.rstrip("/")), self.starts))
@@ -474,13 +490,13 @@ def demo_config(redis_url=None, listen="127.0.0.1:8080", hall_id="demo"):
     y += ["hours:",
           '  - { days: [mon, tue, wed, thu, fri, sat, sun], open: ["00:00-24:00"] }',
           "tokens:",
-          '  - { token: "kiosk-1-secret",   role: kiosk }',
-          '  - { token: "display-secret",   role: display }',
-          '  - { token: "staff-0001-pin",   role: staff, staff: "0001" }',
-          '  - { token: "staff-0002-pin",   role: staff, staff: "0002" }',
-          '  - { token: "staff-0003-pin",   role: staff, staff: "0003" }',
-          '  - { token: "security-secret",  role: security }',
-          '  - { token: "admin-secret",     role: admin }',
+          '  - { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",   role: kiosk }',
+          '  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",   role: display }',
+          '  - { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",   role: staff, staff: "0001" }',
+          '  - { token: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",   role: staff, staff: "0002" }',
+          '  - { token: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD",   role: staff, staff: "0003" }',
+          '  - { token: "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u",  role: security }',
+          '  - { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",     role: admin }',
           "staff:",
           '  - { id: "0001", name: 张三, title: 综合受理员 }',
           '  - { id: "0002", name: 李四, title: 综合受理员 }',

@@ -33,7 +33,7 @@ async def test_tls_same_port():
         ctx.verify_mode = ssl.CERT_NONE
         ws = await websockets.connect("wss://127.0.0.1:%d/ws" % d.port, subprotocols=["hall.v1"], ssl=ctx)
         c = hk.Client(ws, "wss")
-        r = await c.hello("kiosk-1-secret")
+        r = await c.hello("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         check(r.get("t") == "ok", "hello over wss %r" % r)
         r = await c.ok("ticket.issue", category="A")
         check(r["ticket"]["code"].startswith("A"), "ticket over wss %r" % r)
@@ -53,10 +53,10 @@ async def test_tls_same_port():
 async def test_origin_check():
     d = await hk.daemon()
     same = "http://127.0.0.1:%d" % d.port
-    c = await hk.connect(d, "display-secret", origin=same)
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", origin=same)
     await c.ok("state.get")
     try:
-        await hk.connect(d, "display-secret", origin="http://evil.example")
+        await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", origin="http://evil.example")
         check(False, "a WebSocket from a foreign Origin was accepted")
     except (websockets.exceptions.InvalidStatusCode, websockets.exceptions.InvalidHandshake, hk.CheckFailed,
             ConnectionError, EOFError):
@@ -66,14 +66,14 @@ async def test_origin_check():
 async def test_hashed_token():
     h = subprocess.run([hk.CTL, "token", "hash", "s3cret-kiosk"], capture_output=True, text=True)
     check(h.returncode == 0 and h.stdout.startswith("sha256$"), "hallctl token hash: %r %r" % (h.stdout, h.stderr))
-    text = hk.demo_config().replace('token: "kiosk-1-secret"', 'token: "%s"' % h.stdout.strip())
+    text = hk.demo_config().replace('token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"', 'token: "%s"' % h.stdout.strip())
     async with hk.fresh(config=hk.write_config(text)) as d:
         c = await hk.connect(d, "s3cret-kiosk")
         check(c.role == "kiosk", "role %r" % c.role)
         bad = await hk.connect(d)
         r = await bad.hello(h.stdout.strip())          # the hash itself is not a token
         check(r.get("code") == "unauthenticated", "the stored hash was accepted as a token: %r" % r)
-    bad_cfg = hk.demo_config().replace('token: "kiosk-1-secret"', 'token: "sha256$zz$00"')
+    bad_cfg = hk.demo_config().replace('token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"', 'token: "sha256$zz$00"')
     rc, err = await hk.Daemon(config=hk.write_config(bad_cfg)).start_expect_exit()
     check(rc == 2 and "hallctl token hash" in err, "malformed hash: rc %s, %s" % (rc, err[-300:]))
 
@@ -90,7 +90,7 @@ async def test_failed_logins_slowed():
         check(max(times[:4]) < 1.5, "the first failures were slowed: %r" % times)
         check(min(times[5:]) >= 1.5, "failures past the fifth were not slowed: %r" % times)
         t0 = time.monotonic()
-        good = await hk.connect(d, "kiosk-1-secret")       # the right token is never held back
+        good = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")       # the right token is never held back
         check(time.monotonic() - t0 < 1.5, "a correct hello was slowed")
         await good.ok("state.get")
         check("failed hello" in d.stderr_text(), "failed logins are not logged")
@@ -100,8 +100,8 @@ async def test_flood_limited():
     text = hk.demo_config().replace('http: { listen: "127.0.0.1:8080" }',
                                     'http: { listen: "127.0.0.1:8080", rate_per_connection: 100 }')
     async with hk.fresh(config=hk.write_config(text)) as d:
-        flood = await hk.connect(d, "display-secret")
-        other = await hk.connect(d, "display-secret")
+        flood = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        other = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         replies = []
         for _ in range(5):      # batches below the 512 frames a client may have queued
             replies += await asyncio.gather(*[flood.request("state.get", timeout=60) for _ in range(400)])

@@ -23,7 +23,7 @@
 static const char full_head[] =
     "hall: { id: full, name: 全线路大厅 }\n"
     "tokens:\n"
-    "  - { token: \"admin-secret\", role: admin }\n"
+    "  - { token: \"admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6\", role: admin }\n"
     "categories:\n"
     "  - { id: A, name: 社保医保 }\n"
     "windows:\n"
