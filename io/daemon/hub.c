@@ -447,8 +447,10 @@ static void signin_finish(hub *hb, client *c, hv *req, const char *verified)
     if (out.close_after) {
         cn->hello = HELLO_FAILED;
         held_drop(cn);
-        bool log_now;
-        int64_t penalty = login_failed(&hb->logins, client_peer(c), now.ms, &log_now);
+        /* a hello without a token string is refused and closed too, but guesses nothing */
+        const hv *tv = hv_get(req, "token");
+        bool log_now = true;
+        int64_t penalty = tv && tv->t == HV_STR ? login_failed(&hb->logins, client_peer(c), now.ms, &log_now) : 0;
         if (log_now)
             log_notice("client %s: failed hello (%s)%s", client_peer(c), hv_get_str(out.reply, "msg"),
                        penalty ? ": too many failures, every hello from this address is refused for a while" : "");
@@ -528,7 +530,11 @@ static void signin_begin(hub *hb, client *c, hv *req, hk_time now)
 {
     conn *cn = client_data(c);
     if (cn->hello == HELLO_DONE) {
-        reply_err_now(hb, c, "bad_request", "one hello per connection: this one is signed in already");
+        hk_out out;
+        hk_out_init(&out);
+        out.reply = hall_err_reply(hv_get(req, "id"), "bad_request", "one hello per connection: this one is signed in already");
+        submit(hb, c, &out);
+        hk_out_clear(&out);
         hv_free(req);
         return;
     }

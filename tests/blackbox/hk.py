@@ -6,7 +6,7 @@ order, printing "PASS name" / "FAIL name: reason" and a last line "N passed, N f
 
 Public API (also for test_hallctl.py):
   BIN, CTL, SRC                      paths from HK_BIN, HK_CTL, HK_SRC
-  Daemon(data=None, config=None, listen=None, args=(), env=None, port=None)
+  Daemon(data=None, config=None, listen=None, args=(), env=None, port=None, demo_tokens=True)
       (listen=None: a free port each start; listen="H:P": that; listen=False: no --listen at all)
       await d.start(timeout=20)      waits for "ready on port"; d.port, d.url, d.data, d.stderr_path
       await d.stop(timeout=10)       SIGTERM; asserts exit 0 within the timeout
@@ -18,6 +18,7 @@ Public API (also for test_hallctl.py):
   async with fresh(**kw) as d:       a daemon of its own, stopped with a clean-exit check at the end
   Redis(dir=None)                    our own redis-server on a unix socket: await r.start(), r.url,
                                      r.sock, await r.stop(), await r.kill(), await r.restart()
+  self_signed() -> (cert, key)       a self-signed certificate for 127.0.0.1 (openssl)
   demo_config(redis_url=None, listen="127.0.0.1:8080", hall_id="demo") -> YAML text of the demo hall; write_config(text) -> path
   Client: c = await connect(daemon_or_port_or_url, token=None)   (hello is sent, and must succeed,
       when token is given; DEMO_TOKENS maps role names to the demo tokens; connect_role(d, "kiosk"))
@@ -239,8 +240,9 @@ async def run_cmd(argv, timeout=30, env=None, input=None):
 # ---------------------------------------------------------------- the daemon
 
 class Daemon:
-    def __init__(self, data=None, config=None, listen=None, args=(), env=None, port=None):
+    def __init__(self, data=None, config=None, listen=None, args=(), env=None, port=None, demo_tokens=True):
         self.data = data or tmpdir("data")
+        self.demo_tokens = demo_tokens   # False: the demo hall makes its own at its first start
         self.config = config
         self.port = port
         self.listen = listen
@@ -279,7 +281,7 @@ class Daemon:
 
     def _launch(self):
         check(os.path.exists(BIN), "HK_BIN %s does not exist (build the daemon first)" % BIN)
-        if not self.config:
+        if not self.config and self.demo_tokens:
             write_demo_tokens(self.data)
         self.starts += 1
         logdir = os.path.dirname(self.data.rstrip("/")) or "."
@@ -520,6 +522,16 @@ def demo_config(redis_url=None, listen="127.0.0.1:8080", hall_id="demo"):
           "  sink: none",
           ""]
     return "\n".join(y)
+
+
+def self_signed(cn="127.0.0.1"):
+    """A self-signed certificate and its key (PEM files in a temp dir), made with openssl."""
+    d = tmpdir("tls")
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=%s" % cn, "-addext", "subjectAltName=IP:%s" % cn],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 def write_config(text, name="hall.yaml"):
