@@ -35,6 +35,8 @@ static const char ctl_usage_text[] =
     "\n"
     "  --url URL       daemon endpoint (env HALL_URL; default " CTL_DEFAULT_URL ")\n"
     "  --token TOKEN   device or staff token (env HALL_TOKEN)\n"
+    "  --cafile FILE   for wss:// URLs: the CA certificate(s) the daemon's must chain to (env HALL_CAFILE;\n"
+    "                  default: the system's CAs)\n"
     "  --json          print each reply (or event) as one JSON line\n"
     "  --timeout SEC   how long to wait to connect and for each reply (default 5)\n"
     "\n"
@@ -90,6 +92,7 @@ typedef struct {
 
 typedef struct {
     const char *url, *token;
+    const char *cafile;        /* --cafile: for wss:// */
     bool json, priority, drill, timeout_given;
     int timeout_ms;
     long count;          /* watch: stop after this many events; 0 = until interrupted */
@@ -399,6 +402,7 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
         memcpy(name, arg, nl);
         name[nl] = '\0';
         bool takes = strcmp(name, "--url") == 0 || strcmp(name, "--redis") == 0 || strcmp(name, "--token") == 0 ||
+                     strcmp(name, "--cafile") == 0 ||
                      strcmp(name, "--timeout") == 0 || strcmp(name, "--count") == 0 ||
                      strcmp(name, "--since") == 0 || strcmp(name, "--playbook") == 0 || strcmp(name, "--file") == 0 ||
                      strcmp(name, "--limit") == 0;
@@ -415,6 +419,8 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
             o->redis = val;
         } else if (strcmp(name, "--token") == 0) {
             o->token = val;
+        } else if (strcmp(name, "--cafile") == 0) {
+            o->cafile = val;
         } else if (strcmp(name, "--timeout") == 0) {
             char *end;
             double s = strtod(val, &end);
@@ -1467,6 +1473,7 @@ int main(int argc, char **argv)
     if (!o.url) o.url = getenv("HALL_URL");
     if (!o.url || !*o.url) o.url = CTL_DEFAULT_URL;
     if (!o.token) o.token = getenv("HALL_TOKEN");
+    wsclient_set_cafile(o.cafile ? o.cafile : getenv("HALL_CAFILE"));
     if (o.npos >= 1 && strcmp(o.pos[0], "token") == 0) {   /* local: no daemon, no token */
         rc = ctl_token_main(o.npos, o.pos);
         goto out;
