@@ -346,11 +346,13 @@ void hub_publish(hub *hb, hk_out *out) { commit(hb, NULL, out); }
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static void reply_err_now(hub *hb, client *c, const char *code, const char *msg)
+/* An error reply to c (id: the request's, or NULL); close: a failed sign-in, closed after it. */
+static void reply_err_now(hub *hb, client *c, const hv *id, const char *code, const char *msg, bool close)
 {
     hk_out out;
     hk_out_init(&out);
-    out.reply = hall_err_reply(NULL, code, msg);
+    out.reply = hall_err_reply(id, code, msg);
+    out.close_after = close;
     submit(hb, c, &out);
     hk_out_clear(&out);
 }
@@ -425,12 +427,7 @@ static void signin_refuse(hub *hb, client *c, const hv *req, const char *msg)
     conn *cn = client_data(c);
     cn->hello = HELLO_FAILED;
     held_drop(cn);
-    hk_out out;
-    hk_out_init(&out);
-    out.reply = hall_err_reply(hv_get(req, "id"), "unauthenticated", msg);
-    out.close_after = true;
-    submit(hb, c, &out);
-    hk_out_clear(&out);
+    reply_err_now(hb, c, hv_get(req, "id"), "unauthenticated", msg, true);
 }
 
 /* Runs the hello through the hall, with the hash's verdict (verified: the configured hash that
@@ -530,11 +527,8 @@ static void signin_begin(hub *hb, client *c, hv *req, hk_time now)
 {
     conn *cn = client_data(c);
     if (cn->hello == HELLO_DONE) {
-        hk_out out;
-        hk_out_init(&out);
-        out.reply = hall_err_reply(hv_get(req, "id"), "bad_request", "one hello per connection: this one is signed in already");
-        submit(hb, c, &out);
-        hk_out_clear(&out);
+        reply_err_now(hb, c, hv_get(req, "id"), "bad_request", "one hello per connection: this one is signed in already",
+                      false);
         hv_free(req);
         return;
     }
@@ -614,7 +608,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
         return;
     }
     if (!binary) {
-        reply_err_now(hb, c, "bad_request", "text frames are not accepted: send one msgpack map in a binary frame");
+        reply_err_now(hb, c, NULL, "bad_request", "text frames are not accepted: send one msgpack map in a binary frame", false);
         return;
     }
     hv *req = NULL;
@@ -622,7 +616,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
     if (rc < 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "cannot decode frame: %s", codec_strerror(rc));
-        reply_err_now(hb, c, "bad_request", msg);
+        reply_err_now(hb, c, NULL, "bad_request", msg, false);
         return;
     }
     hk_time now = hub_now();
@@ -635,11 +629,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
             log_warn("client %s dropped: it kept sending past its rate limit", client_peer(c));
             client_close_after(c, 1008, "rate limit");
         }
-        hk_out out;
-        hk_out_init(&out);
-        out.reply = hall_err_reply(hv_get(req, "id"), "unavailable", "rate limit: too many requests, slow down");
-        submit(hb, c, &out);
-        hk_out_clear(&out);
+        reply_err_now(hb, c, hv_get(req, "id"), "unavailable", "rate limit: too many requests, slow down", false);
         hv_free(req);
         return;
     }
