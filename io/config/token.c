@@ -32,7 +32,7 @@ double token_entropy_bits(const char *token)
 {
     size_t n = id_len(token, strlen(token));
     const char *s = n ? token + n + 1 : token;
-    bool lower = false, upper = false, digit = false, other = false, seen[256] = {false};
+    bool lower = false, upper = false, digit = false, other = false, hex = true, seen[256] = {false};
     size_t len = strlen(s), distinct = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -40,11 +40,13 @@ double token_entropy_bits(const char *token)
         upper |= c >= 'A' && c <= 'Z';
         digit |= c >= '0' && c <= '9';
         other |= !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+        hex &= (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
         if (!seen[c]) distinct++;
         seen[c] = true;
     }
     if (distinct < TOKEN_MIN_DISTINCT) return 0;
-    int alphabet = 26 * lower + 26 * upper + 10 * digit + 32 * other;
+    int alphabet = hex && !(digit && !lower && !upper) ? 16   /* hex digits: 4 bits each */
+                   : 26 * lower + 26 * upper + 10 * digit + 32 * other;
     return alphabet ? (double)len * log2((double)alphabet) : 0;
 }
 

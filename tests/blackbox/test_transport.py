@@ -63,6 +63,11 @@ async def test_hashed_token():
     async with hk.fresh(config=hk.write_config(text)) as d:
         c = await hk.connect(d, token)
         check(c.role == "kiosk", "role %r" % c.role)
+        again = await hk.connect(d, token)             # accepted again without a second hash
+        check(again.role == "kiosk", "role %r" % again.role)
+        bad = await hk.connect(d)
+        r = await bad.hello(token.split(".")[0] + ".XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")   # its id, another secret
+        check(r.get("code") == "unauthenticated", "another secret under the same id was accepted: %r" % r)
         bad = await hk.connect(d)
         r = await bad.hello(hashed)          # the hash itself is not a token
         check(r.get("code") == "unauthenticated", "the stored hash was accepted as a token: %r" % r)

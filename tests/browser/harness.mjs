@@ -152,11 +152,18 @@ export function wsClient(url) {
   });
 }
 
+const cspViolations = [];
+
 async function newPage(width, height) {
   const page = await browser.newPage();
   await page.setViewportSize({ width, height });
   page.on("pageerror", (e) => log(`  [page error] ${page.url()}: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") log(`  [console] ${page.url()}: ${m.text()}`); });
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    log(`  [console] ${page.url()}: ${m.text()}`);
+    // the pages must work under the daemon's Content-Security-Policy (docs/security.md)
+    if (m.text().includes("Content Security Policy")) cspViolations.push(`${page.url()}: ${m.text()}`);
+  });
   return page;
 }
 
@@ -196,6 +203,10 @@ export async function runBrowserTest({ name, readyPath, watchdogMs }, body) {
       newPage,
       daemonPid: daemon.pid,
     });
+    if (cspViolations.length) {
+      failed++;
+      log(`FAIL the Content-Security-Policy refused ${cspViolations.length} thing(s): ${cspViolations[0]}`);
+    }
   } catch (e) {
     failed++;
     log(`FAIL setup: ${e && e.stack ? e.stack : e}`);
