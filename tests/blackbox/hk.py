@@ -57,27 +57,21 @@ CTL = os.environ.get("HK_CTL") or os.path.join(os.path.dirname(BIN), "hallctl")
 PAGES = os.path.join(SRC, "web", "pages")
 SUBPROTOCOL = "hall.v1"
 
-DEMO_TOKENS = {
-    "kiosk": "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",
-    "display": "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",
-    "staff": "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",
-    "staff2": "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",
-    "staff3": "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD",
-    "security": "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u",
-    "admin": "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",
-}
-# the demo hall's file of tokens (made at its first start when missing): written before a demo
-# daemon's first start so that the tests know them
-DEMO_TOKEN_KEYS = {"kiosk": "kiosk", "display": "display", "staff": "staff:0001", "staff2": "staff:0002",
-                   "staff3": "staff:0003", "security": "security", "admin": "admin"}
+# the demo hall's tokens (tests/demo-tokens, copied to a demo daemon's data dir before its first
+# start: it makes random ones otherwise); keys: role names, staff2/staff3 for staff 0002/0003
+DEMO_TOKEN_FILE = os.path.join(SRC, "tests", "demo-tokens")
+DEMO_TOKEN_ROLES = {"kiosk": "kiosk", "display": "display", "staff:0001": "staff", "staff:0002": "staff2",
+                    "staff:0003": "staff3", "security": "security", "admin": "admin"}
+with open(DEMO_TOKEN_FILE) as _f:
+    DEMO_TOKENS = {DEMO_TOKEN_ROLES[k]: t for k, t in
+                   (l.split() for l in _f if l.strip() and not l.startswith("#"))}
 
 
 def write_demo_tokens(data):
-    path = os.path.join(data, "demo-tokens")
     os.makedirs(data, exist_ok=True)
+    path = os.path.join(data, "demo-tokens")
     if not os.path.exists(path):
-        with open(path, "w") as f:
-            f.write("".join("%s %s\n" % (DEMO_TOKEN_KEYS[r], t) for r, t in DEMO_TOKENS.items()))
+        shutil.copyfile(DEMO_TOKEN_FILE, path)
 
 
 DEMO_CATEGORIES = {"A": "社保医保", "B": "不动产登记", "C": "帮办代办", "D": "企业开办"}

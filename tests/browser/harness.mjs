@@ -71,24 +71,13 @@ function httpGet(url) {
   });
 }
 
-// The demo tokens the browser tests use (tests/blackbox/hk.py has the same).
-const DEMO_TOKEN_LINES = [
-  "kiosk kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",
-  "display display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",
-  "staff:0001 staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",
-  "staff:0002 staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",
-  "staff:0003 staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD",
-  "security security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u",
-  "admin admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",
-].join("\n") + "\n";
-
 // Ready once GET readyPath answers 200 (a test waits for the page it drives first).
 async function startDaemon(port, name, readyPath) {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), `hk-${name}-data-`));
   tmpDirs.push(data);
   dataDir = data;
   // the demo hall's tokens, which it would otherwise make at random on its first start
-  fs.writeFileSync(path.join(data, "demo-tokens"), DEMO_TOKEN_LINES);
+  fs.copyFileSync(path.join(SRC, "tests", "demo-tokens"), path.join(data, "demo-tokens"));
   // Its own process group, so the embedded redis-server child can be cleaned up after SIGKILL.
   daemon = spawn(HK_BIN, ["--data", data, "--listen", `127.0.0.1:${port}`, "--pages", path.join(SRC, "web", "pages")],
     { detached: true, stdio: ["ignore", "pipe", "pipe"] });
