@@ -129,7 +129,11 @@ static void server_default_hosts(server *s, const char *host)
     server_add_host(s, "localhost");
     server_add_host(s, "127.0.0.1");
     if (host[0] && strcmp(host, "0.0.0.0") && strcmp(host, "*")) {
-        server_add_host(s, host);
+        char bare[128];
+        size_t n = strlen(host);
+        snprintf(bare, sizeof bare, "%.*s", host[0] == '[' && host[n - 1] == ']' ? (int)n - 2 : (int)n,
+                 host[0] == '[' ? host + 1 : host);   /* "[::1]" is "::1" in a Host header's brackets */
+        server_add_host(s, bare);
         return;
     }
     char name[256];
