@@ -68,6 +68,8 @@ void hk_config_free(hk_config *c)
     free(c->hall_name);
     free(c->listen);
     free(c->tls_cert);
+    for (size_t i = 0; i < c->nhosts; i++) free(c->hosts[i]);
+    free(c->hosts);
     free(c->tls_key);
     free(c->redis_url);
     free(c->hours);

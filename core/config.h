@@ -139,6 +139,8 @@ typedef struct {
 
 #define HK_DEFAULT_RATE_PER_CONNECTION 2000
 #define HK_DEFAULT_RATE_PER_TOKEN 50000
+#define HK_DEFAULT_HELLO_TIMEOUT_S 10
+#define HK_DEFAULT_MAX_UNAUTHENTICATED 512
 
 /* AB posts and work rules (core/posts.c, docs/config.md "work"). Arrays run parallel to
  * windows[] and categories[]; NULL when the loader did not fill them (no posts, no alerts). */
@@ -212,6 +214,9 @@ typedef struct hk_config {
     char *tls_cert, *tls_key;
     int rate_per_connection;   /* requests a second one connection may send (bursts of twice that) */
     int rate_per_token;        /* the same for all connections of one token together */
+    int hello_timeout_s;       /* a connection without a successful hello is closed after this */
+    int max_unauthenticated;   /* connections not yet signed in, all addresses together */
+    char **hosts; size_t nhosts;   /* http.hosts: the names the hall answers to (Host, Origin); 0 = default */
     char *redis_url;           /* NULL = embedded redis-server */
     bool hours_set;            /* false: open at all hours */
     hk_hours_cfg *hours; size_t nhours;

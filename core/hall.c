@@ -56,7 +56,11 @@ void hall_free(hk_hall *h)
 }
 
 uint64_t hall_seq(const hk_hall *h) { return h->seq; }
-void hall_set_token_verifier(hk_hall *h, hk_token_verifier fn) { h->verify_token = fn; }
+void hall_set_token_verifier(hk_hall *h, hk_token_verifier fn, void *arg)
+{
+    h->verify_token = fn;
+    h->verify_token_arg = arg;
+}
 void hall_set_seq(hk_hall *h, uint64_t seq) { if (seq > h->seq) h->seq = seq; }
 const hk_config *hall_config(const hk_hall *h) { return h->cfg; }
 

@@ -47,10 +47,11 @@ typedef struct hk_hall hk_hall;
 hk_hall *hall_new(const hk_config *cfg);   /* cfg is borrowed and must outlive the hall */
 void hall_free(hk_hall *h);
 
-/* How hello checks a presented token against a configured one (io/token.c handles hashed
- * tokens). Without one, plain secrets are compared in constant time. */
-typedef bool (*hk_token_verifier)(const char *stored, const char *presented);
-void hall_set_token_verifier(hk_hall *h, hk_token_verifier fn);
+/* How hello checks a presented token (n bytes) against a configured one (the host's handles
+ * hashed tokens: io/config/token.c). Without one, plain secrets are compared byte for byte in
+ * constant time. */
+typedef bool (*hk_token_verifier)(void *arg, const char *stored, const uint8_t *presented, size_t n);
+void hall_set_token_verifier(hk_hall *h, hk_token_verifier fn, void *arg);
 
 /* Replays one persisted event (as emitted, with seq). Returns 0, or -1 if it makes no sense
  * for this configuration (logged by the caller and skipped). */

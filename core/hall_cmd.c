@@ -436,20 +436,23 @@ static void cmd_ticket_rate(hk_hall *h, hk_session *s, const hv *req, hk_time no
 
 /* ---- hello and dispatch -------------------------------------------------------------------- */
 
-/* Compares without an early exit so the time taken does not reveal how much of a token matched. */
-static bool token_equal(const char *a, const char *b)
+/* Compares the whole of both, byte for byte, without an early exit: the time taken does not
+ * reveal how much of a token matched, and a NUL inside the presented one is just a byte. */
+static bool token_equal(void *arg, const char *stored, const uint8_t *p, size_t n)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = (unsigned char)(la != lb);
-    for (size_t i = 0; i < lb; i++) diff |= (unsigned char)(a[i % (la ? la : 1)] ^ b[i]);
-    return la && diff == 0;
+    (void)arg;
+    size_t ls = strlen(stored);
+    unsigned char diff = (unsigned char)(ls != n);
+    for (size_t i = 0; i < n; i++) diff |= (unsigned char)((uint8_t)stored[i % (ls ? ls : 1)] ^ p[i]);
+    return ls && diff == 0;
 }
-
-static bool token_equal_cfg(const char *stored, const char *presented) { return token_equal(presented, stored); }
 
 static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
-    const char *token = hv_get_str(req, "token");
+    const hv *tv = hv_get(req, "token");
+    /* a token is its whole msgpack string: one with a NUL inside names no configured token and
+     * no ticket (both are C strings), so it is refused here, before anything compares it */
+    const char *token = tv && tv->t == HV_STR && strlen(tv->u.s.p) == tv->u.s.n ? tv->u.s.p : NULL;
     const hv *events = hv_get(req, "events");   /* the subscription: the transport applies it */
     bool events_ok = !events || events->t == HV_BOOL;
     if (events && events->t == HV_ARR) {
@@ -462,13 +465,14 @@ static void cmd_hello(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_
         return;
     }
     const hk_token_cfg *found = NULL;
-    hk_token_verifier verify = h->verify_token ? h->verify_token : token_equal_cfg;
+    hk_token_verifier verify = h->verify_token ? h->verify_token : token_equal;
     /* every token is tried, so the time taken does not say which one matched */
     for (size_t i = 0; token && i < h->cfg->ntokens; i++)
-        if (verify(h->cfg->tokens[i].token, token) && !found) found = &h->cfg->tokens[i];
+        if (verify(h->verify_token_arg, h->cfg->tokens[i].token, (const uint8_t *)token, tv->u.s.n) && !found)
+            found = &h->cfg->tokens[i];
     if (!found && hall_hello_visitor(h, s, req, token, now, out)) return;   /* a phone's ticket link (hall_mobile.c) */
     if (!found) {
-        hall_reply_err(out, req, HK_ERR_UNAUTHENTICATED, token ? "unknown token" : "token (a string) is required");
+        hall_reply_err(out, req, HK_ERR_UNAUTHENTICATED, token || (tv && tv->t == HV_STR) ? "unknown token" : "token (a string) is required");
         out->close_after = true;
         return;
     }

@@ -55,6 +55,7 @@ struct hk_hall {
     hk_fault faults[HK_MAX_FAULTS];
     int nfaults;
     hk_token_verifier verify_token;
+    void *verify_token_arg;
     bool queues_dirty;       /* a queue.changed is owed at the next tick */
     int32_t open_day;        /* the local day the hall is in (YYYYMMDD), 0 before its first ticket */
     hv *checkpoint_parts;    /* day.checkpoint.part payloads awaiting their day.checkpoint (hall_checkpoint.c) */

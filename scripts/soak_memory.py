@@ -18,11 +18,11 @@ MINUTES = float(os.environ.get("HK_SOAK_MINUTES", "10"))
 TICKETS = int(os.environ.get("HK_SOAK_TICKETS", "6000"))     # per simulated day
 DAYS = int(os.environ.get("HK_SOAK_DAYS", "3"))   # the hall's clock moves a day forward between them
 issued = [0]
-STAFF = {1: "staff-0001-pin", 2: "staff-0002-pin", 3: "staff-0003-pin", 4: "staff-0003-pin"}
+STAFF = {1: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 2: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez", 3: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD", 4: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD"}
 
 
 async def kiosk(d, stop):
-    c = await hk.connect(d, "kiosk-1-secret")
+    c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     gap = 4 * MINUTES * 60 / DAYS / TICKETS if TICKETS else 0.01   # 4 kiosks share a day's tickets
     while not stop.is_set():
         r = await c.request("ticket.issue", category=random.choice("ABCD"))
@@ -33,9 +33,9 @@ async def kiosk(d, stop):
 
 
 async def window(d, wid, stop):
-    c = await hk.connect(d, "staff-0001-pin" if wid == 1 else STAFF[wid])
+    c = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp" if wid == 1 else STAFF[wid])
     await c.request("window.open", window=wid)
-    rater = await hk.connect(d, "kiosk-1-secret")
+    rater = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     while not stop.is_set():
         r = await c.request("call.next")
         c.events.clear()
@@ -49,7 +49,7 @@ async def window(d, wid, stop):
 
 
 async def display(d, stop):
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     while not stop.is_set():
         await asyncio.sleep(1)
         c.events.clear()
@@ -58,7 +58,7 @@ async def display(d, stop):
 async def main():
     d = hk.Daemon(args=["--test-clock"])
     await d.start()
-    admin = await hk.connect(d, "admin-secret", events=False)
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", events=False)
     day_len = MINUTES * 60 / DAYS
     next_day = day_len
     stop = asyncio.Event()
@@ -77,7 +77,7 @@ async def main():
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     probe = await hk.connect(d)
-    seq = (await probe.hello("admin-secret"))["seq"]
+    seq = (await probe.hello("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"))["seq"]
     await d.stop()
     warm = samples[len(samples) // 4][1]
     print("%d events, %d tickets; RSS after warm-up %d KiB, at the end %d KiB, growth %+d KiB (%.0f bytes per ticket)"

@@ -3,7 +3,11 @@
 #include "server.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <libwebsockets.h>
+#include <netdb.h>
+#include <strings.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +47,8 @@ struct server {
     int batching;              /* between server_batch_begin and server_batch_end */
     client **batch;            /* clients whose queue went from empty to not empty in the batch */
     size_t nbatch, capbatch;
+    char **hosts;              /* the names the hall answers to, lower case */
+    size_t nhosts;
 };
 
 static void server_lws_log(int level, const char *line)
@@ -96,9 +102,98 @@ static int page_file(const server *s, const char *url, char *out, size_t len)
     return -1;
 }
 
+/* ---- the hall's host names (http.hosts): a page or a WebSocket asked for under another name
+ * is refused, so a DNS name rebound to the hall's address by another site gets nothing */
+
+static void server_add_host(server *s, const char *h)
+{
+    for (size_t i = 0; i < s->nhosts; i++)
+        if (!strcasecmp(s->hosts[i], h)) return;
+    char **nh = realloc(s->hosts, (s->nhosts + 1) * sizeof *nh);
+    if (!nh || !(nh[s->nhosts] = strdup(h))) { free(nh == s->hosts ? NULL : nh); abort(); }
+    s->hosts = nh;
+    s->nhosts++;
+}
+
+int server_listen_is_loopback(const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+    return (n >= 4 && !strncmp(listen, "127.", 4)) || (n == 9 && !strncmp(listen, "localhost", 9));
+}
+
+/* The default: the listen address, and for a wildcard address every address of this machine and
+ * its host name (with .local); localhost and 127.0.0.1 always. */
+static void server_default_hosts(server *s, const char *host)
+{
+    server_add_host(s, "localhost");
+    server_add_host(s, "127.0.0.1");
+    if (host[0] && strcmp(host, "0.0.0.0") && strcmp(host, "*")) {
+        char bare[128];
+        size_t n = strlen(host);
+        snprintf(bare, sizeof bare, "%.*s", host[0] == '[' && host[n - 1] == ']' ? (int)n - 2 : (int)n,
+                 host[0] == '[' ? host + 1 : host);   /* "[::1]" is "::1" in a Host header's brackets */
+        server_add_host(s, bare);
+        return;
+    }
+    char name[256];
+    if (gethostname(name, sizeof name - 8) == 0 && name[0]) {
+        name[sizeof name - 8] = 0;
+        server_add_host(s, name);
+        if (!strchr(name, '.')) server_add_host(s, strcat(name, ".local"));
+    }
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) != 0) return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        char addr[NI_MAXHOST];
+        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6)) continue;
+        socklen_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+        if (getnameinfo(i->ifa_addr, len, addr, sizeof addr, NULL, 0, NI_NUMERICHOST) == 0 && !strchr(addr, '%'))
+            server_add_host(s, addr);
+    }
+    freeifaddrs(ifs);
+}
+
+/* v is a Host header ("name", "name:port", "[v6]:port") or an Origin's host part. */
+static int host_allowed(const server *s, const char *v)
+{
+    char name[256];
+    const char *end;
+    if (v[0] == '[') {
+        end = strchr(v, ']');
+        if (!end) return 0;
+        v++;
+    } else {
+        const char *colon = strchr(v, ':');
+        end = colon && colon == strrchr(v, ':') ? colon : v + strlen(v);
+    }
+    size_t n = (size_t)(end - v);
+    if (!n || n >= sizeof name) return 0;
+    memcpy(name, v, n);
+    name[n] = 0;
+    for (size_t i = 0; i < s->nhosts; i++)
+        if (!strcasecmp(s->hosts[i], name)) return 1;
+    return 0;
+}
+
+static int host_header_ok(const server *s, struct lws *wsi)
+{
+    char host[256];
+    return lws_hdr_total_length(wsi, WSI_TOKEN_HOST) > 0 && lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) >= 0 &&
+           host_allowed(s, host);
+}
+
 static int serve_http(server *s, struct lws *wsi, const char *url)
 {
     char path[1400];
+    if (!host_header_ok(s, wsi)) {
+        char peer[64];
+        lws_get_peer_simple(wsi, peer, sizeof peer);
+        log_warn("refused a page to %s: its Host is not one of http.hosts", peer);
+        if (lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "this hall does not answer to that host name (http.hosts)"))
+            return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
     if (page_file(s, url, path, sizeof path) < 0) {
         if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL)) return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -193,6 +288,12 @@ void client_close_after(client *c, int status, const char *reason)
     c->close_status = status;
     snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
     lws_callback_on_writable(c->wsi);
+}
+
+void client_set_timeout(client *c, int secs)
+{
+    if (c->dropping) return;   /* a client being dropped stays dropped */
+    lws_set_timeout(c->wsi, secs ? PENDING_TIMEOUT_USER_OK : NO_PENDING_TIMEOUT, secs);
 }
 
 void client_set_data(client *c, void *data) { c->data = data; }
@@ -346,17 +447,20 @@ void server_batch_end(server *s, client *first)
 }
 
 /* A browser page of another site must not drive the hall with a user's stored token: a request
- * that says where it comes from (Origin) must come from this server's own pages. */
-static int origin_ok(struct lws *wsi)
+ * that says where it comes from (Origin) must come from one of the hall's own names, as must
+ * the name it was sent to (Host: a DNS name rebound to the hall's address is not one). */
+static int origin_ok(const server *s, struct lws *wsi)
 {
-    char origin[256], host[256];
+    char origin[256];
+    if (!host_header_ok(s, wsi)) return 0;
     if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 1;   /* not a browser */
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0 ||
-        lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) < 0)
-        return 0;
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0) return 0;
     const char *o = strstr(origin, "://");
-    o = o ? o + 3 : origin;
-    return strcmp(o, host) == 0;
+    if (!o) return 0;   /* "null" and the like */
+    char host[256];
+    snprintf(host, sizeof host, "%s", o + 3);
+    host[strcspn(host, "/")] = 0;
+    return host_allowed(s, host);
 }
 
 static int filter_connection(server *s, struct lws *wsi)
@@ -365,8 +469,8 @@ static int filter_connection(server *s, struct lws *wsi)
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
         return 1;   /* WebSocket only on /ws */
     lws_get_peer_simple(wsi, peer, sizeof peer);
-    if (!origin_ok(wsi)) {
-        log_warn("refused a WebSocket from %s: its Origin is not this server", peer);
+    if (!origin_ok(s, wsi)) {
+        log_warn("refused a WebSocket from %s: its Origin or Host is not one of http.hosts", peer);
         return 1;
     }
     /* one address may not take every connection the box can hold; loopback is the box itself */
@@ -439,6 +543,14 @@ static struct lws_protocols server_protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* added by lws to every HTTP response of the vhost, pages and errors alike */
+static const struct lws_protocol_vhost_options server_headers[] = {
+    {&server_headers[1], NULL, "content-security-policy:", SERVER_CSP},
+    {&server_headers[2], NULL, "x-frame-options:", "DENY"},
+    {&server_headers[3], NULL, "x-content-type-options:", "nosniff"},
+    {NULL, NULL, "referrer-policy:", "no-referrer"},
+};
+
 static int split_listen(const char *listen, char *host, size_t hlen, int *port)
 {
     const char *colon = strrchr(listen, ':');
@@ -450,6 +562,15 @@ static int split_listen(const char *listen, char *host, size_t hlen, int *port)
     if (*end || p < 0 || p > 65535) return -1;
     *port = (int)p;
     return 0;
+}
+
+static void server_release(server *s)
+{
+    free(s->wbuf);
+    free(s->batch);
+    for (size_t i = 0; i < s->nhosts; i++) free(s->hosts[i]);
+    free(s->hosts);
+    free(s);
 }
 
 server *server_new(uv_loop_t *loop, const server_options *opt, const server_handlers *h, void *arg,
@@ -465,11 +586,15 @@ server *server_new(uv_loop_t *loop, const server_options *opt, const server_hand
     char host[128];
     if (split_listen(opt->listen, host, sizeof host, &s->port) < 0) {
         snprintf(err, errlen, "http.listen '%s' is not HOST:PORT", opt->listen);
-        free(s->wbuf);
-        free(s);
+        server_release(s);
         return NULL;
     }
     lws_set_log_level(LLL_ERR | LLL_WARN, server_lws_log);
+    if (opt->nhosts) {
+        for (size_t i = 0; i < opt->nhosts; i++) server_add_host(s, opt->hosts[i]);
+    } else {
+        server_default_hosts(s, host);
+    }
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -483,8 +608,7 @@ server *server_new(uv_loop_t *loop, const server_options *opt, const server_hand
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
         snprintf(err, errlen, "cannot start the web server (is libwebsockets-evlib-uv installed?)");
-        free(s->wbuf);
-        free(s);
+        server_release(s);
         return NULL;
     }
     memset(&info, 0, sizeof info);
@@ -498,6 +622,7 @@ server *server_new(uv_loop_t *loop, const server_options *opt, const server_hand
     info.ssl_cert_filepath = opt->tls_cert;
     info.ssl_private_key_filepath = opt->tls_key;
     info.keepalive_timeout = 5;
+    info.headers = &server_headers[0];
     s->vh = lws_create_vhost(s->ctx, &info);
     if (!s->vh) {
         snprintf(err, errlen, "cannot listen on %s: the port is in use or the address is not on this machine",
@@ -505,8 +630,7 @@ server *server_new(uv_loop_t *loop, const server_options *opt, const server_hand
         lws_context_destroy(s->ctx);
         uv_run(loop, UV_RUN_DEFAULT);
         lws_context_destroy(s->ctx);
-        free(s->wbuf);
-        free(s);
+        server_release(s);
         return NULL;
     }
     if (s->port == 0) s->port = lws_get_vhost_listen_port(s->vh);
@@ -520,7 +644,5 @@ void server_free(server *s, uv_loop_t *loop)
     lws_context_destroy(s->ctx);
     uv_run(loop, UV_RUN_DEFAULT);
     lws_context_destroy(s->ctx);
-    free(s->wbuf);
-    free(s->batch);
-    free(s);
+    server_release(s);
 }

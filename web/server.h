@@ -29,7 +29,17 @@ typedef struct {
     const char *listen;        /* "HOST:PORT" */
     const char *pages_dir;
     const char *tls_cert, *tls_key;
+    char *const *hosts;        /* the names the hall answers to (Host, Origin); NULL = the default */
+    size_t nhosts;             /* (server_default_hosts) */
 } server_options;
+
+/* The security headers of every HTTP response (docs/security.md "The web edge"). */
+#define SERVER_CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+                   "connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; " \
+                   "form-action 'self'; frame-ancestors 'none'"
+
+/* true if listen ("HOST:PORT") is on the loopback interface only. */
+int server_listen_is_loopback(const char *listen);
 
 server *server_new(uv_loop_t *loop, const server_options *opt, const server_handlers *h, void *arg,
                    char *err, size_t errlen);
@@ -39,6 +49,8 @@ int server_port(const server *s);
 int client_send(client *c, frame *f);
 /* After the frames queued so far are written, close with this status (1000, 1003, 1008, 1009). */
 void client_close_after(client *c, int status, const char *reason);
+/* Closes c after secs unless called again with 0 (the sign-in deadline). */
+void client_set_timeout(client *c, int secs);
 void client_set_data(client *c, void *data);
 void *client_data(const client *c);
 const char *client_peer(const client *c);

@@ -21,17 +21,17 @@
 const char config_demo_yaml[] =
     "# The built-in demo hall: what hallkeeper runs with no --config.\n"
     "hall: { id: demo, name: 示例政务服务中心 }\n"
-    "http: { listen: \"0.0.0.0:8080\" }\n"
+    "http: { listen: \"127.0.0.1:8080\" }        # this machine only: --listen 0.0.0.0:8080 for the hall's network\n"
     "hours:                                    # a demo works at any time of day\n"
     "  - { days: [mon, tue, wed, thu, fri, sat, sun], open: [\"00:00-24:00\"] }\n"
-    "tokens:\n"
-    "  - { token: \"kiosk-1-secret\",   role: kiosk }\n"
-    "  - { token: \"display-secret\",   role: display }\n"
-    "  - { token: \"staff-0001-pin\",   role: staff, staff: \"0001\" }\n"
-    "  - { token: \"staff-0002-pin\",   role: staff, staff: \"0002\" }\n"
-    "  - { token: \"staff-0003-pin\",   role: staff, staff: \"0003\" }\n"
-    "  - { token: \"security-secret\",  role: security }\n"
-    "  - { token: \"admin-secret\",     role: admin }\n"
+    "tokens:                                   # the daemon replaces these: DATA/demo-tokens, made at first start\n"
+    "  - { token: \"kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq\",   role: kiosk }\n"
+    "  - { token: \"display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj\",   role: display }\n"
+    "  - { token: \"staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp\",   role: staff, staff: \"0001\" }\n"
+    "  - { token: \"staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez\",   role: staff, staff: \"0002\" }\n"
+    "  - { token: \"staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD\",   role: staff, staff: \"0003\" }\n"
+    "  - { token: \"security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u\",  role: security }\n"
+    "  - { token: \"admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6\",     role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 张三, title: 综合受理员 }\n"
     "  - { id: \"0002\", name: 李四, title: 综合受理员 }\n"
@@ -485,16 +485,26 @@ static int load_hall(ld *l, yaml_node_t *root_map_node, yaml_node_t *n)
     return want_str(l, &m, "name", false, l->c->hall_id, &l->c->hall_name);
 }
 
+/* A host name or an IP address, without a port (IPv6 has more than one colon). */
+static bool is_host_name(const char *h)
+{
+    const char *colon = strchr(h, ':');
+    return *h && strlen(h) <= 253 && (!colon || colon != strrchr(h, ':')) &&
+           strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") == strlen(h);
+}
+
 static int load_http(ld *l, yaml_node_t *n)
 {
     static const char *const keys[] = { "listen", "tls_cert", "tls_key", "rate_per_connection", "rate_per_token",
-                                         NULL };
+                                         "hello_timeout_s", "max_unauthenticated", "hosts", NULL };
     hk_config *c = l->c;
     mview m;
     if (!n || is_null(n)) {
         c->listen = hk_strdup("0.0.0.0:8080");
         c->rate_per_connection = HK_DEFAULT_RATE_PER_CONNECTION;
         c->rate_per_token = HK_DEFAULT_RATE_PER_TOKEN;
+        c->hello_timeout_s = HK_DEFAULT_HELLO_TIMEOUT_S;
+        c->max_unauthenticated = HK_DEFAULT_MAX_UNAUTHENTICATED;
         return 0;
     }
     if (mv_open(l, &m, n, "http", keys) || want_str(l, &m, "listen", false, "0.0.0.0:8080", &c->listen) ||
@@ -502,8 +512,17 @@ static int load_http(ld *l, yaml_node_t *n)
         want_str(l, &m, "tls_key", false, NULL, &c->tls_key) ||
         want_int(l, &m, "rate_per_connection", false, HK_DEFAULT_RATE_PER_CONNECTION, 1, 1000000,
                  &c->rate_per_connection) ||
-        want_int(l, &m, "rate_per_token", false, HK_DEFAULT_RATE_PER_TOKEN, 1, 10000000, &c->rate_per_token))
+        want_int(l, &m, "rate_per_token", false, HK_DEFAULT_RATE_PER_TOKEN, 1, 10000000, &c->rate_per_token) ||
+        want_int(l, &m, "hello_timeout_s", false, HK_DEFAULT_HELLO_TIMEOUT_S, 1, 300, &c->hello_timeout_s) ||
+        want_int(l, &m, "max_unauthenticated", false, HK_DEFAULT_MAX_UNAUTHENTICATED, 1, 100000,
+                 &c->max_unauthenticated) ||
+        want_strlist(l, &m, "hosts", false, true, &c->hosts, &c->nhosts))
         return -1;
+    for (size_t i = 0; i < c->nhosts; i++)
+        if (!is_host_name(c->hosts[i]))
+            return fail(l, strlist_node(l, &m, "hosts", i),
+                        "'hosts' in http must list host names or IP addresses without a port, got '%s'",
+                        c->hosts[i]);
     if (!is_listen(c->listen))
         return fail(l, mv_get(&m, "listen"),
                     "'listen' in http must be HOST:PORT with a port from 1 to 65535, got '%s'", c->listen);
@@ -801,10 +820,15 @@ static int token_entry(ld *l, const mview *m, size_t i)
                     "'role' in token must be one of kiosk, display, staff, security, admin, got '%s'",
                     sv(mv_get(m, "role")));
     const char *why;
-    if (token_check_format(t->token, &why) < 0) return fail(l, mv_get(m, "token"), "%s", why);
-    for (size_t j = 0; j < i; j++)
+    if (token_check(t->token, &why) < 0) return fail(l, mv_get(m, "token"), "%s", why);
+    for (size_t j = 0; j < i; j++) {
         if (!strcmp(c->tokens[j].token, t->token))
             return fail(l, mv_get(m, "token"), "duplicate token (the same secret is listed twice)");
+        /* a hello runs the one hash its token's id selects: ids of hashes are unique */
+        if (token_is_hashed(t->token) && token_id_matches(c->tokens[j].token, (const uint8_t *)t->token, strlen(t->token)))
+            return fail(l, mv_get(m, "token"), "duplicate token id '%.*s' (each hashed token needs its own id)",
+                        (int)strcspn(t->token, "."), t->token);
+    }
     if (want_str(l, m, "staff", false, NULL, &t->staff))
         return -1;
     if (t->role == HK_ROLE_STAFF && !t->staff)

@@ -25,6 +25,7 @@
 #include "json.h"
 #include "io/base/clock.h"
 #include "io/config/token.h"
+#include "token_cmd.h"
 #include "wsclient.h"
 
 #define CTL_DEFAULT_URL "ws://127.0.0.1:8080/ws"
@@ -37,6 +38,8 @@ static const char ctl_usage_text[] =
     "\n"
     "  --url URL       daemon endpoint (env HALL_URL; default " CTL_DEFAULT_URL ")\n"
     "  --token TOKEN   device or staff token (env HALL_TOKEN)\n"
+    "  --cafile FILE   for wss:// URLs: the CA certificate(s) the daemon's must chain to (env HALL_CAFILE;\n"
+    "                  default: the system's CAs)\n"
     "  --json          print each reply (or event) as one JSON line\n"
     "  --timeout SEC   how long to wait to connect and for each reply (default 5)\n"
     "\n"
@@ -69,7 +72,8 @@ static const char ctl_usage_text[] =
     "  archive DAY --out DIR              a day's events, report and SHA-256 manifest (admin)\n"
     "  city --redis URL HALL [HALL ...]   several halls' streams through a consumer group (no daemon;\n"
     "                                     docs/streams.md); --count N stops after N updates\n"
-    "  token hash SECRET                  print the salted hash to put in the config's tokens (local)\n"
+    "  token new ROLE                     print a fresh random token and its hash for the config (local)\n"
+    "  token hash ID.SECRET               print the Argon2id hash of a token for the config (local)\n"
     "  watch [--count N]                  print pushed events until Ctrl-C (or N events)\n"
     "  raw COMMAND [KEY=VALUE ...]        send any request; VALUE is an int, true/false, or a string\n"
     "\n"
@@ -91,6 +95,7 @@ typedef struct {
 
 typedef struct {
     const char *url, *token;
+    const char *cafile;        /* --cafile: for wss:// */
     bool json, priority, drill, timeout_given;
     int timeout_ms;
     long count;          /* watch: stop after this many events; 0 = until interrupted */
@@ -492,6 +497,7 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
         memcpy(name, arg, nl);
         name[nl] = '\0';
         bool takes = strcmp(name, "--url") == 0 || strcmp(name, "--redis") == 0 || strcmp(name, "--token") == 0 ||
+                     strcmp(name, "--cafile") == 0 ||
                      strcmp(name, "--timeout") == 0 || strcmp(name, "--count") == 0 ||
                      strcmp(name, "--since") == 0 || strcmp(name, "--playbook") == 0 || strcmp(name, "--file") == 0 ||
                      strcmp(name, "--limit") == 0;
@@ -508,6 +514,8 @@ static int ctl_parse_args(int argc, char **argv, ctl_opts *o)
             o->redis = val;
         } else if (strcmp(name, "--token") == 0) {
             o->token = val;
+        } else if (strcmp(name, "--cafile") == 0) {
+            o->cafile = val;
         } else if (strcmp(name, "--timeout") == 0) {
             char *end;
             double s = strtod(val, &end);
@@ -1477,17 +1485,9 @@ int main(int argc, char **argv)
     if (!o.url) o.url = getenv("HALL_URL");
     if (!o.url || !*o.url) o.url = CTL_DEFAULT_URL;
     if (!o.token) o.token = getenv("HALL_TOKEN");
+    wsclient_set_cafile(o.cafile ? o.cafile : getenv("HALL_CAFILE"));
     if (o.npos >= 1 && strcmp(o.pos[0], "token") == 0) {   /* local: no daemon, no token */
-        char h[256];
-        if (o.npos != 3 || strcmp(o.pos[1], "hash") != 0 || !*o.pos[2]) {
-            rc = ctl_usage_error("%s", "usage: hallctl token hash SECRET");
-        } else if (token_hash(o.pos[2], h, sizeof h) < 0) {
-            fputs("hallctl: cannot hash the token\n", stderr);
-            rc = CTL_EXIT_ERR;
-        } else {
-            puts(h);
-            rc = CTL_EXIT_OK;
-        }
+        rc = ctl_token_main(o.npos, o.pos);
         goto out;
     }
     if ((rc = ctl_run_own(&o)) >= 0) goto out;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,6 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "sha1.h"
 #include "io/base/clock.h"
 
@@ -28,6 +34,8 @@ enum { OP_CONT = 0x0, OP_TEXT = 0x1, OP_BINARY = 0x2, OP_CLOSE = 0x8, OP_PING = 
 
 struct wsclient {
     int fd;
+    SSL_CTX *tls_ctx;                /* wss://: OpenSSL over the same non-blocking socket */
+    SSL *tls;
     uint8_t rbuf[WSC_MAX_HEADERS];   /* bytes read but not consumed yet */
     size_t rpos, rlen;
     bool close_sent, close_seen;
@@ -69,6 +77,28 @@ static int wsc_wait(wsclient *c, short events, int64_t deadline)
     }
 }
 
+/* After an SSL_* call returned n <= 0: WSC_OK with *want set to what to wait for before trying
+ * again, or the error. */
+static int wsc_tls_retry(wsclient *c, int n, short *want)
+{
+    int e = SSL_get_error(c->tls, n);
+    if (e == SSL_ERROR_WANT_READ) { *want = POLLIN; return WSC_OK; }
+    if (e == SSL_ERROR_WANT_WRITE) { *want = POLLOUT; return WSC_OK; }
+    if (e == SSL_ERROR_ZERO_RETURN) { wsc_seterr(c, "connection closed by peer"); return WSC_ECLOSED; }
+    if (e == SSL_ERROR_SYSCALL && (errno == EINTR || errno == EAGAIN)) { *want = POLLIN | POLLOUT; return WSC_OK; }
+    unsigned long code = ERR_get_error();
+    if (e == SSL_ERROR_SYSCALL && !code) {
+        wsc_seterr(c, n == 0 ? "connection closed by peer" : "%s", strerror(errno));
+        return n == 0 ? WSC_ECLOSED : WSC_EIO;
+    }
+    char why[200];
+    ERR_error_string_n(code, why, sizeof why);
+    long v = SSL_get_verify_result(c->tls);
+    if (v != X509_V_OK) wsc_seterr(c, "TLS: the server's certificate: %s (--cafile FILE names the CA)", X509_verify_cert_error_string(v));
+    else wsc_seterr(c, "TLS: %s", why);
+    return WSC_EIO;
+}
+
 /* Reads more bytes into rbuf (compacting it first). */
 static int wsc_fill(wsclient *c, int64_t deadline)
 {
@@ -79,9 +109,17 @@ static int wsc_fill(wsclient *c, int64_t deadline)
         c->rpos = 0;
     }
     if (c->rlen == sizeof c->rbuf) { wsc_seterr(c, "input buffer full"); return WSC_EPROTO; }
+    short want = POLLIN;
     for (;;) {
-        int r = wsc_wait(c, POLLIN, deadline);
+        /* TLS may hold decrypted bytes already: ask it before waiting on the socket */
+        int r = c->tls && SSL_pending(c->tls) ? WSC_OK : wsc_wait(c, want, deadline);
         if (r) return r;
+        if (c->tls) {
+            int n = SSL_read(c->tls, c->rbuf + c->rlen, (int)(sizeof c->rbuf - c->rlen));
+            if (n > 0) { c->rlen += (size_t)n; return WSC_OK; }
+            if ((r = wsc_tls_retry(c, n, &want)) == WSC_OK) continue;
+            return r;
+        }
         ssize_t n = recv(c->fd, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen, 0);
         if (n > 0) { c->rlen += (size_t)n; return WSC_OK; }
         if (n == 0) { wsc_seterr(c, "connection closed by peer"); return WSC_ECLOSED; }
@@ -112,9 +150,16 @@ static int wsc_read(wsclient *c, void *dst, size_t n, int64_t deadline)
 static int wsc_write(wsclient *c, const void *buf, size_t len, int64_t deadline)
 {
     const uint8_t *p = buf;
+    short want = POLLOUT;
     while (len) {
-        int r = wsc_wait(c, POLLOUT, deadline);
+        int r = wsc_wait(c, want, deadline);
         if (r) return r;
+        if (c->tls) {
+            int n = SSL_write(c->tls, p, len > INT_MAX ? INT_MAX : (int)len);
+            if (n > 0) { p += n; len -= (size_t)n; want = POLLOUT; continue; }
+            if ((r = wsc_tls_retry(c, n, &want)) == WSC_OK) continue;
+            return r;
+        }
         ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
         if (n >= 0) { p += n; len -= (size_t)n; continue; }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
@@ -267,20 +312,55 @@ typedef struct {
     char port[8];
     char path[1024];
     bool bracketed;   /* an IPv6 literal, written back in brackets in the Host header */
+    bool tls;         /* wss:// */
 } wsc_url;
+
+static const char *wsc_cafile;
+
+void wsclient_set_cafile(const char *path) { wsc_cafile = path; }
+
+/* The TLS handshake over the connected socket: the server's certificate must chain to the CA
+ * file (or the system's CAs) and name the URL's host (a DNS name or an IP address). */
+static int wsc_tls_connect(wsclient *c, const wsc_url *u, int64_t deadline)
+{
+    c->tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!c->tls_ctx) { wsc_seterr(c, "TLS: cannot set up OpenSSL"); return WSC_EIO; }
+    SSL_CTX_set_min_proto_version(c->tls_ctx, TLS1_2_VERSION);
+    if (wsc_cafile ? SSL_CTX_load_verify_locations(c->tls_ctx, wsc_cafile, NULL) != 1
+                   : SSL_CTX_set_default_verify_paths(c->tls_ctx) != 1) {
+        wsc_seterr(c, "TLS: cannot read the CA file %s", wsc_cafile ? wsc_cafile : "(system default)");
+        return WSC_EIO;
+    }
+    SSL_CTX_set_verify(c->tls_ctx, SSL_VERIFY_PEER, NULL);
+    c->tls = SSL_new(c->tls_ctx);
+    if (!c->tls || SSL_set_fd(c->tls, c->fd) != 1) { wsc_seterr(c, "TLS: cannot set up OpenSSL"); return WSC_EIO; }
+    unsigned char ip[16];
+    bool is_ip = inet_pton(AF_INET, u->host, ip) == 1 || inet_pton(AF_INET6, u->host, ip) == 1;
+    X509_VERIFY_PARAM *vp = SSL_get0_param(c->tls);
+    if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, u->host) != 1
+              : SSL_set1_host(c->tls, u->host) != 1 || SSL_set_tlsext_host_name(c->tls, u->host) != 1) {
+        wsc_seterr(c, "TLS: bad host name %s", u->host);
+        return WSC_EIO;
+    }
+    short want = POLLOUT;
+    for (;;) {
+        int n = SSL_connect(c->tls);
+        if (n == 1) return WSC_OK;
+        int r = wsc_tls_retry(c, n, &want);
+        if (!r) r = wsc_wait(c, want, deadline);
+        if (r) return r;
+    }
+}
 
 static int wsc_parse_url(const char *url, wsc_url *u, char *err, size_t errlen)
 {
     memset(u, 0, sizeof *u);
-    if (strncasecmp(url, "wss://", 6) == 0) {
-        snprintf(err, errlen, "wss:// is not supported (use ws://, or a local TLS-terminating proxy)");
+    u->tls = strncasecmp(url, "wss://", 6) == 0;
+    if (!u->tls && strncasecmp(url, "ws://", 5) != 0) {
+        snprintf(err, errlen, "URL must start with ws:// or wss://");
         return WSC_EURL;
     }
-    if (strncasecmp(url, "ws://", 5) != 0) {
-        snprintf(err, errlen, "URL must start with ws://");
-        return WSC_EURL;
-    }
-    const char *p = url + 5, *hend, *rest;
+    const char *p = url + (u->tls ? 6 : 5), *hend, *rest;
     if (*p == '[') {
         hend = strchr(p, ']');
         if (!hend) { snprintf(err, errlen, "unterminated [ in URL"); return WSC_EURL; }
@@ -294,7 +374,7 @@ static int wsc_parse_url(const char *url, wsc_url *u, char *err, size_t errlen)
     size_t hl = (size_t)(hend - p);
     if (hl == 0 || hl >= sizeof u->host) { snprintf(err, errlen, "bad host in URL"); return WSC_EURL; }
     memcpy(u->host, p, hl);
-    strcpy(u->port, "80");
+    strcpy(u->port, u->tls ? "443" : "80");
     if (*rest == ':') {
         rest++;
         size_t pl = strspn(rest, "0123456789");
@@ -474,6 +554,14 @@ static int wsc_handshake(wsclient *c, const wsc_url *u, const char *subprotocol,
     return WSC_OK;
 }
 
+static void wsc_free(wsclient *c)
+{
+    if (c->tls) SSL_free(c->tls);
+    if (c->tls_ctx) SSL_CTX_free(c->tls_ctx);
+    if (c->fd >= 0) close(c->fd);
+    free(c);
+}
+
 int wsclient_connect(const char *url, const char *subprotocol, int timeout_ms, wsclient **out,
                      char *err, size_t errlen)
 {
@@ -487,12 +575,12 @@ int wsclient_connect(const char *url, const char *subprotocol, int timeout_ms, w
     c->fd = -1;
     int64_t deadline = wsc_deadline(timeout_ms);
     r = wsc_tcp_connect(c, &u, deadline);
+    if (!r && u.tls) r = wsc_tls_connect(c, &u, deadline);
     if (!r) r = wsc_handshake(c, &u, subprotocol, deadline);
     if (r) {
         if (r == WSC_ETIMEOUT) wsc_seterr(c, "timed out");
         snprintf(err, errlen, "%s", c->err);
-        if (c->fd >= 0) close(c->fd);
-        free(c);
+        wsc_free(c);
         return r;
     }
     *out = c;
@@ -520,8 +608,7 @@ void wsclient_close(wsclient *c, int timeout_ms)
             free(m);
         }
     }
-    if (c->fd >= 0) close(c->fd);
-    free(c);
+    wsc_free(c);
 }
 
 const char *wsclient_strerror(int code)

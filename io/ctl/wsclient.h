@@ -1,6 +1,8 @@
 /* wsclient.h: a small blocking WebSocket client (RFC 6455) over one TCP socket, for short-lived
  * tools such as hallctl. Not for the daemon's loop: every call blocks, bounded by poll() timeouts.
- * ws:// only; client frames are masked; fragmented messages are reassembled; pings are answered. */
+ * ws:// and wss:// (OpenSSL over the same socket, the server's certificate verified against a CA
+ * file or the system's CAs); client frames are masked; fragmented messages are reassembled;
+ * pings are answered. */
 #ifndef HK_WSCLIENT_H
 #define HK_WSCLIENT_H
 
@@ -12,7 +14,7 @@
 
 enum {
     WSC_OK = 0,
-    WSC_EURL = -1,        /* the URL is not ws://HOST[:PORT][/PATH] */
+    WSC_EURL = -1,        /* the URL is not ws(s)://HOST[:PORT][/PATH] */
     WSC_ECONNECT = -2,    /* name resolution or TCP connect failed */
     WSC_EHANDSHAKE = -3,  /* the HTTP upgrade was refused or its answer is wrong */
     WSC_EIO = -4,         /* a socket error after connecting */
@@ -25,7 +27,11 @@ enum {
 
 typedef struct wsclient wsclient;
 
-/* Connects to url (ws://HOST[:PORT][/PATH], IPv6 literals in brackets) and performs the opening
+/* The CA certificates (PEM file) that wss:// servers must chain to; NULL = the system's. For the
+ * whole process (a tool's --cafile); path must stay valid. */
+void wsclient_set_cafile(const char *path);
+
+/* Connects to url (ws(s)://HOST[:PORT][/PATH], IPv6 literals in brackets) and performs the opening
  * handshake, offering `subprotocol` (may be NULL) and requiring the server to select it.
  * The Sec-WebSocket-Accept value is verified. timeout_ms < 0 waits forever.
  * Returns 0 with *out set, or a negative WSC_E* with a one-line reason in err

@@ -17,6 +17,7 @@
 #include "io/base/clock.h"
 #include "core/codec/codec.h"
 #include "core/log.h"
+#include "demo_tokens.h"
 #include "io/base/fs.h"
 #include "io/config/config_load.h"
 #include "io/config/token.h"
@@ -117,22 +118,23 @@ static void print_banner(daemon_t *d)
                d->cfg.hall_name, port, d->replayed, (unsigned long long)hall_seq(d->hall));
     if (d->config_path) return;
     printf("\nhallkeeper demo hall \"%s\" is running.\n\n", d->cfg.hall_name);
-    printf("  kiosk (取号机)        http://%s:%d/kiosk#token=kiosk-1-secret\n", host, port);
-    printf("  staff tablet (窗口)   http://%s:%d/staff#token=staff-0001-pin\n", host, port);
-    printf("  hall display (大屏)   http://%s:%d/display#token=display-secret\n", host, port);
-    printf("  window 1 screen       http://%s:%d/display/window/1#token=display-secret\n", host, port);
-    printf("  security console      http://%s:%d/security#token=security-secret\n", host, port);
-    printf("  guide's tablet (引导)  http://%s:%d/guide#token=staff-0003-pin\n", host, port);
-    printf("  manager dashboard     http://%s:%d/admin#token=admin-secret\n", host, port);
-    printf("  rating tablet (评价器) http://%s:%d/rate/1#token=kiosk-1-secret\n", host, port);
-    printf("  staff on duty board   http://%s:%d/duty#token=display-secret\n", host, port);
-    printf("  case progress board   http://%s:%d/cases#token=display-secret\n", host, port);
-    printf("  phone ticket page     the QR code on each kiosk ticket (/t/CODE)\n");
-    printf("  all pages             http://%s:%d/\n\n", host, port);
-    printf("  demo tokens:");
-    for (size_t i = 0; i < d->cfg.ntokens; i++)
-        printf(" %s=%s", hk_role_name(d->cfg.tokens[i].role), d->cfg.tokens[i].token);
-    printf("\n  hallctl: ./build/hallctl --token staff-0001-pin --url ws://%s:%d/ws call 1\n\n", host, port);
+    const hk_config *c = &d->cfg;
+    const char *kiosk = demo_token_of(c, HK_ROLE_KIOSK, NULL), *display = demo_token_of(c, HK_ROLE_DISPLAY, NULL);
+    const char *staff = demo_token_of(c, HK_ROLE_STAFF, "0001"), *guide = demo_token_of(c, HK_ROLE_STAFF, "0003");
+    printf("  kiosk (取号机)        http://%s:%d/kiosk#token=%s\n", host, port, kiosk);
+    printf("  staff tablet (窗口)   http://%s:%d/staff#token=%s\n", host, port, staff);
+    printf("  hall display (大屏)   http://%s:%d/display#token=%s\n", host, port, display);
+    printf("  window 1 screen       http://%s:%d/display/window/1#token=%s\n", host, port, display);
+    printf("  security console      http://%s:%d/security#token=%s\n", host, port, demo_token_of(c, HK_ROLE_SECURITY, NULL));
+    printf("  guide's tablet (引导)  http://%s:%d/guide#token=%s\n", host, port, guide);
+    printf("  manager dashboard     http://%s:%d/admin#token=%s\n", host, port, demo_token_of(c, HK_ROLE_ADMIN, NULL));
+    printf("  rating tablet (评价器) http://%s:%d/rate/1#token=%s\n", host, port, kiosk);
+    printf("  staff on duty board   http://%s:%d/duty#token=%s\n", host, port, display);
+    printf("  case progress board   http://%s:%d/cases#token=%s\n", host, port, display);
+    printf("  demo tokens (kept in %s/demo-tokens):", d->data_dir);
+    for (size_t i = 0; i < c->ntokens; i++)
+        printf(" %s=%s", hk_role_name(c->tokens[i].role), c->tokens[i].token);
+    printf("\n  hallctl: ./build/hallctl --token %s --url ws://%s:%d/ws call 1\n\n", staff, host, port);
     fflush(stdout);
 }
 
@@ -173,7 +175,10 @@ void daemon_start_serving(daemon_t *d)
     static const char *const spoken[] = {"ticket.called", "ticket.issued", NULL};   /* speakers + printer */
     hub_set_delivered(d->hb, spoken, on_delivered, d);
     lines_attach(d->lines, d->hb);
-    server_options so = {d->listen, d->pages, d->cfg.tls_cert, d->cfg.tls_key};
+    server_options so = {d->listen, d->pages, d->cfg.tls_cert, d->cfg.tls_key, d->cfg.hosts, d->cfg.nhosts};
+    if (!d->cfg.tls_cert && !server_listen_is_loopback(d->listen))
+        log_warn("serving without TLS on %s, beyond loopback: tokens cross the network in the clear "
+                 "(set http.tls_cert and http.tls_key, docs/security.md)", d->listen);
     d->srv = server_new(&d->loop, &so, hub_handlers(), d->hb, err, sizeof err);
     if (!d->srv) {
         fprintf(stderr, "hallkeeper: %s\n", err);
@@ -218,6 +223,10 @@ int startup_config(daemon_t *d)
         fprintf(stderr, "hallkeeper: cannot create data directory %s: %s\n", d->data_dir, strerror(errno));
         return 1;
     }
+    if (!d->config_path && demo_tokens_apply(&d->cfg, d->data_dir, err, sizeof err) < 0) {
+        fprintf(stderr, "hallkeeper: %s\n", err);
+        return 1;
+    }
     if (check_port(d->listen, err, sizeof err) < 0) { fprintf(stderr, "hallkeeper: %s\n", err); return 1; }
     return 0;
 }
@@ -228,7 +237,6 @@ int startup_hall(daemon_t *d)
     char err[512];
     d->hall = hall_new(&d->cfg);
     if (!d->hall) { fprintf(stderr, "hallkeeper: out of memory\n"); return 1; }
-    hall_set_token_verifier(d->hall, token_verify);
     if (daemon_mobile_open(d, err, sizeof err) < 0) { fprintf(stderr, "hallkeeper: %s\n", err); return 1; }
     d->lines = lines_open(&d->loop, &d->cfg, d->hall, err, sizeof err);
     if (!d->lines) {

@@ -108,7 +108,7 @@ def q(v, p):
 async def window_worker(port, w, cats, state):
     """Window w: one call at a time until the hall has made state['want'] calls."""
     zone = "z%d" % w
-    c = await connect(port, "staff-%04d-pin" % w, ["ticket.called", "announce.finished"])
+    c = await connect(port, "staff-%04d.Bq8vN2xLr5TzW1kYc7HmP4dJ" % w, ["ticket.called", "announce.finished"])
     await c.ok("window.open", window=w)
     first = True
     i = 0
@@ -186,7 +186,7 @@ async def main():
           % (q(lat, .5), q(lat, .99), q(lat, 1)))
 
     # (b) emergencies
-    adm = await connect(a.port, "admin-secret", ["emergency.changed", "gpio.changed"])
+    adm = await connect(a.port, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", ["emergency.changed", "gpio.changed"])
     evac, firsts, doors_late, rows = [], [], 0, []
     for i in range(a.emergencies):
         before = len([l for l in index_lines(a.data) if l.get("priority") == "emergency"])

@@ -96,7 +96,7 @@ async def main():
     a = ap.parse_args()
     ws = await websockets.connect("ws://127.0.0.1:%d/ws" % a.port, subprotocols=["hall.v1"], max_size=1 << 20)
     c = Conn(ws)
-    await ok(c, "hello", token="admin-secret", events=["emergency.changed", "gpio.changed"])
+    await ok(c, "hello", token="admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", events=["emergency.changed", "gpio.changed"])
     if a.wait_down > 0:
         await cycle(c, timeout=a.wait_down + 10)
         t = time.monotonic()

@@ -2,7 +2,7 @@
  *
  *   fanout --mode hall|floor|emergency --port P [--displays N] [--rounds R] [--warmup W] [--rss-pid PID]
  *
- * hall:  N display connections say hello with display-secret; a kiosk connection and a staff
+ * hall:  N display connections say hello with display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj; a kiosk connection and a staff
  *        connection (window 1) drive cycles ticket.issue(A) -> call.next -> ticket.finish. A round
  *        measures from the moment call.next is written to the socket until the LAST display has
  *        received the resulting ticket.called push. Between steps the program waits until every
@@ -233,7 +233,7 @@ static void display_open(wsl_conn *c, int status)
         mpw_map(&w, 4);
         mpw_str(&w, "t"); mpw_str(&w, "hello");
         mpw_str(&w, "id"); mpw_uint(&w, 1);
-        mpw_str(&w, "token"); mpw_str(&w, "display-secret");
+        mpw_str(&w, "token"); mpw_str(&w, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj");
         mpw_str(&w, "events");
         mpw_put(&w, &arr, 1);
         for (int i = 0; i < 4; i++) mpw_str(&w, subs[i]);
@@ -242,7 +242,7 @@ static void display_open(wsl_conn *c, int status)
         return;
     }
     if (B.mode != MODE_FLOOR) {
-        send_req(c, "hello", "token", "display-secret", NULL, 0, 1);
+        send_req(c, "hello", "token", "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", NULL, 0, 1);
         return;
     }
     display *d = c->user;
@@ -318,7 +318,7 @@ static void control_open(wsl_conn *c, int status)
     if (status < 0) { fail("a control connection failed"); return; }
     if (B.mode == MODE_FLOOR) { B.kiosk_ready = 1; connect_more(); return; }
     send_req(c, "hello", "token",
-             B.mode == MODE_EMERGENCY ? "admin-secret" : c == &B.kiosk ? "kiosk-1-secret" : "staff-0001-pin", NULL, 0,
+             B.mode == MODE_EMERGENCY ? "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6" : c == &B.kiosk ? "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq" : "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", NULL, 0,
              ++B.next_id);
 }
 

@@ -56,6 +56,7 @@ bench_wait_ready() {
 bench_start_daemon() {
     local data; data=$(mktemp -d "$BENCH_TMP/hk.XXXXXX")
     local cfg=(); if [ -n "${2:-}" ]; then cfg=(--config "$2"); fi
+    cp "$BENCH_SRC/../../tests/demo-tokens" "$data/demo-tokens"   # the tokens the load programs use
     "$HK" --data "$data" "${cfg[@]}" --listen "127.0.0.1:$1" >"$data.out" 2>"$data.log" &
     HK_PID=$!
     BENCH_PIDS+=("$HK_PID")

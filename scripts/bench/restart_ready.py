@@ -19,6 +19,7 @@ Every wait is bounded; prints RESULT lines.
 """
 import asyncio
 import os
+import shutil
 import re
 import signal
 import statistics
@@ -38,6 +39,9 @@ PHASES = [("redis", "redis: link up"), ("ready", "ready on port")]
 class Daemon:
     def __init__(self):
         self.lines = []          # (monotonic time, line)
+        os.makedirs(DATA, exist_ok=True)   # the demo's tokens the load program uses
+        shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "demo-tokens"),
+                        os.path.join(DATA, "demo-tokens"))
         self.cond = threading.Condition()
         self.proc = subprocess.Popen([HK, "--data", DATA, "--listen", f"127.0.0.1:{PORT}"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -88,7 +92,7 @@ class Daemon:
                 self.proc.wait()
 
 
-async def hello(token="display-secret", timeout=10):
+async def hello(token="display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", timeout=10):
     """One connection's hello; returns the reply map."""
     async with websockets.connect(f"ws://127.0.0.1:{PORT}/ws", subprotocols=["hall.v1"],
                                   open_timeout=timeout, max_size=None) as ws:

@@ -4,7 +4,7 @@
  *
  * --total N fills a hall instead of measuring it: exactly N tickets, as fast as the connections
  * go (no time window), then prints how long it took (scripts/bench/restart uses it).
- * Opens --conns kiosk connections (hello kiosk-1-secret). Each keeps --depth ticket.issue
+ * Opens --conns kiosk connections (hello kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq). Each keeps --depth ticket.issue
  * requests outstanding: depth 1 is strict request/reply (send the next one when the reply
  * arrives), depth > 1 pipelines. Categories rotate A, B, C, D. The daemon replies only once the
  * ticket's events are in Redis, so every counted reply is a durable ticket. Counts the replies
@@ -99,7 +99,7 @@ static void k_open(wsl_conn *c, int status)
     mpw_map(&w, 4);
     mpw_str(&w, "t"); mpw_str(&w, "hello");
     mpw_str(&w, "id"); mpw_uint(&w, ++k->next_id);
-    mpw_str(&w, "token"); mpw_str(&w, "kiosk-1-secret");
+    mpw_str(&w, "token"); mpw_str(&w, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
     /* a kiosk shows the queues; it has no use for every other ticket's event */
     static const uint8_t sub[] = {0x91, 0xad, 'q', 'u', 'e', 'u', 'e', '.', 'c', 'h', 'a', 'n', 'g', 'e', 'd'};
     mpw_str(&w, "events");

@@ -6,7 +6,7 @@ order, printing "PASS name" / "FAIL name: reason" and a last line "N passed, N f
 
 Public API (also for test_hallctl.py):
   BIN, CTL, SRC                      paths from HK_BIN, HK_CTL, HK_SRC
-  Daemon(data=None, config=None, listen=None, args=(), env=None, port=None)
+  Daemon(data=None, config=None, listen=None, args=(), env=None, port=None, demo_tokens=True)
       (listen=None: a free port each start; listen="H:P": that; listen=False: no --listen at all)
       await d.start(timeout=20)      waits for "ready on port"; d.port, d.url, d.data, d.stderr_path
       await d.stop(timeout=10)       SIGTERM; asserts exit 0 within the timeout
@@ -18,6 +18,7 @@ Public API (also for test_hallctl.py):
   async with fresh(**kw) as d:       a daemon of its own, stopped with a clean-exit check at the end
   Redis(dir=None)                    our own redis-server on a unix socket: await r.start(), r.url,
                                      r.sock, await r.stop(), await r.kill(), await r.restart()
+  self_signed() -> (cert, key)       a self-signed certificate for 127.0.0.1 (openssl)
   demo_config(redis_url=None, listen="127.0.0.1:8080", hall_id="demo") -> YAML text of the demo hall; write_config(text) -> path
   Client: c = await connect(daemon_or_port_or_url, token=None)   (hello is sent, and must succeed,
       when token is given; DEMO_TOKENS maps role names to the demo tokens; connect_role(d, "kiosk"))
@@ -56,15 +57,23 @@ CTL = os.environ.get("HK_CTL") or os.path.join(os.path.dirname(BIN), "hallctl")
 PAGES = os.path.join(SRC, "web", "pages")
 SUBPROTOCOL = "hall.v1"
 
-DEMO_TOKENS = {
-    "kiosk": "kiosk-1-secret",
-    "display": "display-secret",
-    "staff": "staff-0001-pin",
-    "staff2": "staff-0002-pin",
-    "staff3": "staff-0003-pin",
-    "security": "security-secret",
-    "admin": "admin-secret",
-}
+# the demo hall's tokens (tests/demo-tokens, copied to a demo daemon's data dir before its first
+# start: it makes random ones otherwise); keys: role names, staff2/staff3 for staff 0002/0003
+DEMO_TOKEN_FILE = os.path.join(SRC, "tests", "demo-tokens")
+DEMO_TOKEN_ROLES = {"kiosk": "kiosk", "display": "display", "staff:0001": "staff", "staff:0002": "staff2",
+                    "staff:0003": "staff3", "security": "security", "admin": "admin"}
+with open(DEMO_TOKEN_FILE) as _f:
+    DEMO_TOKENS = {DEMO_TOKEN_ROLES[k]: t for k, t in
+                   (l.split() for l in _f if l.strip() and not l.startswith("#"))}
+
+
+def write_demo_tokens(data):
+    os.makedirs(data, exist_ok=True)
+    path = os.path.join(data, "demo-tokens")
+    if not os.path.exists(path):
+        shutil.copyfile(DEMO_TOKEN_FILE, path)
+
+
 DEMO_CATEGORIES = {"A": "社保医保", "B": "不动产登记", "C": "帮办代办", "D": "企业开办"}
 DEMO_WINDOWS = {1: ["A", "B"], 2: ["C", "A"], 3: ["B", "D"], 4: ["D", "C", "A"]}
 OUTCOMES = ["即办件", "承诺件", "联办件", "上报件", "补正", "不予受理"]
@@ -225,8 +234,9 @@ async def run_cmd(argv, timeout=30, env=None, input=None):
 # ---------------------------------------------------------------- the daemon
 
 class Daemon:
-    def __init__(self, data=None, config=None, listen=None, args=(), env=None, port=None):
+    def __init__(self, data=None, config=None, listen=None, args=(), env=None, port=None, demo_tokens=True):
         self.data = data or tmpdir("data")
+        self.demo_tokens = demo_tokens   # False: the demo hall makes its own at its first start
         self.config = config
         self.port = port
         self.listen = listen
@@ -265,6 +275,8 @@ class Daemon:
 
     def _launch(self):
         check(os.path.exists(BIN), "HK_BIN %s does not exist (build the daemon first)" % BIN)
+        if not self.config and self.demo_tokens:
+            write_demo_tokens(self.data)
         self.starts += 1
         logdir = os.path.dirname(self.data.rstrip("/")) or "."
         base = os.path.join(logdir, "%s.run%d" % (os.path.basename(self.data.rstrip("/")), self.starts))
@@ -474,13 +486,13 @@ def demo_config(redis_url=None, listen="127.0.0.1:8080", hall_id="demo"):
     y += ["hours:",
           '  - { days: [mon, tue, wed, thu, fri, sat, sun], open: ["00:00-24:00"] }',
           "tokens:",
-          '  - { token: "kiosk-1-secret",   role: kiosk }',
-          '  - { token: "display-secret",   role: display }',
-          '  - { token: "staff-0001-pin",   role: staff, staff: "0001" }',
-          '  - { token: "staff-0002-pin",   role: staff, staff: "0002" }',
-          '  - { token: "staff-0003-pin",   role: staff, staff: "0003" }',
-          '  - { token: "security-secret",  role: security }',
-          '  - { token: "admin-secret",     role: admin }',
+          '  - { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",   role: kiosk }',
+          '  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",   role: display }',
+          '  - { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",   role: staff, staff: "0001" }',
+          '  - { token: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",   role: staff, staff: "0002" }',
+          '  - { token: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD",   role: staff, staff: "0003" }',
+          '  - { token: "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u",  role: security }',
+          '  - { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",     role: admin }',
           "staff:",
           '  - { id: "0001", name: 张三, title: 综合受理员 }',
           '  - { id: "0002", name: 李四, title: 综合受理员 }',
@@ -504,6 +516,16 @@ def demo_config(redis_url=None, listen="127.0.0.1:8080", hall_id="demo"):
           "  sink: none",
           ""]
     return "\n".join(y)
+
+
+def self_signed(cn="127.0.0.1"):
+    """A self-signed certificate and its key (PEM files in a temp dir), made with openssl."""
+    d = tmpdir("tls")
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=%s" % cn, "-addext", "subjectAltName=IP:%s" % cn],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 def write_config(text, name="hall.yaml"):

@@ -26,16 +26,16 @@ async def test_1000_never_reading():
     d = hk.Daemon(config=hk.write_config(text))
     await d.start()
     loop = asyncio.get_running_loop()
-    hello = hk.ws_frame(msgpack.packb({"t": "hello", "id": 1, "token": "display-secret"}))
+    hello = hk.ws_frame(msgpack.packb({"t": "hello", "id": 1, "token": "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"}))
     socks = []
     for i in range(1000):
         s = await hk.raw_open(d.port, rcvbuf=4096)
         await loop.sock_sendall(s, hello)
         socks.append(s)
-    good = await hk.connect(d, "display-secret")
-    staff = await hk.connect(d, "staff-0001-pin")
+    good = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+    staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await staff.ok("window.open", window=1)
-    kiosk = await hk.connect(d, "kiosk-1-secret", events=False)
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", events=False)
     rss0 = hk.rss_kb(d.proc.pid)
     lat = []
     for rnd in range(60):
@@ -60,14 +60,14 @@ async def test_1000_never_reading():
 async def test_1000_resets():
     d = await hk.daemon()
     loop = asyncio.get_running_loop()
-    hello = hk.ws_frame(msgpack.packb({"t": "hello", "id": 1, "token": "kiosk-1-secret"}))
+    hello = hk.ws_frame(msgpack.packb({"t": "hello", "id": 1, "token": "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"}))
     for i in range(1000):
         s = await hk.raw_open(d.port)
         if i % 2:
             await loop.sock_sendall(s, hello[: len(hello) // 2])
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))   # RST on close
         s.close()
-    c = await hk.connect(d, "kiosk-1-secret")
+    c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await c.ok("ticket.issue", category="B")
     check(d.alive(), "daemon died")
 
@@ -88,7 +88,7 @@ async def test_per_address_cap():
                 break
         check(refused and refused[0] == 256, "connections from one address: refused at %r (expected the 257th)"
               % (refused,))
-        c = await hk.connect(d, "display-secret")        # other addresses are not affected
+        c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")        # other addresses are not affected
         await c.ok("state.get")
     finally:
         for ws in conns:

@@ -47,10 +47,10 @@ def leaked_names(obj):
 
 async def test_appointment_day():
     async with hk.fresh(**daemon_kw()) as d:
-        admin = await hk.connect(d, "admin-secret")
-        staff = await hk.connect(d, "staff-0001-pin")
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         # start the simulated day at 08:00 tomorrow (local), so every slot is ahead of the clock
         now = (await admin.ok("clock.advance", ms=0))["now"]
         day = (local(now) + datetime.timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -64,7 +64,7 @@ async def test_appointment_day():
                     "YY-1,%s,A,%s,09:00,09:30,社保\n"
                     "YY-2,%s,Q,%s,09:00,09:30,\n"
                     "YY-3,%s,B,%s,10:30,10:00,\n" % (NAMES[0], date, NAMES[1], date, NAMES[2], date))
-        rc, out, err = await ctl(d, "admin-secret", "appointments", "import", bad)
+        rc, out, err = await ctl(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", "appointments", "import", bad)
         check(rc == 1, "a bad CSV: exit %s, stdout %r stderr %r" % (rc, out, err))
         check("line 3: no category 'Q'" in err and "line 4: the slot must start before it ends" in err
               and "nothing imported" in err, "every bad line is named: %r" % err)
@@ -76,15 +76,15 @@ async def test_appointment_day():
                     "YY-1,%s,A,%s,09:00,09:30,社保\n"
                     "YY-2,%s,B,%s,09:00,09:30,\n"
                     "YY-3,\"%s\",A,%s,10:00,10:30,\"医保, 异地\"\n" % (NAMES[0], date, NAMES[1], date, NAMES[2], date))
-        rc, out, err = await ctl(d, "admin-secret", "appointments", "import", good)
+        rc, out, err = await ctl(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", "appointments", "import", good)
         check(rc == 0 and "imported 3 appointments" in out, "import: exit %s %r %r" % (rc, out, err))
         await staff.wait_event("appointment.added", lambda e: e.get("number") == "YY-3")
 
-        rc, out, err = await ctl(d, "staff-0001-pin", "appointments", "list", date)
+        rc, out, err = await ctl(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", "appointments", "list", date)
         check(rc == 0 and all(n in out for n in NAMES) and "3 appointments" in out, "list (staff): %r %r" % (out, err))
-        rc, out, err = await ctl(d, "kiosk-1-secret", "appointments", "list")
+        rc, out, err = await ctl(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", "appointments", "list")
         check(rc == 1 and "forbidden" in err, "a kiosk may not list: %s %r" % (rc, err))
-        rc, out, err = await ctl(d, "admin-secret", "--json", "appointments", "list", "all")
+        rc, out, err = await ctl(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", "--json", "appointments", "list", "all")
         check(rc == 0 and out.count("\n") == 3 and '"state":"booked"' in out, "list --json: %r" % out)
 
         # 08:00: too early for a 09:00 slot (check-in opens at 08:30)
@@ -134,7 +134,7 @@ async def test_appointment_day():
         # admin commands: add, cancel
         await admin.ok("appointment.add", number="YY-4", name="加号", category="B",
                        slot_start="%s 11:00" % date, slot_end="11:20")
-        rc, out, err = await ctl(d, "admin-secret", "appointments", "cancel", "YY-4")
+        rc, out, err = await ctl(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", "appointments", "cancel", "YY-4")
         check(rc == 0 and "cancelled" in out, "hallctl cancel: %r %r" % (out, err))
         await admin.err("appointment.cancel", "conflict", number="YY-4")
 
@@ -144,7 +144,7 @@ async def test_appointment_day():
               "states %r" % states)
         await d.stop()
         await d.start()
-        admin = await hk.connect(d, "admin-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         after = (await admin.ok("appointments.list", date="all"))["appointments"]
         check(after == before, "the book after a restart\n%r\n!=\n%r" % (after, before))
 

@@ -44,10 +44,10 @@ def no_private(client, who):
 
 async def test_case_warning_overdue_and_restart():
     async with hk.fresh(**daemon_kw()) as d:
-        staff = await hk.connect(d, "staff-0001-pin")
-        admin = await hk.connect(d, "admin-secret")
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await staff.ok("window.open", window=1)
 
         code, r = await serve(kiosk, staff, "B", "承诺件", matter="BDC01")
@@ -124,7 +124,7 @@ async def test_case_warning_overdue_and_restart():
 
         await d.stop()
         await d.start()
-        admin = await hk.connect(d, "admin-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         after = (await admin.ok("cases.list", status="all"))["cases"]
         check(after == before, "cases after a restart\n%r\n!=\n%r" % (after, before))
         await asyncio.sleep(0.6)
@@ -135,10 +135,10 @@ async def test_case_warning_overdue_and_restart():
 
 async def test_bad_rating_followup():
     async with hk.fresh(**daemon_kw()) as d:
-        staff = await hk.connect(d, "staff-0002-pin")
-        admin = await hk.connect(d, "admin-secret")
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        staff = await hk.connect(d, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await staff.ok("window.open", window=2)
         reasons = (await kiosk.ok("ratings.reasons"))["reasons"]
         check("服务态度不好" in reasons, "default reasons %r" % reasons)
@@ -159,7 +159,7 @@ async def test_bad_rating_followup():
         check(r.get("followup") == fu["id"], "the rating's reply names the follow-up: %r" % r)
         own = (await staff.ok("followups.list"))["followups"]
         check([f["id"] for f in own] == [fu["id"]], "staff 0002 sees the follow-up of their service: %r" % own)
-        other = await hk.connect(d, "staff-0001-pin")
+        other = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
         check((await other.ok("followups.list"))["followups"] == [], "other staff do not")
         await staff.err("followup.close", "forbidden", followup=fu["id"], resolution="x")
         await admin.err("followup.close", "bad_request", followup=fu["id"])
@@ -184,13 +184,13 @@ async def test_bad_rating_followup():
 
 async def test_hallctl_cases():
     async with hk.fresh(**daemon_kw()) as d:
-        staff = await hk.connect(d, "staff-0003-pin")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        staff = await hk.connect(d, "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await staff.ok("window.open", window=3)
         code, r = await serve(kiosk, staff, "D", "承诺件")
         case = r["case"]
 
-        async def ctl(*args, token="admin-secret"):
+        async def ctl(*args, token="admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"):
             return await hk.run_cmd([hk.CTL, "--url", d.url, "--token", token] + list(args), timeout=20)
 
         rc, out, err = await ctl("--json", "cases")
@@ -203,7 +203,7 @@ async def test_hallctl_cases():
         check(rc == 0 and '"groups"' in out, "hallctl ratings staff: %s %r %r" % (rc, out, err))
         rc, out, err = await ctl("case", "open", "1", "x")
         check(rc != 0 and "usage" in err, "hallctl case open: %s %r %r" % (rc, out, err))
-        rc, out, err = await ctl("cases", "stats", token="display-secret")
+        rc, out, err = await ctl("cases", "stats", token="display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         check(rc != 0 and "forbidden" in (out + err), "hallctl cases stats as display: %s %r %r" % (rc, out, err))
 
         # the lists come in pages (cases.list, followups.list: limit, after, next): hallctl follows

@@ -12,12 +12,12 @@ import hk
 from hk import check
 
 ROUNDS = int(os.environ.get("HK_CHAOS_ROUNDS", "50"))
-STAFF = {1: "staff-0001-pin", 2: "staff-0002-pin", 3: "staff-0003-pin"}
+STAFF = {1: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 2: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez", 3: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD"}
 
 
 async def kiosk_load(d, issued, stop):
     try:
-        c = await hk.connect(d, "kiosk-1-secret")
+        c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         while not stop.is_set():
             r = await c.request("ticket.issue", category=random.choice("ABCD"), timeout=5)
             if r.get("t") == "ok":
@@ -73,7 +73,7 @@ async def test_kill9_under_load():
     await d.start()
     for rnd in range(ROUNDS):
         probe = await hk.connect(d)
-        h = await probe.hello("display-secret")
+        h = await probe.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         seqs.append(h["seq"])
         await probe.close()
         stop = asyncio.Event()
@@ -85,7 +85,7 @@ async def test_kill9_under_load():
         await asyncio.gather(*tasks, return_exceptions=True)
         await d.start(timeout=60)
     probe = await hk.connect(d)
-    seqs.append((await probe.hello("display-secret"))["seq"])
+    seqs.append((await probe.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"))["seq"])
     left, rest = await drain(d)
     await d.stop()
     check(issued, "no ticket was acknowledged in %d rounds" % ROUNDS)

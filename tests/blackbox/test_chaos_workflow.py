@@ -30,7 +30,7 @@ from hk import check
 ROUNDS = int(os.environ.get("HK_CHAOS_ROUNDS", "25"))
 DAYS = int(os.environ.get("HK_CHAOS_DAYS", "2"))        # rollovers during the run
 TZ = "Asia/Shanghai"
-STAFF = {1: "staff-0001-pin", 2: "staff-0002-pin", 3: "staff-0003-pin"}
+STAFF = {1: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 2: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez", 3: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD"}
 # the demo hall's matters, by category (C has none: its tickets are finished 即办件)
 MATTERS = {"A": ["yb-transfer"], "B": ["bdc-first", "bdc-mortgage"], "D": ["qy-license"]}
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -65,7 +65,7 @@ class Run:
 async def resync(d, run):
     """A restarted daemon's test clock starts from the real time again: moves it on to where the
     killed one was (it only goes forward), so the business day does not go back."""
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     now = (await admin.ok("clock.advance", ms=0))["now"]
     want = int(time.time() * 1000 + run.offset)
     if want > now:
@@ -79,7 +79,7 @@ def ok(r):
 
 async def kiosk_load(d, run, stop):
     try:
-        c = await hk.connect(d, "kiosk-1-secret")
+        c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         while not stop.is_set():
             r = await c.request("ticket.issue", category=random.choice("ABCD"), timeout=5)
             if ok(r):
@@ -150,7 +150,7 @@ async def staff_load(d, wid, run, stop):
 
 async def rater_load(d, run, stop):
     try:
-        c = await hk.connect(d, "kiosk-1-secret")
+        c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         reasons = (await c.ok("ratings.reasons"))["reasons"]
         while not stop.is_set():
             if not run.finished:
@@ -178,7 +178,7 @@ async def rater_load(d, run, stop):
 
 async def admin_load(d, run, stop):
     try:
-        c = await hk.connect(d, "admin-secret")
+        c = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         while not stop.is_set():
             open_fu = [f for f in run.followups if f not in run.followups_closed]
             if open_fu and random.random() < 0.4:
@@ -204,7 +204,7 @@ async def admin_load(d, run, stop):
 
 async def checkin_load(d, run, stop):
     try:
-        c = await hk.connect(d, "kiosk-1-secret")
+        c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         while not stop.is_set():
             if not run.appt_pool:
                 await asyncio.sleep(0.02)
@@ -249,7 +249,7 @@ def dups(keys):
 
 async def verify(d, run, where):
     """Compares every acknowledged workflow change with what the (restarted) daemon reports."""
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     cases = await list_all(admin, "cases.list", "cases", status="all")
     check(not dups(c["case"] for c in cases), "%s: a case listed twice: %r" % (where, dups(c["case"] for c in cases)))
     check(not dups((c["day"], c["code"]) for c in cases),
@@ -341,7 +341,7 @@ async def rollover(d, run, first=False, kill=False):
     """Moves the clock to 09:00 of the next day and waits for the day to close (the first move
     closes nothing: no day has opened before the first ticket). With kill, the daemon is killed
     right after day.closed and restarted."""
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     now = (await admin.ok("clock.advance", ms=0))["now"]
     t = time.localtime(now / 1000)
     target = time.mktime((t.tm_year, t.tm_mon, t.tm_mday + 1, 9, 0, 1, 0, 0, -1)) * 1000
@@ -379,7 +379,7 @@ async def test_kill9_workflow_under_load():
             await verify(d, run, "before the rollover of round %d" % rnd)
             await rollover(d, run, kill=rollovers.index(rnd) % 2 == 1)
         probe = await hk.connect(d)
-        seqs.append((await probe.hello("display-secret"))["seq"])
+        seqs.append((await probe.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"))["seq"])
         await probe.close()
         run.acked_in_round = False
         stop = asyncio.Event()
@@ -404,7 +404,7 @@ async def test_kill9_workflow_under_load():
     # the point of the rollovers: the last start read the hall from a day.checkpoint
     check("from the checkpoint" in d.stderr_text(), "the last restart did not read a checkpoint")
     probe = await hk.connect(d)
-    final_seq = (await probe.hello("display-secret"))["seq"]
+    final_seq = (await probe.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"))["seq"]
     await probe.close()
     n_cases, n_fus, n_rated, n_appts = await verify(d, run, "after the last restart")
     left, rest = await drain(d)

@@ -22,11 +22,11 @@ HALL = "cp"
 CONFIG = """
 hall: { id: cp, name: 检查点测试中心 }
 tokens:
-  - { token: "kiosk-1-secret",   role: kiosk }
-  - { token: "display-secret",   role: display }
-  - { token: "staff-0001-pin",   role: staff, staff: "0001" }
-  - { token: "staff-0002-pin",   role: staff, staff: "0002" }
-  - { token: "admin-secret",     role: admin }
+  - { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",   role: kiosk }
+  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",   role: display }
+  - { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",   role: staff, staff: "0001" }
+  - { token: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",   role: staff, staff: "0002" }
+  - { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",     role: admin }
 staff:
   - { id: "0001", name: 张三 }
   - { id: "0002", name: 李四 }
@@ -70,7 +70,7 @@ def strip(v):
 
 
 async def snapshot(d):
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     s = {}
     s["state"] = strip((await admin.ok("state.get"))["state"])
     s["state"].pop("faults", None)          # the restart itself may see Redis late
@@ -100,11 +100,11 @@ async def test_checkpoint_restart_and_trim():
     d = hk.Daemon(config=hk.write_config(CONFIG % r.url), args=["--test-clock"])
     try:
         await d.start()
-        admin = await hk.connect(d, "admin-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        display = await hk.connect(d, "display-secret")
-        s1 = await hk.connect(d, "staff-0001-pin")
-        s2 = await hk.connect(d, "staff-0002-pin")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        display = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        s1 = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
+        s2 = await hk.connect(d, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez")
 
         # day 1: a case, a bad rating with its follow-up, appointments days ahead, tickets left over
         now = await to_local(admin, 1, 8, 50)
@@ -211,8 +211,8 @@ async def test_big_checkpoint_while_redis_is_down():
     d = hk.Daemon(config=hk.write_config(CONFIG % r.url), args=["--test-clock"])
     try:
         await d.start()
-        admin = await hk.connect(d, "admin-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         now = await to_local(admin, 1, 9, 0)
         for batch in range(2):
             rows = ["number,name,category,date,start,end,matter"]

@@ -84,7 +84,7 @@ async def test_city_follows_two_halls_and_resumes():
     west = hk.Daemon(config=hk.write_config(hk.demo_config(redis_url=r.url, hall_id="west")), args=["--test-clock"])
     await east.start()
     await west.start()
-    kw = await hk.connect(west, "kiosk-1-secret")
+    kw = await hk.connect(west, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     for cat in "AAB":
         await kw.ok("ticket.issue", category=cat)
 
@@ -105,7 +105,7 @@ async def test_city_follows_two_halls_and_resumes():
     check(snap["waiting"] == 0 and not snap["emergency"]["active"], "east's snapshot %r" % snap)
 
     # an emergency in one hall, seen by the city
-    sec = await hk.connect(east, "security-secret")
+    sec = await hk.connect(east, "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u")
     t0 = time.monotonic()
     await sec.ok("emergency.trigger", playbook="fire", drill=True)
     t1, m = await city.wait(lambda m: m["hall"] == "east" and m.get("ev") == "emergency.changed"
@@ -118,7 +118,7 @@ async def test_city_follows_two_halls_and_resumes():
           "west shows east's emergency")
 
     # waiting counts and a rating in the other hall
-    staff = await hk.connect(west, "staff-0001-pin")
+    staff = await hk.connect(west, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await staff.ok("window.open", window=1)
     code = (await staff.ok("call.next"))["ticket"]["code"]
     await staff.ok("ticket.start")
@@ -165,7 +165,7 @@ async def test_city_follows_two_halls_and_resumes():
     print("  after a Redis restart the consumer reported again within %.1f s" % (time.monotonic() - t0))
 
     # ratings are per day: a new day in west (its clock moved on) starts them afresh
-    await (await hk.connect(west, "admin-secret")).ok("clock.advance", ms=86400000)
+    await (await hk.connect(west, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")).ok("clock.advance", ms=86400000)
     _, m = await city2.wait(lambda m: m["hall"] == "west" and m.get("ev") == "day.closed", what="west's day.closed")
     check(m["rated"] == 0 and m["avg_score"] is None, "ratings after day.closed %r" % m)
     await quiet(city2)

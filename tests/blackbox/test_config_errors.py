@@ -87,8 +87,8 @@ async def test_duplicate_window_id():
 
 async def test_token_for_unknown_staff():
     lines = demo_lines()
-    n = line_of(lines, '"staff-0003-pin"')
-    lines[n - 1] = '  - { token: "staff-0009-pin",   role: staff, staff: "0009" }'
+    n = line_of(lines, '"staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD"')
+    lines[n - 1] = '  - { token: "staff-0009.Rk3Wq8Zp1Ly6Tn4Vx9Bm2Hc7Jd5Gf0Sa",   role: staff, staff: "0009" }'
     await refuses("\n".join(lines), n, ["0009"])
 
 
@@ -127,7 +127,7 @@ async def test_port_in_use():
 async def test_sigterm_exit_0():
     d = hk.Daemon()
     await d.start()
-    c = await hk.connect(d, "kiosk-1-secret")
+    c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await c.ok("ticket.issue", category="A")
     pid = d.redis_pid()
     await d.stop()                      # SIGTERM: exit 0 within 10 s, asserted by the harness
@@ -154,7 +154,7 @@ async def test_config_file_runs():
     path = hk.write_config(hk.demo_config())
     d = hk.Daemon(config=path)
     await d.start()
-    c = await hk.connect(d, "staff-0001-pin")
+    c = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await c.ok("window.open", window=1)
     await c.close()
     await d.stop()
@@ -167,7 +167,7 @@ async def test_external_redis_url():
     path = hk.write_config(hk.demo_config(redis_url=r.url))
     d = hk.Daemon(config=path)
     await d.start()
-    k = await hk.connect(d, "kiosk-1-secret")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await k.ok("ticket.issue", category="B")
     await k.close()
     check(not os.path.exists(d.redis_sock()), "an embedded redis socket appeared although redis.url was given")

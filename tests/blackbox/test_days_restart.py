@@ -12,11 +12,11 @@ from hk import check
 CONFIG = """
 hall: { id: review, name: 复核测试中心 }
 tokens:
-  - { token: "kiosk-1-secret",   role: kiosk }
-  - { token: "display-secret",   role: display }
-  - { token: "staff-0001-pin",   role: staff, staff: "0001" }
-  - { token: "staff-0002-pin",   role: staff, staff: "0002" }
-  - { token: "admin-secret",     role: admin }
+  - { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",   role: kiosk }
+  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",   role: display }
+  - { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",   role: staff, staff: "0001" }
+  - { token: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",   role: staff, staff: "0002" }
+  - { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",     role: admin }
 staff:
   - { id: "0001", name: 张三 }
   - { id: "0002", name: 李四 }
@@ -54,7 +54,7 @@ def strip(v):
 
 
 async def snapshot(d):
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     s = {}
     s["state"] = strip((await admin.ok("state.get"))["state"])
     s["faults"] = s["state"].pop("faults", None) and None
@@ -72,10 +72,10 @@ async def snapshot(d):
 
 async def test_two_days_then_kill():
     async with hk.fresh(config=hk.write_config(CONFIG), args=["--test-clock"]) as d:
-        admin = await hk.connect(d, "admin-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        display = await hk.connect(d, "display-secret")
-        s1 = await hk.connect(d, "staff-0001-pin")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        display = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        s1 = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
         await to_local(admin, 1, 8, 40)
         await s1.ok("staff.checkin", window=1)
         await s1.ok("window.open", window=1)
@@ -124,7 +124,7 @@ async def test_two_days_then_kill():
             await c.close()
         await d.kill()
         await d.start()
-        admin = await hk.connect(d, "admin-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         # the restarted daemon's clock is the real one again: the hall state must not depend on it
         after = await snapshot(d)
         for k in before:

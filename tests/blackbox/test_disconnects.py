@@ -47,7 +47,7 @@ async def abrupt(port, variant):
                     raise hk.CheckFailed("handshake: connection closed by the daemon")
                 head += chunk
             check(head.startswith(b"HTTP/1.1 101"), "handshake refused: %r" % head[:100])
-            hello = hk.ws_frame(pack({"t": "hello", "id": 1, "token": "kiosk-1-secret"}))
+            hello = hk.ws_frame(pack({"t": "hello", "id": 1, "token": "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"}))
             issue = hk.ws_frame(pack({"t": "ticket.issue", "id": 2, "category": "C"}))
             big = hk.ws_frame(pack({"t": "state.get", "id": 3, "pad": "y" * 3000}))
             if stage == 2:
@@ -66,8 +66,8 @@ async def abrupt(port, variant):
 
 async def test_200_abrupt_disconnects():
     d = await hk.daemon()
-    disp = await hk.connect(d, "display-secret")
-    kiosk = await hk.connect(d, "kiosk-1-secret")
+    disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     issued = []
     for batch in range(20):
         await asyncio.gather(*(abrupt(d.port, batch * 10 + i) for i in range(10)))
@@ -82,7 +82,7 @@ async def test_200_abrupt_disconnects():
     check(ok, "the display missed ticket.issued of %s" % issued[-1])
     seqs = [e["seq"] for e in disp.events]
     check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), "display event seqs have gaps")
-    fresh = await hk.connect(d, "display-secret")
+    fresh = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     await fresh.ok("state.get")
     await fresh.close()
 
@@ -90,8 +90,8 @@ async def test_200_abrupt_disconnects():
 async def test_abrupt_during_broadcast():
     """Clients that vanish while events are being pushed to them."""
     d = await hk.daemon()
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    doomed = [await hk.connect(d, "display-secret") for _ in range(20)]
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+    doomed = [await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj") for _ in range(20)]
     tasks = [asyncio.ensure_future(kiosk.ok("ticket.issue", category="B")) for _ in range(30)]
     for i, c in enumerate(doomed):
         tr = c.ws.transport
@@ -103,7 +103,7 @@ async def test_abrupt_during_broadcast():
         await asyncio.sleep(0)
     await asyncio.gather(*tasks)
     check(d.alive(), "daemon died")
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     await c.ok("state.get")
     await c.close()
 
@@ -114,12 +114,12 @@ async def test_slow_reader_dropped():
                                     'http: { listen: "127.0.0.1:8080", rate_per_connection: 1000000 }')
     d = hk.Daemon(config=hk.write_config(text))
     await d.start()
-    good = await hk.connect(d, "display-secret")
-    kiosks = [await hk.connect(d, "kiosk-1-secret", events=False) for _ in range(4)]
+    good = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+    kiosks = [await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", events=False) for _ in range(4)]
     # the slow one: a small receive buffer, says hello, then never reads again
     loop = asyncio.get_running_loop()
     sock = await hk.raw_open(d.port, rcvbuf=4096)
-    await loop.sock_sendall(sock, hk.ws_frame(pack({"t": "hello", "id": 1, "token": "display-secret"})))
+    await loop.sock_sendall(sock, hk.ws_frame(pack({"t": "hello", "id": 1, "token": "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"})))
     await asyncio.sleep(0.5)
     await good.ok("state.get")
     n0 = len(good.events)
@@ -167,7 +167,7 @@ async def test_slow_reader_dropped():
     # and the hall keeps serving
     await good.ok("state.get")
     await kiosks[0].ok("ticket.issue", category="A")
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     await c.ok("state.get")
     await c.close()
     await d.stop()
@@ -175,11 +175,11 @@ async def test_slow_reader_dropped():
 
 async def test_many_idle_connections_closed_at_once():
     d = await hk.daemon()
-    conns = await asyncio.gather(*(hk.connect(d, "display-secret") for _ in range(100)))
+    conns = await asyncio.gather(*(hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj") for _ in range(100)))
     for c in conns:
         c.ws.transport.abort()
     await asyncio.sleep(0.5)
-    k = await hk.connect(d, "kiosk-1-secret")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await k.ok("ticket.issue", category="D")
     await k.close()
     check(d.alive(), "daemon died")

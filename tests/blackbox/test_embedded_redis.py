@@ -10,7 +10,7 @@ from hk import check
 
 
 async def issuer(d, acked, stop, errors, category):
-    c = await hk.connect(d, "kiosk-1-secret")
+    c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     try:
         while not stop.is_set():
             try:
@@ -37,7 +37,7 @@ async def wait_new_redis(d, old, timeout=20):
 
 
 async def waiting_total(d):
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     st = (await c.ok("state.get"))["state"]
     await c.close()
     return sum(q["waiting"] for q in st["queues"].values())
@@ -49,7 +49,7 @@ async def test_child_runs_on_data_socket():
     pid = d.redis_pid()
     check(pid and hk.pid_alive(pid), "no redis-server child found for %s" % d.data)
     check(os.path.exists(d.redis_sock()), "no socket %s" % d.redis_sock())
-    k = await hk.connect(d, "kiosk-1-secret")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await k.ok("ticket.issue", category="A")
     await k.close()
     await d.stop()
@@ -64,7 +64,7 @@ async def test_child_runs_on_data_socket():
 async def test_kill9_redis_while_issuing():
     d = hk.Daemon()
     await d.start()
-    disp = await hk.connect(d, "display-secret")
+    disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     acked, errors = [], []
     stop = asyncio.Event()
     tasks = [asyncio.ensure_future(issuer(d, acked, stop, errors, cat)) for cat in "ABC"]
@@ -124,7 +124,7 @@ async def test_redis_stopped_for_a_while():
     await d.start()
     pid = d.redis_pid()
     check(pid, "no redis-server child")
-    k = await hk.connect(d, "kiosk-1-secret")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     os.kill(pid, 19)     # SIGSTOP
     acked = []
     try:
@@ -156,19 +156,19 @@ async def test_redis_emptied_restored_from_journal():
     import shutil
     d = hk.Daemon()
     await d.start()
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    staff = await hk.connect(d, "staff-0001-pin")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+    staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await staff.ok("window.open", window=1)
     codes = [(await kiosk.ok("ticket.issue", category="AB"[i % 2]))["ticket"]["code"] for i in range(12)]
     called = (await staff.ok("call.next"))["ticket"]["code"]
-    seq = (await (await hk.connect(d)).hello("display-secret"))["seq"]
+    seq = (await (await hk.connect(d)).hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"))["seq"]
     before = (await kiosk.ok("state.get"))["state"]
     await d.kill()
     await asyncio.sleep(0.5)
     shutil.rmtree(os.path.join(d.data, "redis"))
     await d.start()
     check("restored from the local" in d.stderr_text(), "no journal restore in the log")
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     h = await admin.request("state.get")
     after = h["state"]
     for cat in "AB":
@@ -178,13 +178,13 @@ async def test_redis_emptied_restored_from_journal():
     check(w1["current"] and w1["current"]["code"] == called, "window 1 after the restore: %r" % w1)
     new = (await kiosk_again(d)).get("ticket", {}).get("code")
     check(new not in codes, "code %s issued again after the restore" % new)
-    h2 = await (await hk.connect(d)).hello("display-secret")
+    h2 = await (await hk.connect(d)).hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     check(h2["seq"] > seq, "seq did not continue: %s then %s" % (seq, h2["seq"]))
     await d.stop()
 
 
 async def kiosk_again(d):
-    k = await hk.connect(d, "kiosk-1-secret")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     return await k.ok("ticket.issue", category="A")
 
 

@@ -37,10 +37,10 @@ async def fire_input(admin, value):
 
 async def test_fire_contact_latched_and_clear():
     async with hk.fresh() as d:
-        admin = await hk.connect(d, "admin-secret")
-        sec = await hk.connect(d, "security-secret")
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        sec = await hk.connect(d, "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await expect_outputs(admin, NORMAL_OUTPUTS, "at start")
         await fire_input(admin, 1)
         await disp.wait_event("gpio.changed", lambda e: e.get("line") == "fire_panel" and e.get("value") == 1)
@@ -65,7 +65,7 @@ async def test_fire_contact_latched_and_clear():
         await fire_input(admin, 0)
         await disp.wait_event("gpio.changed", lambda e: e.get("line") == "fire_panel" and e.get("value") == 0)
         await sec.err("emergency.clear", "bad_request", reason="")
-        await (await hk.connect(d, "staff-0001-pin")).err("emergency.clear", "forbidden", reason="x")
+        await (await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")).err("emergency.clear", "forbidden", reason="x")
         r = await sec.ok("emergency.clear", reason="消防确认误报")
         check(r["emergency"].get("active") is False, "clear reply %r" % r)
         await disp.wait_event("emergency.changed", lambda e: e.get("active") is False)
@@ -75,9 +75,9 @@ async def test_fire_contact_latched_and_clear():
 
 async def test_drill_then_real():
     async with hk.fresh() as d:
-        admin = await hk.connect(d, "admin-secret")
-        sec = await hk.connect(d, "security-secret")
-        disp = await hk.connect(d, "display-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        sec = await hk.connect(d, "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         r = await sec.ok("emergency.trigger", playbook="fire", drill=True)
         check(r["emergency"].get("drill") is True, "drill reply %r" % r)
         ev = await disp.wait_event("emergency.changed", lambda e: e.get("active"))
@@ -102,7 +102,7 @@ async def test_drill_then_real():
 async def test_kill9_during_evacuation():
     d = hk.Daemon()
     await d.start()
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     await admin.ok("emergency.trigger", playbook="fire")
     await expect_outputs(admin, FIRE_OUTPUTS, "before the kill")
     await d.kill()
@@ -111,20 +111,20 @@ async def test_kill9_during_evacuation():
     # the outputs were re-applied before the daemon said it was ready
     ready_at = text.index("ready on port")
     check("re-applied" in text[:ready_at], "no re-apply before ready in the log:\n%s" % text[-1500:])
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     st = (await admin.ok("state.get"))["state"]
     check(st["emergency"].get("active") is True and st["emergency"].get("playbook") == "fire",
           "emergency after restart %r" % st["emergency"])
     await expect_outputs(admin, FIRE_OUTPUTS, "after restart")
-    await (await hk.connect(d, "kiosk-1-secret")).err("ticket.issue", "frozen", category="B")
+    await (await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")).err("ticket.issue", "frozen", category="B")
     await admin.ok("emergency.clear", reason="restart test")
     await d.stop()
 
 
 async def test_fire_path_with_redis_stopped():
     async with hk.fresh() as d:
-        admin = await hk.connect(d, "admin-secret")
-        disp = await hk.connect(d, "display-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         rpid = d.redis_pid()
         check(rpid, "embedded redis pid not found")
         os.kill(rpid, signal.SIGSTOP)
@@ -144,8 +144,8 @@ async def test_fire_path_with_redis_stopped():
 
 async def test_epidemic_cap():
     async with hk.fresh() as d:
-        admin = await hk.connect(d, "admin-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         pbs = (await admin.ok("emergency.playbooks"))["playbooks"]
         ep = next(p for p in pbs if p["id"] == "epidemic")
         occ = [s for s in ep["steps"] if s.get("do") == "occupancy"]
@@ -170,10 +170,10 @@ async def test_epidemic_cap():
 
 async def test_silent_incident_not_public():
     async with hk.fresh() as d:
-        sec = await hk.connect(d, "security-secret")
-        staff = await hk.connect(d, "staff-0001-pin")
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        sec = await hk.connect(d, "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u")
+        staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await sec.ok("emergency.trigger", playbook="mass_incident")
         ev = await staff.wait_event("emergency.changed", lambda e: e.get("active"))
         check(ev.get("playbook") == "mass_incident", "staff should see the silent incident: %r" % ev)
@@ -198,15 +198,15 @@ async def test_silent_incident_not_public():
 
 async def test_redis_fault_graded():
     async with hk.fresh(args=["--test-clock"]) as d:
-        admin = await hk.connect(d, "admin-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         rpid = d.redis_pid()
         os.kill(rpid, signal.SIGSTOP)
         try:
-            kiosk = await hk.connect(d, "kiosk-1-secret")
+            kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
             await kiosk.ok("ticket.issue", category="A")       # the hall goes on
             ev = await admin.wait_event("fault", lambda e: e.get("active") and e.get("kind") == "redis", timeout=15)
             check(ev.get("grade") == "III", "first grade %r" % ev)
-            p = await asyncio.create_subprocess_exec(hk.CTL, "--url", d.url, "--token", "display-secret", "health",
+            p = await asyncio.create_subprocess_exec(hk.CTL, "--url", d.url, "--token", "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", "health",
                                                      stdout=asyncio.subprocess.PIPE)
             out, _ = await asyncio.wait_for(p.communicate(), 20)
             check(p.returncode == 1 and b"degraded" in out and b"redis DOWN" in out,
@@ -226,7 +226,7 @@ async def test_redis_fault_graded():
 
 async def test_clock_needs_flag():
     async with hk.fresh() as d:
-        admin = await hk.connect(d, "admin-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         await admin.err("clock.advance", "forbidden", ms=1000)
 
 

@@ -13,15 +13,15 @@ N = 200
 async def open_displays(d, n):
     conns = []
     for i in range(0, n, 25):
-        conns += await asyncio.gather(*(hk.connect(d, "display-secret", timeout=20) for _ in range(25)))
+        conns += await asyncio.gather(*(hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", timeout=20) for _ in range(25)))
     return conns
 
 
 async def test_200_displays_get_ticket_called():
     d = await hk.daemon()
     displays = await open_displays(d, N)
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    staff = await hk.connect(d, "staff-0001-pin")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+    staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await staff.ok("window.open", window=1)
     code = (await kiosk.ok("ticket.issue", category="A"))["ticket"]["code"]
     t0 = time.monotonic()
@@ -52,8 +52,8 @@ async def test_200_displays_get_ticket_called():
 async def test_fanout_while_displays_come_and_go():
     d = await hk.daemon()
     stable = await open_displays(d, 50)
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    staff = await hk.connect(d, "staff-0002-pin")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+    staff = await hk.connect(d, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez")
     await staff.ok("window.open", window=2)
     codes = []
 

@@ -32,7 +32,7 @@ async def staff_at(d, token, window):
 async def test_hello_reply():
     async with hk.fresh() as d:
         c = await hk.connect(d)
-        r = await c.hello("display-secret")
+        r = await c.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         check(r.get("t") == "ok", "hello -> %r" % r)
         check(r.get("role") == "display", "role %r" % r.get("role"))
         check(r.get("hall") is not None, "hello reply has no hall")
@@ -56,8 +56,8 @@ async def test_hello_reply():
 
 async def test_whole_flow():
     async with hk.fresh() as d:
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         r = await kiosk.ok("ticket.issue", category="A")
         t = r.get("ticket")
         check(isinstance(t, dict), "ticket %r" % t)
@@ -74,7 +74,7 @@ async def test_whole_flow():
         check(r2["ticket"].get("ahead") == 1, "second A ticket ahead %r (expected 1)" % r2["ticket"].get("ahead"))
         check(r2["ticket"]["code"] != code, "two tickets got the same code %s" % code)
 
-        staff = await staff_at(d, "staff-0001-pin", 1)
+        staff = await staff_at(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 1)
         r = await staff.ok("call.next")
         check(r.get("ticket", {}).get("code") == code, "call.next gave %r, expected %s first" % (r.get("ticket"), code))
         ev = await disp.wait_event("ticket.called", lambda e: e.get("code") == code)
@@ -119,11 +119,11 @@ async def test_whole_flow():
 
 async def test_noshow():
     async with hk.fresh() as d:
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         code = (await kiosk.ok("ticket.issue", category="B"))["ticket"]["code"]
         check(code.startswith("B"), "B ticket code %r" % code)
-        staff = await staff_at(d, "staff-0003-pin", 3)
+        staff = await staff_at(d, "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD", 3)
         check((await staff.ok("call.next"))["ticket"]["code"] == code, "call.next did not give %s" % code)
         r = await staff.ok("ticket.noshow")
         check(r.get("ticket", {}).get("code") == code, "noshow reply %r" % r)
@@ -140,10 +140,10 @@ async def test_noshow():
 
 async def test_transfer_to_category():
     async with hk.fresh() as d:
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         code = (await kiosk.ok("ticket.issue", category="A"))["ticket"]["code"]
-        s1 = await staff_at(d, "staff-0001-pin", 1)
+        s1 = await staff_at(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 1)
         check((await s1.ok("call.next"))["ticket"]["code"] == code, "call.next")
         r = await s1.ok("ticket.transfer", category="D")
         check(r.get("ticket", {}).get("code") == code, "transfer reply %r" % r)
@@ -154,7 +154,7 @@ async def test_transfer_to_category():
         check(st["queues"]["D"]["waiting"] == 1, "D waiting %r after transfer" % st["queues"]["D"])
         check(window_of(st, 1).get("current") is None, "window 1 still serves the transferred ticket")
         await s1.err("call.next", "queue_empty")   # window 1 serves A, B only
-        s3 = await staff_at(d, "staff-0003-pin", 3)
+        s3 = await staff_at(d, "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD", 3)
         r = await s3.ok("call.next")
         check(r["ticket"]["code"] == code, "window 3 (B, D) called %r, expected the transferred %s"
               % (r["ticket"].get("code"), code))
@@ -164,17 +164,17 @@ async def test_transfer_to_category():
 
 async def test_transfer_to_window():
     async with hk.fresh() as d:
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         first = (await kiosk.ok("ticket.issue", category="A"))["ticket"]["code"]
         waiting_c = (await kiosk.ok("ticket.issue", category="C"))["ticket"]["code"]
         waiting_a = (await kiosk.ok("ticket.issue", category="A"))["ticket"]["code"]
-        s1 = await staff_at(d, "staff-0001-pin", 1)
+        s1 = await staff_at(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 1)
         check((await s1.ok("call.next"))["ticket"]["code"] == first, "window 1 should call %s" % first)
         await s1.ok("ticket.transfer", window=2)
         ev = await disp.wait_event("ticket.transferred", lambda e: e.get("code") == first)
         check(ev.get("from_window") == 1 and ev.get("window") == 2, "transferred event %r" % ev)
-        s2 = await staff_at(d, "staff-0002-pin", 2)
+        s2 = await staff_at(d, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez", 2)
         r = await s2.ok("call.next")
         check(r["ticket"]["code"] == first, "window 2 called %s before the ticket transferred to it (%s); "
               "waiting were %s, %s" % (r["ticket"]["code"], first, waiting_c, waiting_a))
@@ -189,8 +189,8 @@ async def test_transfer_to_window():
 
 async def test_window_states():
     async with hk.fresh() as d:
-        disp = await hk.connect(d, "display-secret")
-        s = await staff_at(d, "staff-0001-pin", 1)
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        s = await staff_at(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 1)
         ev = await disp.wait_event("window.changed", lambda e: (e.get("window") or {}).get("id") == 1)
         check(ev["window"].get("status") == "open" and ev["window"].get("staff") == "0001",
               "window.changed after open %r" % ev["window"])
@@ -210,7 +210,7 @@ async def test_window_states():
         st = (await disp.ok("state.get"))["state"]
         check(window_of(st, 1).get("status") == "closed", "state window 1 after close %r" % window_of(st, 1))
         # a closed window calls nobody
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await kiosk.ok("ticket.issue", category="A")
         r = await s.request("call.next")
         check(r.get("t") == "err", "call.next after window.close -> %r (expected err)" % r)
@@ -221,8 +221,8 @@ async def test_window_states():
 
 async def test_errors():
     async with hk.fresh() as d:
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        s = await staff_at(d, "staff-0001-pin", 1)
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        s = await staff_at(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 1)
         await s.err("call.next", "queue_empty")
         await kiosk.ok("ticket.issue", category="B")
         await s.ok("call.next")
@@ -249,11 +249,11 @@ async def test_errors():
 async def test_seq_and_state_consistency():
     async with hk.fresh() as d:
         disp = await hk.connect(d)
-        hello = await disp.hello("display-secret")
+        hello = await disp.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         seq0 = hello["seq"]
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        s1 = await staff_at(d, "staff-0001-pin", 1)
-        s3 = await staff_at(d, "staff-0003-pin", 3)
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        s1 = await staff_at(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 1)
+        s3 = await staff_at(d, "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD", 3)
         codes = []
         for cat in "AABDDAC":
             codes.append((await kiosk.ok("ticket.issue", category=cat))["ticket"]["code"])
@@ -321,7 +321,7 @@ async def test_seq_and_state_consistency():
               "window 1 current %r, last call %r" % (cur, calls[-1]))
         # the state of a newcomer carries the same seq as the newest event
         late = await hk.connect(d)
-        h2 = await late.hello("display-secret")
+        h2 = await late.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         # A coalesced queue.changed (hall tick) may be committed between the
         # display's last event and this hello, so the newcomer's seq is the
         # newest event the display has seen or one it is about to receive.
@@ -335,8 +335,8 @@ async def test_seq_and_state_consistency():
 
 async def test_codes_never_reused():
     async with hk.fresh() as d:
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        s = await staff_at(d, "staff-0001-pin", 1)
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        s = await staff_at(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 1)
         seen = set()
         for i in range(12):
             code = (await kiosk.ok("ticket.issue", category="A"))["ticket"]["code"]

@@ -99,12 +99,12 @@ async def expect_outcome(c, start, allowed, name, timeout=10, codes=("bad_reques
 
 async def hall_still_serves(d, c, name, authed=True):
     if not c.closed and not authed:
-        r = await c.hello("display-secret")
+        r = await c.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         check(r.get("t") == "ok", "%s: hello on the same connection afterwards -> %r" % (name, r))
     if not c.closed:
         r = await c.request("state.get")
         check(r.get("t") == "ok", "%s: the same connection no longer works: %r" % (name, r))
-    other = await hk.connect(d, "kiosk-1-secret")
+    other = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await other.ok("state.get")
     await other.ok("ticket.issue", category="D")
     await other.close()
@@ -114,7 +114,7 @@ async def hall_still_serves(d, c, name, authed=True):
 def make_case(name, payload, allowed, authed):
     async def t():
         d = await hk.daemon()
-        c = await hk.connect(d, "display-secret" if authed else None)
+        c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj" if authed else None)
         start = len(c.unmatched)
         await c.send_raw(payload)
         await expect_outcome(c, start, allowed, name,
@@ -127,7 +127,7 @@ def make_case(name, payload, allowed, authed):
 
 async def test_just_under_limit_ok():
     d = await hk.daemon()
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     await c.send_raw(padded_request(60 * 1024))
     ok = await c.wait_for(lambda cl: cl.unmatched or cl.closed, 10)
     # the request carries id 4242, which no waiter holds: it lands in unmatched
@@ -140,7 +140,7 @@ async def test_just_under_limit_ok():
 async def test_nesting_16_accepted():
     """16 levels are within the limit (only nesting over 16 is refused)."""
     d = await hk.daemon()
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     await c.send_raw(nested(16))
     ok = await c.wait_for(lambda cl: cl.unmatched or cl.closed, 10)
     check(ok and not c.closed and c.unmatched and c.unmatched[0].get("t") == "ok"
@@ -152,7 +152,7 @@ async def test_nesting_16_accepted():
 async def test_fragmented_message():
     """A message split in continuation frames is reassembled; over 64 KiB in total is refused."""
     d = await hk.daemon()
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     small = pack({"t": "state.get", "id": 777})
     await c.ws.send([small[:3], small[3:7], small[7:]])
     ok = await c.wait_for(lambda cl: cl.unmatched or cl.closed, 10)
@@ -169,7 +169,7 @@ async def test_fragmented_message():
 async def test_many_malformed_in_a_row():
     """One connection sends every recoverable bad frame in turn, then still works."""
     d = await hk.daemon()
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     n = 0
     for name, payload, allowed in CASES:
         if not allowed <= {"err", "ok"}:

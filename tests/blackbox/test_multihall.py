@@ -17,8 +17,8 @@ HALLS = {"north": "A", "south": "B", "east-2": "D"}
 
 
 async def work(d, cats, n):
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    staff = await hk.connect(d, "staff-0001-pin" if "A" in cats or "B" in cats else "staff-0003-pin")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+    staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp" if "A" in cats or "B" in cats else "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD")
     await staff.ok("window.open", window=1 if "A" in cats or "B" in cats else 3)
     issued, called = [], []
     for i in range(n):
@@ -32,7 +32,7 @@ async def work(d, cats, n):
 
 async def snapshot(d):
     c = await hk.connect(d)
-    h = await c.hello("admin-secret")
+    h = await c.hello("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     return h["seq"], h["state"]
 
 
@@ -121,7 +121,7 @@ async def test_three_halls_share_one_redis():
     check(st["recent_calls"] == before["south"][1]["recent_calls"], "south's recent calls differ after restart")
     # the others went on undisturbed while it restarted, and still write their own streams
     for hall in ("north", "east-2"):
-        k = await hk.connect(daemons[hall], "kiosk-1-secret")
+        k = await hk.connect(daemons[hall], "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await k.ok("ticket.issue", category=HALLS[hall])
         seq2, _ = await snapshot(daemons[hall])
         check(seq2 > before[hall][0], "%s did not move on" % hall)

@@ -14,13 +14,13 @@ hall: { id: posts, name: 岗位测试中心 }
 hours:
   - { days: [mon, tue, wed, thu, fri, sat, sun], open: ["09:00-12:00"] }
 tokens:
-  - { token: "kiosk-1-secret",   role: kiosk }
-  - { token: "display-secret",   role: display }
-  - { token: "staff-0001-pin",   role: staff, staff: "0001" }
-  - { token: "staff-0002-pin",   role: staff, staff: "0002" }
-  - { token: "staff-0003-pin",   role: staff, staff: "0003" }
-  - { token: "security-secret",  role: security }
-  - { token: "admin-secret",     role: admin }
+  - { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",   role: kiosk }
+  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",   role: display }
+  - { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",   role: staff, staff: "0001" }
+  - { token: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",   role: staff, staff: "0002" }
+  - { token: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD",   role: staff, staff: "0003" }
+  - { token: "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u",  role: security }
+  - { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",     role: admin }
 staff:
   - { id: "0001", name: 张三, title: 综合受理员, photo: /photos/0001.jpg }
   - { id: "0002", name: 李四, title: 综合受理员 }
@@ -64,13 +64,13 @@ async def active(admin, kind, **want):
 
 async def test_simulated_morning():
     async with hk.fresh(config=hk.write_config(CONFIG), args=["--test-clock"]) as d:
-        admin = await hk.connect(d, "admin-secret")
-        sec = await hk.connect(d, "security-secret")
-        s1 = await hk.connect(d, "staff-0001-pin")
-        s2 = await hk.connect(d, "staff-0002-pin")
-        s3 = await hk.connect(d, "staff-0003-pin")
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        sec = await hk.connect(d, "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u")
+        s1 = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
+        s2 = await hk.connect(d, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez")
+        s3 = await hk.connect(d, "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
 
         # 08:00: 0001 and 0003 check in on time; a staff member without a post there is refused
         await to_local(admin, 8, 0)
@@ -168,9 +168,9 @@ async def test_restart_keeps_posts_and_alerts():
     """kill -9: check-ins and standing alerts come back from the event stream, ids and all."""
     cfg = CONFIG.replace('open: ["09:00-12:00"]', 'open: ["00:00-24:00"]')
     async with hk.fresh(config=hk.write_config(cfg)) as d:
-        admin = await hk.connect(d, "admin-secret")
-        s1 = await hk.connect(d, "staff-0001-pin")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        s1 = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await s1.ok("staff.checkin", window=1)
         for _ in range(3):
             await kiosk.ok("ticket.issue", category="A")
@@ -180,21 +180,21 @@ async def test_restart_keeps_posts_and_alerts():
             await c.close()
         await d.start()
         admin = await hk.connect(d)
-        h = await admin.hello("admin-secret")
+        h = await admin.hello("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         ids = [(a["id"], a["kind"]) for a in h["state"]["alerts"]]
         check(ids == [(load["id"], "load")], "alerts after restart %r, before %r" % (ids, load))
         await hk.asyncio.sleep(1.0)                     # a few ticks: the same alert, not a new one
         check(not any(e["ev"] == "alert.raised" for e in admin.events), "re-raised: %r" % admin.events)
         duty = (await admin.ok("duty.get"))["windows"]
         check([w for w in duty if w["id"] == 1][0]["posts"]["a"]["checked_in"] is True, "0001 lost its check-in")
-        s1 = await hk.connect(d, "staff-0001-pin")
+        s1 = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
         await s1.err("staff.checkin", "conflict", window=1)
         r = await kiosk_issue_next(d)
         check(r["ticket"]["code"] == "A004", "codes after restart %r" % r)
 
 
 async def kiosk_issue_next(d):
-    kiosk = await hk.connect(d, "kiosk-1-secret")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     return await kiosk.ok("ticket.issue", category="A")
 
 

@@ -15,7 +15,7 @@ STOP_S = float(os.environ.get("HK_OUTAGE_S", "60"))
 
 
 async def load(d, issued, stop):
-    c = await hk.connect(d, "kiosk-1-secret", events=False)
+    c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", events=False)
     while not stop.is_set():
         r = await c.request("ticket.issue", category="AB"[len(issued) % 2], timeout=20)
         check(r.get("t") == "ok", "ticket.issue during the outage: %r" % r)
@@ -26,9 +26,9 @@ async def load(d, issued, stop):
 async def test_60s_outage_under_load():
     d = hk.Daemon()
     await d.start()
-    staff = await hk.connect(d, "staff-0001-pin")
+    staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await staff.ok("window.open", window=1)
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     rpid = d.redis_pid()
     issued, called = [], []
     stop = asyncio.Event()
@@ -52,7 +52,7 @@ async def test_60s_outage_under_load():
     await asyncio.gather(*tasks)
     check(during > 100, "only %d tickets issued during a %d s outage" % (during, STOP_S))
     await admin.wait_event("fault", lambda e: e.get("kind") == "redis" and e.get("active") is False, timeout=30)
-    seq = (await (await hk.connect(d)).hello("display-secret"))["seq"]
+    seq = (await (await hk.connect(d)).hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"))["seq"]
     # everything reached Redis: its stream ends at the hall's seq
     for _ in range(100):
         st = await admin.ok("health")
@@ -68,7 +68,7 @@ async def test_60s_outage_under_load():
     await d.stop()
     os.remove(os.path.join(d.data, "events.journal"))
     await d.start()
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     st = (await admin.ok("state.get"))["state"]
     waiting = sum(q["waiting"] for q in st["queues"].values())
     check(waiting == len(issued) - len(called), "after restart from Redis: %d waiting, %d issued - %d called"

@@ -16,15 +16,15 @@ import time
 import hk
 from hk import check
 
-ADMIN = "admin-secret"
+ADMIN = "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"
 
 
 async def drive_day(d):
     """A001 waits ~60 s, is served in ~120 s (a 承诺件: a case opens), rated 5; A002 is a no-show;
     B001 served, rated 2 (a follow-up opens)."""
     admin = await hk.connect(d, ADMIN)
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    s1 = await hk.connect(d, "staff-0001-pin")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+    s1 = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await s1.ok("window.open", window=1)
     codes = [(await kiosk.ok("ticket.issue", category=c))["ticket"]["code"] for c in ("A", "A", "B")]
     await admin.ok("clock.advance", ms=60_000)
@@ -153,7 +153,7 @@ async def test_day_report_and_archive():
 async def test_errors_and_roles():
     async with hk.fresh(args=["--test-clock"]) as d:
         admin = await hk.connect(d, ADMIN)
-        staff = await hk.connect(d, "staff-0001-pin")
+        staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
         await staff.err("report.day", "forbidden")
         await staff.err("report.events", "forbidden")
         await admin.err("report.day", "bad_request", day=20261340)
@@ -169,7 +169,7 @@ async def test_errors_and_roles():
         check(rc == 2 and "YYYYMMDD" in err, "bad DAY: %s %s" % (rc, err))
         rc, out, err = await hk.run_cmd([hk.CTL, "--url", d.url, "--token", ADMIN, "archive", "20240101"])
         check(rc == 2 and "--out" in err, "archive without a directory: %s %s" % (rc, err))
-        rc, out, err = await hk.run_cmd([hk.CTL, "--url", d.url, "--token", "staff-0001-pin", "report"])
+        rc, out, err = await hk.run_cmd([hk.CTL, "--url", d.url, "--token", "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", "report"])
         check(rc == 1 and "forbidden" in err, "staff token: %s %s" % (rc, err))
 
 
@@ -178,7 +178,7 @@ async def test_earlier_day_from_redis():
         admin, codes = await drive_day(d)
         day1 = (await admin.ok("report.day"))["day"]
         await admin.ok("clock.advance", ms=86_400_000)
-        kiosk = await hk.connect(d, "kiosk-1-secret")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         await asyncio.sleep(1.5)   # the local journal starts the new day afresh (once a second)
         await kiosk.ok("ticket.issue", category="C")
         today = await report_day(admin)

@@ -9,7 +9,7 @@ import re
 import hk
 from hk import check
 
-STAFF = {1: "staff-0001-pin", 2: "staff-0002-pin", 3: "staff-0003-pin"}
+STAFF = {1: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", 2: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez", 3: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD"}
 
 
 def window_of(state, wid):
@@ -50,8 +50,8 @@ async def drain(d, windows=(1, 2, 3), reopen=True):
 async def test_restart_restores_everything():
     d = hk.Daemon()
     await d.start()
-    disp = await hk.connect(d, "display-secret")
-    kiosk = await hk.connect(d, "kiosk-1-secret")
+    disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     s1 = await hk.connect(d, STAFF[1])
     s2 = await hk.connect(d, STAFF[2])
     s3 = await hk.connect(d, STAFF[3])
@@ -86,7 +86,7 @@ async def test_restart_restores_everything():
     await d.start()
 
     disp = await hk.connect(d)
-    h = await disp.hello("display-secret")
+    h = await disp.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     check(h.get("t") == "ok", "hello after restart %r" % h)
     check(h["seq"] >= last_seq, "seq after restart %s < last seen %s" % (h["seq"], last_seq))
     after = h["state"]
@@ -111,7 +111,7 @@ async def test_restart_restores_everything():
     check(ra == rb, "recent_calls %r before, %r after" % (rb, ra))
 
     # the day goes on: seq continues, codes continue, the restored window can finish its ticket
-    kiosk = await hk.connect(d, "kiosk-1-secret")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     r = await kiosk.ok("ticket.issue", category="A")
     new = r["ticket"]["code"]
     check(new not in [c for c, _ in issued], "code %s reused after restart" % new)
@@ -160,7 +160,7 @@ async def burst(d, n_clients=3):
 
     async def client(i):
         try:
-            c = await hk.connect(d, "kiosk-1-secret")
+            c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
         except Exception:
             return
         try:
@@ -206,7 +206,7 @@ async def test_kill9_during_burst_5_times():
         check(len(set(all_acked)) == len(all_acked), "round %d: a code was acknowledged twice: %r"
               % (rnd, sorted(c for c in set(all_acked) if all_acked.count(c) > 1)))
         await d.start()
-        c = await hk.connect(d, "display-secret")
+        c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         st = (await c.ok("state.get"))["state"]
         waiting = sum(q["waiting"] for q in st["queues"].values())
         check(waiting >= len(all_acked), "round %d: %d tickets waiting after restart, %d were acknowledged"
@@ -229,12 +229,12 @@ async def test_no_orphan_redis_after_kill9():
     old = d.redis_pid()
     if old is None:
         raise hk.Skip("cannot find the embedded redis-server child")
-    k = await hk.connect(d, "kiosk-1-secret")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await k.ok("ticket.issue", category="A")
     await k.close()
     await d.kill()
     await d.start()
-    k = await hk.connect(d, "kiosk-1-secret")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await k.ok("ticket.issue", category="A")
     await k.close()
     for _ in range(100):
@@ -253,7 +253,7 @@ async def test_kill9_with_a_large_log():
     with everything restored, not give up."""
     d = hk.Daemon()
     await d.start()
-    ks = [await hk.connect(d, "kiosk-1-secret") for _ in range(4)]
+    ks = [await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq") for _ in range(4)]
     acked = 0
     while acked < 30000:
         rs = await asyncio.gather(*(ks[i % 4].ok("ticket.issue", category="ABCD"[i % 4], timeout=30)
@@ -272,7 +272,7 @@ async def test_kill9_with_a_large_log():
 
 
 async def waiting_state(d):
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     st = (await c.ok("state.get"))["state"]
     await c.close()
     return st

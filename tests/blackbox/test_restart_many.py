@@ -24,7 +24,7 @@ def code_num(code):
 async def issue_many(d):
     """TICKETS tickets, categories A-D in turn, KIOSKS connections each with all its requests in
     flight at once; returns {code: category}."""
-    kiosks = [await hk.connect(d, "kiosk-1-secret", events=False) for _ in range(KIOSKS)]
+    kiosks = [await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", events=False) for _ in range(KIOSKS)]
     per = TICKETS // KIOSKS
 
     async def one(k, base):
@@ -48,7 +48,7 @@ async def test_restart_with_20000_tickets():
     d = hk.Daemon()
     await d.start()
     issued = await issue_many(d)
-    s1 = await hk.connect(d, "staff-0001-pin")
+    s1 = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await s1.ok("window.open", window=1)
     called = set()
     for _ in range(3):
@@ -59,10 +59,12 @@ async def test_restart_with_20000_tickets():
     r = await s1.ok("call.next")
     current = r["ticket"]["code"]
     called.add(current)
-    disp = await hk.connect(d, "display-secret")
+    disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     await asyncio.sleep(0.5)                     # the coalesced queue.changed of the last change
     before = (await disp.ok("state.get"))["state"]
-    seq_before = (await disp.hello("display-secret"))["seq"]
+    probe = await hk.connect(d)                  # one hello per connection: a new one for the seq
+    seq_before = (await probe.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"))["seq"]
+    await probe.close()
     waiting = sum(before["queues"][c]["waiting"] for c in hk.DEMO_CATEGORIES)
     check(waiting == TICKETS - len(called), "%d waiting before the kill, want %d" % (waiting, TICKETS - len(called)))
 
@@ -77,7 +79,7 @@ async def test_restart_with_20000_tickets():
     check(int(m.group(2)) == seq_before, "restored seq %s, %s before the kill" % (m.group(2), seq_before))
     check("restored from the local" not in log, "events had to come back from the local journal: %s" % log[-800:])
     disp = await hk.connect(d)
-    h = await disp.hello("display-secret")
+    h = await disp.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     check(h.get("t") == "ok", "hello after restart %r" % h)
     check(h["seq"] >= seq_before, "seq %s after restart < %s before" % (h["seq"], seq_before))
     after = h["state"]
@@ -88,11 +90,11 @@ async def test_restart_with_20000_tickets():
     w1 = next(w for w in after["windows"] if w["id"] == 1)
     check(w1["current"] and w1["current"]["code"] == current, "window 1 current %r, want %s" % (w1["current"], current))
 
-    kiosk = await hk.connect(d, "kiosk-1-secret")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     new = (await kiosk.ok("ticket.issue", category="A"))["ticket"]["code"]
     max_a = max(code_num(c) for c, cat in issued.items() if cat == "A")
     check(code_num(new) > max_a, "A code %s after restart does not continue after A%d" % (new, max_a))
-    s2 = await hk.connect(d, "staff-0002-pin")
+    s2 = await hk.connect(d, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez")
     await s2.ok("window.open", window=2)
     t = (await s2.ok("call.next"))["ticket"]
     check(t["code"] in issued and t["code"] not in called, "call.next after restart called %r" % t)

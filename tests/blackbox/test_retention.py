@@ -12,9 +12,9 @@ from hk import check
 CONFIG = """
 hall: { id: ret, name: 保留测试中心 }
 tokens:
-  - { token: "kiosk-1-secret",   role: kiosk }
-  - { token: "staff-0001-pin",   role: staff, staff: "0001" }
-  - { token: "admin-secret",     role: admin }
+  - { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",   role: kiosk }
+  - { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",   role: staff, staff: "0001" }
+  - { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",     role: admin }
 staff:
   - { id: "0001", name: 张三 }
 categories:
@@ -46,7 +46,7 @@ def strip(v):
 
 
 async def snapshot(d):
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     s = {
         "cases": strip(await admin.ok("cases.list", status="all")),
         "stats": strip(await admin.ok("cases.stats")),
@@ -71,9 +71,9 @@ async def test_release_at_rollover_and_restart():
     d = hk.Daemon(config=hk.write_config(CONFIG % 31), args=["--test-clock"])
     try:
         await d.start()
-        admin = await hk.connect(d, "admin-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        s1 = await hk.connect(d, "staff-0001-pin")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        s1 = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
         await to_local(admin, 1, 9, 0)
         await s1.ok("window.open", window=1)
         await serve(kiosk, s1, "承诺件", 1, matter="M1")          # case 1, follow-up 1: closed today

@@ -6,8 +6,8 @@ connection is closed. Every row of the command table as every role: tests/unit/t
 import hk
 from hk import check
 
-ROLES = {"kiosk": "kiosk-1-secret", "display": "display-secret", "staff": "staff-0001-pin",
-         "security": "security-secret", "admin": "admin-secret"}
+ROLES = {"kiosk": "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", "display": "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", "staff": "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",
+         "security": "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u", "admin": "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"}
 
 ANY = set(ROLES)
 # command -> (roles allowed by contract.md, args)
@@ -68,8 +68,8 @@ async def run_matrix(d, role, matrix, rate_code=None):
 
 async def prepared(d):
     """Two waiting A tickets and one finished ticket whose code can be rated."""
-    k = await hk.connect(d, "kiosk-1-secret")
-    s = await hk.connect(d, "staff-0002-pin")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+    s = await hk.connect(d, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez")
     await s.ok("window.open", window=2)
     code = (await k.ok("ticket.issue", category="C"))["ticket"]["code"]
     await s.ok("call.next")
@@ -115,7 +115,7 @@ async def test_before_hello_unauthenticated():
     # the connection that was refused can still say hello and work
     c = await hk.connect(d)
     await c.err("state.get", "unauthenticated")
-    r = await c.hello("display-secret")
+    r = await c.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     check(r.get("t") == "ok", "hello after an unauthenticated request -> %r" % r)
     await c.ok("state.get")
     await c.close()
@@ -123,7 +123,7 @@ async def test_before_hello_unauthenticated():
 
 async def test_wrong_token_closes():
     d = await hk.daemon()
-    for bad in ("nope", "", "kiosk-1-secret ", "KIOSK-1-SECRET"):
+    for bad in ("nope", "", "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq ", "KIOSK-1-SECRET"):
         c = await hk.connect(d)
         r = await c.request("hello", token=bad)
         check(r.get("t") == "err" and r.get("code") == "unauthenticated", "hello %r -> %r" % (bad, r))
@@ -132,14 +132,14 @@ async def test_wrong_token_closes():
     r = await c.request("hello")
     check(r.get("t") == "err" and r.get("code") in ("unauthenticated", "bad_request"), "hello without token -> %r" % r)
     await c.close()
-    c = await hk.connect(d, "display-secret")       # the hall keeps serving
+    c = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")       # the hall keeps serving
     await c.ok("state.get")
     await c.close()
 
 
 async def test_role_reported():
     d = await hk.daemon()
-    for token, role in (("staff-0002-pin", "staff"), ("staff-0003-pin", "staff")) + tuple(
+    for token, role in (("staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez", "staff"), ("staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD", "staff")) + tuple(
             (t, r) for r, t in ROLES.items()):
         c = await hk.connect(d, token)
         check(c.role == role, "token %s -> role %r, expected %s" % (token, c.role, role))

@@ -103,7 +103,7 @@ async def _in_sync(replica):
 
 
 async def issue_loop(d, acked, stop, errors):
-    c = await hk.connect(d, "kiosk-1-secret", events=False)
+    c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", events=False)
     while not stop.is_set():
         r = await c.request("ticket.issue", category="AB"[len(acked) % 2], timeout=30)
         if r.get("t") == "ok":
@@ -121,7 +121,7 @@ async def test_failover_follows_the_new_master():
           "the daemon did not log the master the sentinels named:\n" + d.stderr_text()[-1500:])
     acked, errors, stop = [], [], asyncio.Event()
     tasks = [asyncio.create_task(issue_loop(d, acked, stop, errors)) for _ in range(2)]
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     await asyncio.sleep(1.5)
     before = len(acked)
     check(before > 5, "only %d tickets before the failover" % before)
@@ -141,7 +141,7 @@ async def test_failover_follows_the_new_master():
     await asyncio.sleep(0.5)          # the last coalesced queue.changed (within 200 ms) is out
 
     async def drained():
-        h = await (await hk.connect(d, "admin-secret")).ok("health")
+        h = await (await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")).ok("health")
         return h["redis_up"] and h["pending"] == 0 and h
     h = await wait_for("everything confirmed by the new master", drained, 20)
     role = await resp.cmd(replica.addr, "ROLE")
@@ -166,7 +166,7 @@ async def test_failover_follows_the_new_master():
     await d.stop()
     os.remove(os.path.join(d.data, "events.journal"))
     await d.start()
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     st = (await admin.ok("state.get"))["state"]
     waiting = sum(q["waiting"] for q in st["queues"].values())
     check(waiting == len(acked), "after a restart from the new master: %d waiting, %d acknowledged"

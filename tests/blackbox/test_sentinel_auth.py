@@ -121,7 +121,7 @@ async def test_auth_and_failover():
     check(not errors, "ticket.issue failed: %r" % errors[:3])
 
     async def drained():
-        h = await (await hk.connect(d, "admin-secret")).ok("health")
+        h = await (await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")).ok("health")
         return h["redis_up"] and h["pending"] == 0 and h
     h = await wait_for("everything confirmed by the new master", drained, 15)
     rows = resp.stream_entries(await acmd(replica.addr, PW, "XRANGE", "hall:{authd}:events", "-", "+"))

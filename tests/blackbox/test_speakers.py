@@ -31,9 +31,9 @@ async def wait_index(d, pred, timeout=30):
 
 async def test_call_spoken_and_shown():
     async with hk.fresh() as d:
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        staff = await hk.connect(d, "staff-0002-pin")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        staff = await hk.connect(d, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez")
         await staff.ok("window.open", window=2)
         code = (await kiosk.ok("ticket.issue", category="C"))["ticket"]["code"]
         await staff.ok("call.next")
@@ -53,10 +53,10 @@ async def test_call_spoken_and_shown():
 
 async def test_emergency_preempts_doors_first():
     async with hk.fresh() as d:
-        admin = await hk.connect(d, "admin-secret")
-        disp = await hk.connect(d, "display-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        staff = await hk.connect(d, "staff-0001-pin")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
         await staff.ok("window.open", window=1)
         for _ in range(3):
             await kiosk.ok("ticket.issue", category="A")
@@ -70,7 +70,7 @@ async def test_emergency_preempts_doors_first():
         check(cut.get("truncated") is True, "the call in progress was not cut: %r" % cut)
         await admin.ok("gpio.sim.set", line="fire_panel", value=0)
         await disp.wait_event("gpio.changed", lambda e: e.get("line") == "fire_panel" and e.get("value") == 0)
-        await (await hk.connect(d, "security-secret")).err("announce", "frozen", text="测试广播")
+        await (await hk.connect(d, "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u")).err("announce", "frozen", text="测试广播")
         await admin.ok("emergency.clear", reason="test")
         cleared = await disp.wait_event("emergency.changed", lambda e: e.get("active") is False)
         # the evacuation's index entry is written when it ends
@@ -88,23 +88,23 @@ async def test_emergency_preempts_doors_first():
 
 async def test_notice():
     async with hk.fresh() as d:
-        sec = await hk.connect(d, "security-secret")
-        disp = await hk.connect(d, "display-secret")
+        sec = await hk.connect(d, "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u")
+        disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         r = await sec.ok("announce", text="各位请注意，大厅将于十分钟后闭馆。")
         check(r["announce"]["text"].startswith("各位"), "reply %r" % r)
         ev = await disp.wait_event("announce.started", lambda e: e.get("priority") == "notice", timeout=30)
         check("闭馆" in ev["text"], "notice %r" % ev)
         await sec.err("announce", "bad_request", text="")
         await sec.err("announce", "not_found", text="x", zones=["nowhere"])
-        await (await hk.connect(d, "kiosk-1-secret")).err("announce", "forbidden", text="x")
+        await (await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")).err("announce", "forbidden", text="x")
 
 
 async def test_broken_sink_is_a_fault():
     text = hk.demo_config().replace("audio:\n  sink: none", "audio:\n  sink: file\n  path: /proc/nonexistent/x.wav")
     async with hk.fresh(config=hk.write_config(text)) as d:
-        admin = await hk.connect(d, "admin-secret")
-        kiosk = await hk.connect(d, "kiosk-1-secret")
-        staff = await hk.connect(d, "staff-0001-pin")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+        kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+        staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
         await staff.ok("window.open", window=1)
         code = (await kiosk.ok("ticket.issue", category="A"))["ticket"]["code"]
         r = await staff.ok("call.next")
@@ -116,7 +116,7 @@ async def test_broken_sink_is_a_fault():
 async def test_times_on_the_hall_clock():
     """The index's times are the hall's clock: under --test-clock they move with clock.advance."""
     async with hk.fresh(args=["--test-clock"]) as d:
-        admin = await hk.connect(d, "admin-secret")
+        admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         now = (await admin.ok("clock.advance", ms=2 * 86400000))["now"]
         await admin.ok("announce", text="各位请注意，测试时钟。")
         row = (await wait_index(d, lambda r: r["priority"] == "notice"))[0]

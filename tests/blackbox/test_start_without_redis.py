@@ -36,8 +36,8 @@ async def wait_stream_top(sock, seq, timeout=30):
 
 async def day_of(d):
     """What a restart must give back: seq, waiting tickets per queue, windows' tickets, emergency."""
-    a = await hk.connect(d, "admin-secret")
-    r = await a.request("hello", token="admin-secret")
+    a = await hk.connect(d)
+    r = await a.request("hello", token="admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     st = r["state"]
     await a.close()
     queues = {k: q["waiting"] for k, q in st["queues"].items()}
@@ -47,7 +47,7 @@ async def day_of(d):
 
 
 async def issue(d, n, category):
-    k = await hk.connect(d, "kiosk-1-secret")
+    k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     codes = [(await k.ok("ticket.issue", category=category))["ticket"]["code"] for _ in range(n)]
     await k.close()
     return codes
@@ -59,10 +59,10 @@ def _ms(stamp):
 
 
 async def start_timed(d):
-    """Starts d and says hello; returns the display client and how long the daemon took from its
+    """Starts d and connects (the caller says hello); returns the display client and how long the daemon took from its
     first log line to "ready" by its own clock (the machine's load on Python and exec aside)."""
     await d.start()
-    c = await hk.connect(d, "display-secret")
+    c = await hk.connect(d)
     lines = [l for l in d.stderr_text().splitlines() if l[:2].isdigit() and l[8:9] == "."]
     ready = next(l for l in lines if "ready on port" in l)
     took = (_ms(ready.split()[0]) - _ms(lines[0].split()[0])) % (24 * 3600 * 1000) / 1000.0
@@ -73,8 +73,8 @@ async def wait_fault(d, kind, active, timeout=30):
     """The fault of that kind as the security console's hello shows it, once it is (not) active."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        c = await hk.connect(d, "security-secret")
-        st = (await c.request("hello", token="security-secret"))["state"]
+        c = await hk.connect(d)
+        st = (await c.request("hello", token="security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u"))["state"]
         await c.close()
         f = fault(st, kind)
         if bool(f) == active:
@@ -92,12 +92,12 @@ async def test_external_redis_killed_before_start():
     await r.start()
     d = hk.Daemon(config=hk.write_config(hk.demo_config(redis_url=r.url)))
     await d.start()
-    kiosk = await hk.connect(d, "kiosk-1-secret")
-    staff = await hk.connect(d, "staff-0001-pin")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
+    staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await staff.ok("window.open", window=1)
     codes = [(await kiosk.ok("ticket.issue", category="AB"[i % 2]))["ticket"]["code"] for i in range(8)]
     called = (await staff.ok("call.next"))["ticket"]["code"]
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     await admin.ok("emergency.trigger", playbook="fire")
     before, seq0 = await day_of(d)
     check(before["emergency"], "the fire is active before the kill")
@@ -108,21 +108,21 @@ async def test_external_redis_killed_before_start():
     print("  ready from the local copy %.0f ms after the daemon's first log line" % (took * 1000))
     check(took < 1.0, "ready %.2f s after the daemon's first log line, wanted within 1 s" % took)
     check("starts from its local copy" in d.stderr_text(), "no local start in the log")
-    hello = await disp.request("hello", token="display-secret")
+    hello = await disp.request("hello", token="display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
     check(hello["state"]["emergency"].get("active") is True, "display's hello without the emergency: %r"
           % hello["state"]["emergency"])
     check(hello["seq"] >= seq0, "seq %d after the local start, %d before" % (hello["seq"], seq0))
     after, _ = await day_of(d)
     check(after == before, "the day from the local copy %r differs from before the kill %r" % (after, before))
-    sec = await hk.connect(d, "security-secret")
-    f = fault((await sec.request("hello", token="security-secret"))["state"], "redis")
+    sec = await hk.connect(d)
+    f = fault((await sec.request("hello", token="security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u"))["state"], "redis")
     check(f and f.get("grade"), "no graded redis fault from the start: %r" % f)
-    kiosk = await hk.connect(d, "kiosk-1-secret")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await kiosk.err("ticket.issue", "frozen", category="A")     # the evacuation holds
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     await admin.ok("emergency.clear", reason="drill over")
     codes += [(await kiosk.ok("ticket.issue", category="B"))["ticket"]["code"] for _ in range(3)]
-    staff = await hk.connect(d, "staff-0001-pin")
+    staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await staff.ok("window.open", window=1)
     await staff.ok("ticket.noshow")
     second = (await staff.ok("call.next"))["ticket"]["code"]
@@ -161,7 +161,7 @@ async def test_local_start_from_the_checkpoint():
     d = hk.Daemon(config=hk.write_config(hk.demo_config(redis_url=r.url)), args=["--test-clock"])
     await d.start()
     await issue(d, 4, "A")
-    admin = await hk.connect(d, "admin-secret")
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
     await admin.ok("clock.advance", ms=24 * 3600 * 1000)     # past the rollover: day.checkpoint
     deadline = time.monotonic() + 30
     while "now starts at the checkpoint" not in d.stderr_text():
@@ -201,11 +201,11 @@ async def test_embedded_redis_damaged_aof():
     print("  ready with a damaged AOF %.0f ms after the daemon's first log line" % (took * 1000))
     check(took < 1.0, "ready %.2f s after the daemon's first log line, wanted within 1 s" % took)
     check((await day_of(d))[0] == before, "the day differs from before the crash")
-    sec = await hk.connect(d, "security-secret")
-    check(fault((await sec.request("hello", token="security-secret"))["state"], "redis"), "no redis fault")
-    kiosk = await hk.connect(d, "kiosk-1-secret")
+    sec = await hk.connect(d)
+    check(fault((await sec.request("hello", token="security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u"))["state"], "redis"), "no redis fault")
+    kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await kiosk.ok("ticket.issue", category="B")
-    staff = await hk.connect(d, "staff-0001-pin")
+    staff = await hk.connect(d, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
     await staff.ok("window.open", window=1)
     await staff.ok("call.next")
     # the damaged files moved away: the restarted redis-server is empty and gets the whole day
@@ -239,13 +239,13 @@ async def test_foreign_history_is_not_merged():
 
     await d1.start()        # Redis away: from the local copy
     check((await day_of(d1))[0] == ours, "local start differs from our day")
-    kiosk = await hk.connect(d1, "kiosk-1-secret")
+    kiosk = await hk.connect(d1, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await kiosk.ok("ticket.issue", category="B")
     await r.start()         # Redis back with the other controller's newer history
     f = await wait_fault(d1, "redis_history", True)
     check("beyond the local copy" in f.get("detail", ""), "fault without the reason: %r" % f)
     check("not merging the local copy" in d1.stderr_text(), "no log line saying why")
-    h = await (await hk.connect(d1, "admin-secret")).ok("health")
+    h = await (await hk.connect(d1, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")).ok("health")
     check(h["status"] == "degraded" and not h["redis_up"], "health while not merged: %r" % h)
     await kiosk.ok("ticket.issue", category="B")      # the hall goes on from its own copy
     check(await redis_entries(r.sock) == foreign, "Redis's history was changed")

@@ -76,6 +76,8 @@ async function startDaemon(port, name, readyPath) {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), `hk-${name}-data-`));
   tmpDirs.push(data);
   dataDir = data;
+  // the demo hall's tokens, which it would otherwise make at random on its first start
+  fs.copyFileSync(path.join(SRC, "tests", "demo-tokens"), path.join(data, "demo-tokens"));
   // Its own process group, so the embedded redis-server child can be cleaned up after SIGKILL.
   daemon = spawn(HK_BIN, ["--data", data, "--listen", `127.0.0.1:${port}`, "--pages", path.join(SRC, "web", "pages")],
     { detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -139,11 +141,18 @@ export function wsClient(url) {
   });
 }
 
+const cspViolations = [];
+
 async function newPage(width, height) {
   const page = await browser.newPage();
   await page.setViewportSize({ width, height });
   page.on("pageerror", (e) => log(`  [page error] ${page.url()}: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") log(`  [console] ${page.url()}: ${m.text()}`); });
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    log(`  [console] ${page.url()}: ${m.text()}`);
+    // the pages must work under the daemon's Content-Security-Policy (docs/security.md)
+    if (m.text().includes("Content Security Policy")) cspViolations.push(`${page.url()}: ${m.text()}`);
+  });
   return page;
 }
 
@@ -183,6 +192,10 @@ export async function runBrowserTest({ name, readyPath, watchdogMs }, body) {
       newPage,
       daemonPid: daemon.pid,
     });
+    if (cspViolations.length) {
+      failed++;
+      log(`FAIL the Content-Security-Policy refused ${cspViolations.length} thing(s): ${cspViolations[0]}`);
+    }
   } catch (e) {
     failed++;
     log(`FAIL setup: ${e && e.stack ? e.stack : e}`);

@@ -27,12 +27,12 @@ async function main({ base, wsUrl, newPage }) {
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
   page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
   const kiosk = await wsClient(wsUrl);
-  await kiosk.request("hello", { token: "kiosk-1-secret" });
+  await kiosk.request("hello", { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq" });
   const staff = await wsClient(wsUrl);
-  await staff.request("hello", { token: "staff-0001-pin" });
+  await staff.request("hello", { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp" });
 
   await test("dashboard loads with an admin token: queues, windows, today's figures", async () => {
-    await page.goto(`${base}/admin#token=admin-secret`);
+    await page.goto(`${base}/admin#token=admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6`);
     await page.locator('#queues tr[data-cat="A"]').waitFor({ timeout: 10000 });
     assert(await page.locator("#windows tr[data-window]").count() === 4, "the demo hall's 4 windows are listed");
     await page.waitForFunction(() => document.getElementById("k-served").textContent !== "–", null, { timeout: 10000 });
@@ -110,7 +110,7 @@ async function main({ base, wsUrl, newPage }) {
   await test("another role is told the page needs an admin token", async () => {
     const other = await newPage(1280, 800);
     other.on("pageerror", (e) => problems.push("page error (staff): " + e.message));
-    await other.goto(`${base}/admin#token=staff-0002-pin`);
+    await other.goto(`${base}/admin#token=staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez`);
     await other.locator("#denied:not(.hidden)").waitFor({ timeout: 10000 });
     assert((await text(other, "#denied")).includes("管理员令牌"), "the denial names the admin token");
     await other.close();

@@ -9,9 +9,9 @@ async function main({ base, wsUrl, newPage }) {
   const kiosk = await wsClient(wsUrl);
   const staff = await wsClient(wsUrl);
   const admin = await wsClient(wsUrl);
-  await kiosk.request("hello", { token: "kiosk-1-secret" });
-  await staff.request("hello", { token: "staff-0001-pin" });
-  await admin.request("hello", { token: "admin-secret" });
+  await kiosk.request("hello", { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq" });
+  await staff.request("hello", { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp" });
+  await admin.request("hello", { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6" });
   await staff.request("window.open", { window: 1 });
 
   async function serve(category, outcome) {
@@ -25,7 +25,7 @@ async function main({ base, wsUrl, newPage }) {
   try {
     let first;
     await test("board: a 承诺件 appears with code, 办理中 and its deadline", async () => {
-      await page.goto(`${base}/cases#token=display-secret`);
+      await page.goto(`${base}/cases#token=display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj`);
       await page.locator("#summary b").first().waitFor({ timeout: 10000 });
       first = await serve("B", "承诺件");
       assert(Number.isInteger(first.kase), `ticket.finish reply names the case: ${first.kase}`);
@@ -62,7 +62,7 @@ async function main({ base, wsUrl, newPage }) {
     await test("board: a display may read cases.board but not the staff's cases.list", async () => {
       const disp = await wsClient(wsUrl);
       try {
-        await disp.request("hello", { token: "display-secret" });
+        await disp.request("hello", { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj" });
         const r = await disp.request("cases.board");
         for (const c of r.cases) {
           for (const k of Object.keys(c))

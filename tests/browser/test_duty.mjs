@@ -11,7 +11,7 @@ const stateOf = (page, staff) => page.locator(`#duty .dw .dp[data-staff="${staff
 async function main({ base, wsUrl, newPage }) {
   const page = await newPage(1920, 1080);
   await test("duty board: every window with its A and B posts", async () => {
-    await page.goto(`${base}/duty#token=display-secret`);
+    await page.goto(`${base}/duty#token=display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj`);
     await page.locator('#duty .dw[data-window="1"]').waitFor({ timeout: 10000 });
     assert(await page.locator("#duty .dw").count() === 4, "one card per window of the demo hall");
     const w1 = await page.locator('#duty .dw[data-window="1"]').textContent();
@@ -26,7 +26,7 @@ async function main({ base, wsUrl, newPage }) {
   await test("duty board: a check-in and a window opening show within 5 s", async () => {
     const staff = await wsClient(wsUrl);
     try {
-      await staff.request("hello", { token: "staff-0001-pin" });
+      await staff.request("hello", { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp" });
       const r = await staff.request("staff.checkin", { window: 1 });
       assert(r.post === "a", `0001 is post a of window 1, got ${r.post}`);
       await staff.request("window.open", { window: 1 });
@@ -46,7 +46,7 @@ async function main({ base, wsUrl, newPage }) {
   await test("duty board: a check-in alone shows by the next refresh (10 s)", async () => {
     const staff = await wsClient(wsUrl);
     try {
-      await staff.request("hello", { token: "staff-0003-pin" });
+      await staff.request("hello", { token: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD" });
       await staff.request("staff.checkin", { window: 3 });
       await page.waitForFunction(() => {
         const p = document.querySelector('#duty .dw[data-window="3"] .dp[data-staff="0003"]');

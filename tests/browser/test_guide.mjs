@@ -36,13 +36,13 @@ async function main({ base, wsUrl, newPage }) {
   const kiosk = await wsClient(wsUrl);
   const staff = await wsClient(wsUrl);   // window 1's tablet, and the ear on the events
   const admin = await wsClient(wsUrl);
-  await kiosk.request("hello", { token: "kiosk-1-secret" });
-  await staff.request("hello", { token: "staff-0001-pin" });
-  await admin.request("hello", { token: "admin-secret" });
+  await kiosk.request("hello", { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq" });
+  await staff.request("hello", { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp" });
+  await admin.request("hello", { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6" });
   const page = await newPage(1280, 800);
 
   await test("guide: logs in by link and shows every category's line", async () => {
-    await page.goto(`${base}/guide#token=staff-0003-pin`);
+    await page.goto(`${base}/guide#token=staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD`);
     await page.locator('.g-cat[data-category="A"] .g-waiting').waitFor({ timeout: 10000 });
     assert(!page.url().includes("token="), "the token is cut from the address bar");
     const cats = await page.locator(".g-cat").count();
@@ -150,7 +150,7 @@ async function main({ base, wsUrl, newPage }) {
     assert(err && err.message.startsWith("bad_request: priority_reason must be"), `bad reason: ${err && err.message}`);
     const kpage = await newPage(1280, 800);
     try {
-      await kpage.goto(`${base}/guide#token=kiosk-1-secret`);
+      await kpage.goto(`${base}/guide#token=kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq`);
       await kpage.locator('.g-cat[data-category="A"] button[data-issue="priority"]').waitFor({ timeout: 10000 });
       await kpage.waitForFunction(() => document.getElementById("g-msg").textContent.includes("工作人员令牌"),
         null, { timeout: 5000 });

@@ -34,8 +34,8 @@ async function closeCard(page) {
 async function main({ base, wsUrl, newPage }) {
   const admin = await wsClient(wsUrl);
   const spy = await wsClient(wsUrl);   // a second kiosk connection: what every kiosk hears
-  await admin.request("hello", { token: "admin-secret" });
-  await spy.request("hello", { token: "kiosk-1-secret" });
+  await admin.request("hello", { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6" });
+  await spy.request("hello", { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq" });
 
   await test("admin books two appointments over hall.v1", async () => {
     // a slot around now (its check-in is open) and one tomorrow at noon (too early today)
@@ -53,7 +53,7 @@ async function main({ base, wsUrl, newPage }) {
 
   const page = await newPage(1280, 800);
   await test("kiosk: 我有预约 is offered beside the categories", async () => {
-    await page.goto(`${base}/kiosk#token=kiosk-1-secret`);
+    await page.goto(`${base}/kiosk#token=kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq`);
     await page.locator('button.cat-btn[data-category="A"]').waitFor({ timeout: 10000 });
     const text = await page.locator("#appt-btn").textContent();
     assert(text.includes("我有预约"), `the entry reads '${text}'`);

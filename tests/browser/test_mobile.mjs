@@ -19,12 +19,12 @@ async function waitText(page, id, want, timeout = 5000) {
 async function main({ base, wsUrl, newPage }) {
   const kioskWs = await wsClient(wsUrl);
   const staff = await wsClient(wsUrl);
-  await kioskWs.request("hello", { token: "kiosk-1-secret", events: false });
-  await staff.request("hello", { token: "staff-0001-pin", events: false });
+  await kioskWs.request("hello", { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", events: false });
+  await staff.request("hello", { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", events: false });
 
   await test("the kiosk page shows the ticket's QR code", async () => {
     const kiosk = await newPage(1080, 1920);
-    await kiosk.goto(`${base}/kiosk#token=kiosk-1-secret`);
+    await kiosk.goto(`${base}/kiosk#token=kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq`);
     const btn = kiosk.locator("#categories button").first();
     await btn.waitFor({ timeout: 10000 });
     await btn.click();
@@ -108,7 +108,7 @@ async function main({ base, wsUrl, newPage }) {
 
   await test("the page shows nothing of other people and no tokens", async () => {
     const html = await phone.content();
-    for (const s of ["张三", "staff-0001", "kiosk-1-secret", tickets[0].code + "号"])
+    for (const s of ["张三", "staff-0001", "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", tickets[0].code + "号"])
       assert(!html.includes(s), `the phone page contains '${s}'`);
   });
 
@@ -122,7 +122,7 @@ async function main({ base, wsUrl, newPage }) {
 
   await test("an emergency drill shows on the phone, marked as a drill", async () => {
     const sec = await wsClient(wsUrl);
-    await sec.request("hello", { token: "security-secret", events: false });
+    await sec.request("hello", { token: "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u", events: false });
     await sec.request("emergency.trigger", { playbook: "fire", drill: true });
     const t0 = Date.now();
     await phone.locator("#t-emergency:not(.hidden)").waitFor({ timeout: 20000 });   // the 15 s refresh at most

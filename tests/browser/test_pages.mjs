@@ -10,7 +10,7 @@ async function main({ base, wsUrl, newPage, daemonPid }) {
   let kioskCode = null;
   await test("kiosk: tapping category A shows a ticket card", async () => {
     const page = await newPage(1280, 800);
-    await page.goto(`${base}/kiosk#token=kiosk-1-secret`);
+    await page.goto(`${base}/kiosk#token=kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq`);
     const btn = page.locator('button.cat-btn[data-category="A"]');
     await btn.waitFor({ timeout: 10000 });
     await btn.click();
@@ -29,11 +29,11 @@ async function main({ base, wsUrl, newPage, daemonPid }) {
 
   const display = await newPage(1920, 1080);
   await test("display: a call made over hall.v1 shows code and window within 5 s", async () => {
-    await display.goto(`${base}/display#token=display-secret`);
+    await display.goto(`${base}/display#token=display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj`);
     await display.locator("#windows .bw").first().waitFor({ timeout: 10000 });
     const staff = await wsClient(wsUrl);
     try {
-      const hello = await staff.request("hello", { token: "staff-0001-pin" });
+      const hello = await staff.request("hello", { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp" });
       assert(hello.role === "staff", `hello role is ${hello.role}`);
       await staff.request("window.open", { window: 1 });
       const r = await staff.request("call.next");
@@ -52,9 +52,9 @@ async function main({ base, wsUrl, newPage, daemonPid }) {
       const kiosk = await wsClient(wsUrl);
       const other = await wsClient(wsUrl);
       try {
-        await kiosk.request("hello", { token: "kiosk-1-secret" });
+        await kiosk.request("hello", { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq" });
         for (const c of ["B", "B", "D", "D", "D"]) await kiosk.request("ticket.issue", { category: c });
-        await other.request("hello", { token: "staff-0003-pin" });
+        await other.request("hello", { token: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD" });
         await other.request("window.open", { window: 3 });
         const second = (await other.request("call.next")).ticket.code;
         await display.waitForFunction((c) => document.getElementById("latest-code").textContent.trim() === c,
@@ -76,13 +76,13 @@ async function main({ base, wsUrl, newPage, daemonPid }) {
     const kiosk = await wsClient(wsUrl);
     let issued;
     try {
-      await kiosk.request("hello", { token: "kiosk-1-secret" });
+      await kiosk.request("hello", { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq" });
       issued = (await kiosk.request("ticket.issue", { category: "C", priority: "normal" })).ticket.code;
     } finally {
       kiosk.close();
     }
     const page = await newPage(1280, 800);
-    await page.goto(`${base}/staff#token=staff-0002-pin`);
+    await page.goto(`${base}/staff#token=staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez`);
     const pick = page.locator('#window-pick button[data-window="2"]');
     await pick.waitFor({ timeout: 10000 });
     await pick.click();

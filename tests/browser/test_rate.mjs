@@ -23,10 +23,10 @@ async function main({ base, wsUrl, newPage }) {
   const staff = await wsClient(wsUrl);
   const staff2 = await wsClient(wsUrl);
   const admin = await wsClient(wsUrl);
-  await kiosk.request("hello", { token: "kiosk-1-secret" });
-  await staff.request("hello", { token: "staff-0001-pin" });
-  await staff2.request("hello", { token: "staff-0002-pin" });
-  await admin.request("hello", { token: "admin-secret" });
+  await kiosk.request("hello", { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq" });
+  await staff.request("hello", { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp" });
+  await staff2.request("hello", { token: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez" });
+  await admin.request("hello", { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6" });
   await staff.request("window.open", { window: 1 });
   await staff2.request("window.open", { window: 2 });
 
@@ -42,7 +42,7 @@ async function main({ base, wsUrl, newPage }) {
   const page = await newPage(1280, 800);
   try {
     await test("rate: logs in by link and waits idle for window 1", async () => {
-      await page.goto(`${base}/rate/1#token=kiosk-1-secret`);
+      await page.goto(`${base}/rate/1#token=kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq`);
       await page.waitForFunction(() => document.getElementById("win-name").textContent.includes("1号窗口"),
         null, { timeout: 10000 });
       assert(await page.locator("#screen").getAttribute("data-screen") === "idle", "idle at start");
@@ -102,7 +102,7 @@ async function main({ base, wsUrl, newPage }) {
 
     await test("rate: /rate without a window number says so", async () => {
       const p2 = await newPage(800, 600);
-      await p2.goto(`${base}/rate#token=kiosk-1-secret`);
+      await p2.goto(`${base}/rate#token=kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq`);
       await p2.waitForFunction(() => document.getElementById("screen").textContent.includes("缺少窗口号"),
         null, { timeout: 10000 });
       await p2.close();

@@ -8,8 +8,8 @@ import { assert, runBrowserTest, SHOTS, test } from "./harness.mjs";
 async function main({ base, newPage }) {
   const staff = await newPage(1280, 800);
   const sec = await newPage(1280, 800);
-  await staff.goto(`${base}/staff#token=staff-0001-pin`);
-  await sec.goto(`${base}/security#token=security-secret`);
+  await staff.goto(`${base}/staff#token=staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp`);
+  await sec.goto(`${base}/security#token=security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u`);
   await sec.locator('button.pb-btn[data-playbook="fire"]').waitFor({ timeout: 10000 });
   await staff.locator("#report-open").waitFor({ timeout: 10000 });
 

@@ -24,8 +24,8 @@ async function main({ base, wsUrl, newPage }) {
   const callStep = fire.locator("li.step", { hasText: "拨打119报警" });
 
   await test("security page loads: playbooks, GPIO lines, no incident", async () => {
-    await display.goto(`${base}/display#token=display-secret`);
-    await sec.goto(`${base}/security#token=security-secret`);
+    await display.goto(`${base}/display#token=display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj`);
+    await sec.goto(`${base}/security#token=security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u`);
     await sec.locator('button.pb-btn[data-playbook="fire"]').waitFor({ timeout: 10000 });
     const n = await sec.locator("button.pb-btn").count();
     assert(n >= 11, `${n} playbook buttons, the built-in hall has 11 playbooks`);
@@ -36,7 +36,7 @@ async function main({ base, wsUrl, newPage }) {
     assert(status.includes("当前无紧急事件"), `status bar says '${status}'`);
     assert(!sec.url().includes("token="), "the token is cut from the address bar");
     assert(await sec.locator("#emergency-overlay").count() === 0, "the console shows no evacuation overlay");
-    const hello = await admin.request("hello", { token: "admin-secret" });
+    const hello = await admin.request("hello", { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6" });
     assert(hello.role === "admin", `admin hello role ${hello.role}`);
   });
 

@@ -9,8 +9,8 @@ import { assert, runBrowserTest, SHOTS, test, wsClient } from "./harness.mjs";
 async function main({ base, wsUrl, newPage }) {
   const sec = await newPage(1280, 800);
   const admin = await wsClient(wsUrl);
-  await admin.request("hello", { token: "admin-secret" });
-  await sec.goto(`${base}/security#token=security-secret`);
+  await admin.request("hello", { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6" });
+  await sec.goto(`${base}/security#token=security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u`);
   await sec.locator('button.pb-btn[data-playbook="fire"]').waitFor({ timeout: 10000 });
 
   await test("a failed siren is shown as failed, never as done", async () => {

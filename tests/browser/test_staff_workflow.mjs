@@ -25,11 +25,11 @@ http: { listen: "127.0.0.1:8080" }
 hours:
   - { days: [mon, tue, wed, thu, fri, sat, sun], open: ["00:00-24:00"] }
 tokens:
-  - { token: "kiosk-1-secret",   role: kiosk }
-  - { token: "staff-0001-pin",   role: staff, staff: "0001" }
-  - { token: "staff-0002-pin",   role: staff, staff: "0002" }
-  - { token: "staff-0003-pin",   role: staff, staff: "0003" }
-  - { token: "admin-secret",     role: admin }
+  - { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",   role: kiosk }
+  - { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",   role: staff, staff: "0001" }
+  - { token: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",   role: staff, staff: "0002" }
+  - { token: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD",   role: staff, staff: "0003" }
+  - { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",     role: admin }
 staff:
   - { id: "0001", name: 张三, title: 综合受理员 }
   - { id: "0002", name: 李四, title: 综合受理员 }
@@ -121,14 +121,14 @@ async function main({ newPage }) {
     page.on("console", (m) => { if (m.type() === "error") problems.push(`${who}: console: ${m.text()}`); });
   };
   try {
-    const admin = await connect("admin-secret");
-    const kiosk = await connect("kiosk-1-secret");
+    const admin = await connect("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6");
+    const kiosk = await connect("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
     const text = (page, sel) => page.locator(sel).first().textContent();
 
     // B's tablet first: the same browser keeps one stored token per page, and each tab keeps its own.
     const pageB = await newPage(1280, 900);
     watch(pageB, "B");
-    await pageB.goto(`${hall.base}/staff#token=staff-0002-pin`);
+    await pageB.goto(`${hall.base}/staff#token=staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez`);
     await pageB.locator('#duty-actions button[data-checkin="1"]').waitFor({ timeout: 10000 });
 
     const page = await newPage(1280, 900);
@@ -146,7 +146,7 @@ async function main({ newPage }) {
     }
 
     await test("check in at post A: post, time and the late flag as the controller says", async () => {
-      await page.goto(`${hall.base}/staff#token=staff-0001-pin`);
+      await page.goto(`${hall.base}/staff#token=staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp`);
       const btns = page.locator("#duty-actions button[data-checkin]");
       await btns.first().waitFor({ timeout: 10000 });
       const labels = await btns.allTextContents();
@@ -209,7 +209,7 @@ async function main({ newPage }) {
       assert(await page.locator("#missing-list .chip").count() === 2, "two materials listed");
       // The ticket is finished elsewhere meanwhile (the same staff member on a second connection):
       // the page's finish gets an err reply, shown in the sheet, which stays open.
-      const other = await connect("staff-0001-pin");
+      const other = await connect("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp");
       await other.request("window.open", { window: 1 });
       await other.request("ticket.finish", { outcome: "即办件" });
       await page.locator("#finish-ok").click();

@@ -24,13 +24,13 @@ static const char full_yaml[] =
     "  - { days: [mon, tue, wed, thu, fri], open: [\"08:30-12:00\", \"13:30-17:30\"] }\n"
     "  - { days: [sat], open: [\"09:00-12:00\"] }\n"
     "tokens:\n"
-    "  - { token: \"kiosk-1-secret\",   role: kiosk }\n"
-    "  - { token: \"display-secret\",   role: display }\n"
-    "  - { token: \"staff-0001-pin\",   role: staff, staff: \"0001\" }\n"
-    "  - { token: \"staff-0002-pin\",   role: staff, staff: \"0002\" }\n"
-    "  - { token: \"staff-0003-pin\",   role: staff, staff: \"0003\" }\n"
-    "  - { token: \"security-secret\",  role: security }\n"
-    "  - { token: \"admin-secret\",     role: admin }\n"
+    "  - { token: \"kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq\",   role: kiosk }\n"
+    "  - { token: \"display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj\",   role: display }\n"
+    "  - { token: \"staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp\",   role: staff, staff: \"0001\" }\n"
+    "  - { token: \"staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez\",   role: staff, staff: \"0002\" }\n"
+    "  - { token: \"staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD\",   role: staff, staff: \"0003\" }\n"
+    "  - { token: \"security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u\",  role: security }\n"
+    "  - { token: \"admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6\",     role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 张三, title: 综合受理员 }\n"
     "  - { id: \"0002\", name: 李四, title: 综合受理员 }\n"
@@ -251,7 +251,7 @@ static void check_report(const hk_config *cfg, const hv *log, int32_t day)
 #define MAX_TICKS 400
 #define MAX_ADVANCE_S (4 * 86400)
 
-static const char *const role_tokens[] = {"admin-secret", "staff-0001-pin", "kiosk-1-secret"};
+static const char *const role_tokens[] = {"admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"};
 
 int fuzz_cmd(const uint8_t *data, size_t size)
 {
@@ -283,13 +283,13 @@ int fuzz_cmd(const uint8_t *data, size_t size)
     memset(ss, 0, sizeof ss);
     hk_session *me = &ss[0], *kiosk = &ss[1], *staff = &ss[2], *security = &ss[3];
     step(h, me, "hello", arg("token", hv_str(role_tokens[role_i])), at(0), log);
-    step(h, kiosk, "hello", arg("token", hv_str("kiosk-1-secret")), at(0), log);
+    step(h, kiosk, "hello", arg("token", hv_str("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")), at(0), log);
     hk_session *desk = role_i == 1 ? me : staff;   /* the staff session of the scene */
-    if (role_i != 1) step(h, desk, "hello", arg("token", hv_str("staff-0001-pin")), at(0), log);
+    if (role_i != 1) step(h, desk, "hello", arg("token", hv_str("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")), at(0), log);
     if (full && scene >= 1) {
         /* two bookings: one whose check-in is open now, one this afternoon */
         hk_session admin = {0};
-        step(h, &admin, "hello", arg("token", hv_str("admin-secret")), at(0), log);
+        step(h, &admin, "hello", arg("token", hv_str("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")), at(0), log);
         static const char *const appts[][4] = {{"APT1", "A", "10:00", "10:30"}, {"APT2", "B", "14:00", "14:30"}};
         for (size_t i = 0; i < 2; i++) {
             hv *a = arg("number", hv_str(appts[i][0]));
@@ -311,7 +311,7 @@ int fuzz_cmd(const uint8_t *data, size_t size)
         step(h, desk, "call.next", NULL, at(11), log);
     }
     if (scene >= 3) {
-        step(h, security, "hello", arg("token", hv_str("security-secret")), at(12), log);
+        step(h, security, "hello", arg("token", hv_str("security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u")), at(12), log);
         hv *r = hv_map();
         hv_set(r, "t", hv_str("emergency.trigger"));
         hv_set(r, "id", hv_int(next_id++));

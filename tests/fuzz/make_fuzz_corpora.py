@@ -140,13 +140,13 @@ hours:
   - { days: [mon, tue, wed, thu, fri], open: ["08:30-12:00", "13:30-17:30"] }
   - { days: [sat], open: ["09:00-12:00"] }
 tokens:
-  - { token: "kiosk-1-secret",   role: kiosk }
-  - { token: "display-secret",   role: display }
-  - { token: "staff-0001-pin",   role: staff, staff: "0001" }
-  - { token: "staff-0002-pin",   role: staff, staff: "0002" }
-  - { token: "staff-0003-pin",   role: staff, staff: "0003" }
-  - { token: "security-secret",  role: security }
-  - { token: "admin-secret",     role: admin }
+  - { token: "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq",   role: kiosk }
+  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",   role: display }
+  - { token: "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp",   role: staff, staff: "0001" }
+  - { token: "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",   role: staff, staff: "0002" }
+  - { token: "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD",   role: staff, staff: "0003" }
+  - { token: "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u",  role: security }
+  - { token: "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6",     role: admin }
 staff:
   - { id: "0001", name: 张三, title: 综合受理员 }
   - { id: "0002", name: 李四, title: 综合受理员 }
@@ -321,7 +321,7 @@ def cmd_seeds():
     plus refusals (wrong role, bad arguments)."""
     s = []
     add = lambda name, role, scene, req, nd=False, full=False, script=(): s.append((name, role, scene, nd, req, full, script))
-    add("hello_admin", ADMIN, EMPTY, {"t": "hello", "id": 1, "token": "admin-secret"})
+    add("hello_admin", ADMIN, EMPTY, {"t": "hello", "id": 1, "token": "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"})
     add("hello_bad_token", KIOSK, TICKETS, {"t": "hello", "id": 1, "token": "nope"})
     add("state_get", ADMIN, AT_WINDOW, {"t": "state.get", "id": 2})
     add("state_get_kiosk", KIOSK, DRILL, {"t": "state.get", "id": 2})
@@ -379,10 +379,10 @@ def cmd_seeds():
     add("checkin_not_post", STAFF, EMPTY, {"t": "staff.checkin", "id": 30, "window": 2}, **F)
     add("checkin_twice", STAFF, AT_WINDOW, {"t": "staff.checkin", "id": 30, "window": 1}, **F)
     add("checkout_busy", STAFF, AT_WINDOW, {"t": "staff.checkout", "id": 30}, **F,
-        script=[300, -1, "admin-secret", {"t": "alerts.list", "id": 31}, {"t": "alert.ack", "id": 32, "alert": 1},
+        script=[300, -1, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", {"t": "alerts.list", "id": 31}, {"t": "alert.ack", "id": 32, "alert": 1},
                 {"t": "alert.ack", "id": 33, "alert": 2}, {"t": "alert.ack", "id": 34, "alert": 99}])
     add("pause_away", STAFF, AT_WINDOW, {"t": "window.pause", "id": 30, "reason": "离开"}, **F,
-        script=[-4, "staff-0002-pin", {"t": "staff.checkin", "id": 31, "window": 1}, 200,
+        script=[-4, "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez", {"t": "staff.checkin", "id": 31, "window": 1}, 200,
                 {"t": "alerts.list", "id": 32}, {"t": "alert.ack", "id": 33, "alert": 3}, 0,
                 {"t": "window.resume", "id": 34}, 120])
     add("alerts_admin", ADMIN, EMPTY, {"t": "alerts.list", "id": 30}, **F,
@@ -453,13 +453,13 @@ def cmd_seeds():
     add("ratings_reasons", KIOSK, EMPTY, {"t": "ratings.reasons", "id": 30}, **F)
     add("rate_bad", STAFF, AT_WINDOW, {"t": "ticket.finish", "id": 30, "outcome": "即办件"}, **F,
         script=[-1, {"t": "ticket.rate", "id": 31, "code": "A001", "score": 1, "reason": "服务态度不好", "text": "等了很久"},
-                0, {"t": "followups.list", "id": 32}, -4, "admin-secret", {"t": "followups.list", "id": 33, "status": "all"},
+                0, {"t": "followups.list", "id": 32}, -4, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", {"t": "followups.list", "id": 33, "status": "all"},
                 {"t": "followup.close", "id": 34, "followup": 1, "resolution": "已回访"},
                 {"t": "followup.close", "id": 35, "followup": 1, "resolution": "again"},
                 {"t": "ratings.stats", "id": 36, "by": "staff"}, {"t": "ratings.stats", "id": 37, "by": "day", "from": 20251101, "to": 20251130}])
     add("rate_good", STAFF, AT_WINDOW, {"t": "ticket.finish", "id": 30, "outcome": "即办件"}, **F,
         script=[-1, {"t": "ticket.rate", "id": 31, "code": "A001", "score": 5}, {"t": "ticket.rate", "id": 32, "code": "A001", "score": 4},
-                -4, "admin-secret", {"t": "ratings.stats", "id": 33, "by": "window"}, {"t": "ratings.stats", "id": 34, "by": "category"}])
+                -4, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", {"t": "ratings.stats", "id": 33, "by": "window"}, {"t": "ratings.stats", "id": 34, "by": "category"}])
     add("rate_no_reason", STAFF, AT_WINDOW, {"t": "ticket.finish", "id": 30, "outcome": "即办件"}, **F,
         script=[-1, {"t": "ticket.rate", "id": 31, "code": "A001", "score": 2}, {"t": "ticket.rate", "id": 32, "code": "A001",
                 "score": 2, "reason": "不存在的原因", "text": "x" * 400}])
@@ -484,7 +484,7 @@ def cmd_seeds():
     # bookings for later days, check-ins and acknowledged alerts carried across the rollover)
     add("long_day", STAFF, AT_WINDOW, {"t": "ticket.finish", "id": 30, "outcome": "承诺件", "matter": "bdc-first"}, **F,
         script=[-1, {"t": "ticket.rate", "id": 31, "code": "A001", "score": 1, "reason": "其他", "text": "态度差"},
-                -4, "admin-secret", {"t": "appointment.add", "id": 32, "number": "TMR1", "name": "明天", "category": "A",
+                -4, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6", {"t": "appointment.add", "id": 32, "number": "TMR1", "name": "明天", "category": "A",
                                      "slot_start": "2025-11-25 09:00", "slot_end": "2025-11-25 09:30"},
                 {"t": "alert.ack", "id": 33, "alert": 1}, 0, {"t": "call.next", "id": 34}, {"t": "ticket.start", "id": 35},
                 {"t": "ticket.finish", "id": 36, "outcome": "联办件", "matter": "bdc-first", "partners": ["税务局"]},
@@ -526,8 +526,8 @@ call.next call.recall ticket.start ticket.noshow ticket.finish ticket.transfer t
 emergency.trigger emergency.ack emergency.clear emergency.playbooks gpio.list gpio.sim.set
 incidents.list category priority normal appointment window reason outcome code score playbook
 drill step line value fire fire_panel mass_incident earthquake epidemic power_failure A B C D
-A001 A002 B001 C001 admin-secret staff-0001-pin staff-0002-pin kiosk-1-secret security-secret
-display-secret 即办件 承诺件 联办件 上报件 补正 不予受理 受理 staff.checkin staff.checkout alerts.list
+A001 A002 B001 C001 admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6 staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u
+display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj 即办件 承诺件 联办件 上报件 补正 不予受理 受理 staff.checkin staff.checkout alerts.list
 alert.ack duty.get appointment.add appointment.import appointment.cancel appointments.list
 matters.list case.close cases.list cases.stats cases.board ratings.stats ratings.reasons
 followups.list followup.close ticket.get report.day report.events stats.get health clock.advance

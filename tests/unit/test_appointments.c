@@ -120,7 +120,7 @@ static int64_t list_total(hk_session *s, hk_time t, const char *date)
 static void test_add(void **state)
 {
     (void)state;
-    hk_session admin = login("admin-secret"), staff = login("staff-0001-pin"), kiosk = login("kiosk-1-secret");
+    hk_session admin = login("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"), staff = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp"), kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
     hv *r = run(&admin, T(0, 8, 0, 0), "appointment.add", "number", "s", "YY-0001", "name", "s", "张三丰",
                 "category", "s", "B", "slot_start", "s", "10:00", "slot_end", "s", "10:30", "matter", "s", "不动产登记",
                 NULL);
@@ -199,7 +199,7 @@ static void test_add(void **state)
 static void test_import_errors(void **state)
 {
     (void)state;
-    hk_session admin = login("admin-secret");
+    hk_session admin = login("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6");
     const char *bad =
         "number,name,category,date,start,end,matter\n"
         "P-1,赵六,A,2025-11-24,10:00,10:30,社保\n"
@@ -275,7 +275,7 @@ static void test_import_errors(void **state)
 static void test_check_in(void **state)
 {
     (void)state;
-    hk_session admin = login("admin-secret"), kiosk = login("kiosk-1-secret"), disp = login("display-secret");
+    hk_session admin = login("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"), kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), disp = login("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj");
     hv *r = run(&admin, T(0, 8, 0, 0), "appointment.add", "number", "s", "YY-0100", "name", "s", "欧阳娜娜",
                 "category", "s", "B", "slot_start", "s", "10:00", "slot_end", "s", "10:30", NULL);
     expect_ok(r);
@@ -330,7 +330,7 @@ static void test_check_in(void **state)
     hv_free(r);
 
     /* a normal B ticket issued before the appointment's is called after it */
-    hk_session staff = login("staff-0001-pin");
+    hk_session staff = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp");
     r = run(&kiosk, T(0, 9, 20, 0), "ticket.issue", "category", "s", "B", NULL);
     hv_free(r);
     r = run(&staff, T(0, 9, 40, 0), "window.open", "window", "i", 3, NULL);
@@ -343,7 +343,7 @@ static void test_check_in(void **state)
 static void test_release(void **state)
 {
     (void)state;
-    hk_session admin = login("admin-secret"), kiosk = login("kiosk-1-secret");
+    hk_session admin = login("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"), kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
     hv *r = run(&admin, T(0, 8, 0, 0), "appointment.add", "number", "s", "R-1", "name", "s", "甲", "category", "s",
                 "A", "slot_start", "s", "10:00", "slot_end", "s", "10:30", NULL);
     hv_free(r);
@@ -404,7 +404,7 @@ static void test_replay(void **state)
     assert_true(hv_equal(a, b));
     hv_free(a);
     hv_free(b);
-    hk_session admin = login("admin-secret");
+    hk_session admin = login("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6");
     hv *la = run(&admin, T(0, 12, 0, 0), "appointments.list", "date", "s", "all", NULL);
     hk_hall *saved = hall;
     hall = copy;
@@ -418,7 +418,7 @@ static void test_replay(void **state)
     hall_free(copy);
     /* the policy's counters are rebuilt too: three priority calls overtook D001, so the next call
      * is D001 in the live hall and in a replayed one alike */
-    hk_session kiosk = login("kiosk-1-secret"), s3 = login("staff-0003-pin");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), s3 = login("staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD");
     hv *r = run(&kiosk, T(0, 12, 1, 0), "ticket.issue", "category", "s", "D", NULL);
     hv_free(r);
     for (int i = 0; i < 5; i++) {
@@ -441,7 +441,7 @@ static void test_replay(void **state)
     hv_free(r);
     saved = hall;
     hall = copy;
-    hk_session c3 = login("staff-0003-pin");
+    hk_session c3 = login("staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD");
     r = run(&c3, T(0, 12, 7, 0), "window.open", "window", "i", 4, NULL);
     expect_ok(r);
     hv_free(r);
@@ -456,7 +456,7 @@ static void test_replay(void **state)
 static void test_fairness_cap(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret"), staff = login("staff-0003-pin");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), staff = login("staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD");
     hv *r;
     for (int i = 0; i < 2; i++) { r = run(&kiosk, T(0, 9, 0, i), "ticket.issue", "category", "s", "D", NULL); hv_free(r); }
     for (int i = 0; i < 5; i++) {
@@ -481,7 +481,7 @@ static void test_fairness_cap(void **state)
 static void test_max_wait(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret"), staff = login("staff-0003-pin");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), staff = login("staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD");
     hv *r = run(&kiosk, T(0, 9, 0, 0), "ticket.issue", "category", "s", "D", NULL);
     hv_free(r);
     r = run(&kiosk, T(0, 9, 0, 1), "ticket.issue", "category", "s", "D", NULL);

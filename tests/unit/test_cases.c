@@ -20,11 +20,11 @@ static const char yaml[] =
     "hours:\n"
     "  - { days: [mon, tue, wed, thu, fri], open: [\"09:00-12:00\", \"13:00-17:00\"] }\n"
     "tokens:\n"
-    "  - { token: kiosk-secret-1, role: kiosk }\n"
-    "  - { token: display-secret-1, role: display }\n"
-    "  - { token: staff-0001-pin, role: staff, staff: \"0001\" }\n"
-    "  - { token: staff-0002-pin, role: staff, staff: \"0002\" }\n"
-    "  - { token: admin-secret-1, role: admin }\n"
+    "  - { token: kiosk-2.Ht6Vb1Nq9Wx3Lz7Pk5Rm8Jc2Dg4Fs0Ya, role: kiosk }\n"
+    "  - { token: display-1.Fq7LkP2vT9sWm4RbX8nC3yHd6JzG5aVe, role: display }\n"
+    "  - { token: staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp, role: staff, staff: \"0001\" }\n"
+    "  - { token: staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez, role: staff, staff: \"0002\" }\n"
+    "  - { token: admin-1.Nw4Pz8Qk2Tr6Yx1Lm5Bv9Hc3Jd7Gf0Sb, role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 张三 }\n"
     "  - { id: \"0002\", name: 李四 }\n"
@@ -227,7 +227,7 @@ static void test_deadline_working_days(void **state)
 static void test_case_lifecycle(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-secret-1"), staff = login("staff-0001-pin"), admin = login("admin-secret-1");
+    hk_session kiosk = login("kiosk-2.Ht6Vb1Nq9Wx3Lz7Pk5Rm8Jc2Dg4Fs0Ya"), staff = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp"), admin = login("admin-1.Nw4Pz8Qk2Tr6Yx1Lm5Bv9Hc3Jd7Gf0Sb");
     hv *r = serve(&kiosk, &staff, 1, "B", "承诺件", "matter", "s", "M1", NULL);
     expect_ok(r);
     assert_int_equal(get_i(r, "case"), 1);
@@ -351,7 +351,7 @@ static void test_case_lifecycle(void **state)
 static void test_finish_args(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-secret-1"), staff = login("staff-0001-pin");
+    hk_session kiosk = login("kiosk-2.Ht6Vb1Nq9Wx3Lz7Pk5Rm8Jc2Dg4Fs0Ya"), staff = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp");
     hv *r = serve(&kiosk, &staff, 1, "A", "即办件", "partners", "v", hv_push(hv_arr(), hv_str("税务局")), NULL);
     expect_err(r, "bad_request");
     hv_free(r);
@@ -403,7 +403,7 @@ static void test_finish_args(void **state)
 static void test_board_privacy(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-secret-1"), staff = login("staff-0001-pin"), disp = login("display-secret-1");
+    hk_session kiosk = login("kiosk-2.Ht6Vb1Nq9Wx3Lz7Pk5Rm8Jc2Dg4Fs0Ya"), staff = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp"), disp = login("display-1.Fq7LkP2vT9sWm4RbX8nC3yHd6JzG5aVe");
     hv *r = serve(&kiosk, &staff, 1, "B", "承诺件", "matter", "s", "M1", NULL);
     hv_free(r);
     r = RUN(&disp, "cases.board");
@@ -470,8 +470,8 @@ static void rate(hk_session *kiosk, const char *code, int score, const char *rea
 static void test_ratings(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-secret-1"), s1 = login("staff-0001-pin"), s2 = login("staff-0002-pin");
-    hk_session admin = login("admin-secret-1");
+    hk_session kiosk = login("kiosk-2.Ht6Vb1Nq9Wx3Lz7Pk5Rm8Jc2Dg4Fs0Ya"), s1 = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp"), s2 = login("staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez");
+    hk_session admin = login("admin-1.Nw4Pz8Qk2Tr6Yx1Lm5Bv9Hc3Jd7Gf0Sb");
     char codes[6][16];
     for (int i = 0; i < 5; i++) {
         hv *r = serve(&kiosk, i < 3 ? &s1 : &s2, i < 3 ? 1 : 2, i % 2 ? "B" : "A", "即办件", NULL);
@@ -615,7 +615,7 @@ static void test_replay_equal(void **state)
     (void)state;
     test_case_lifecycle(state);
     test_ratings(state);
-    hk_session kiosk = login("kiosk-secret-1"), staff = login("staff-0002-pin");
+    hk_session kiosk = login("kiosk-2.Ht6Vb1Nq9Wx3Lz7Pk5Rm8Jc2Dg4Fs0Ya"), staff = login("staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez");
     hv *r = serve(&kiosk, &staff, 2, "B", "上报件", NULL);
     expect_ok(r);
     hv_free(r);
@@ -626,8 +626,8 @@ static void test_replay_equal(void **state)
     for (size_t i = 0; i < log_events->u.a.n; i++) assert_int_equal(hall_replay(b, log_events->u.a.v[i]), 0);
     assert_int_equal(hall_seq(b), hall_seq(hall));
     hk_session a1 = {0}, a2 = {0};
-    hv *x = run(hall, &a1, "hello", "token", "s", "admin-secret-1", NULL);
-    hv *y = run(b, &a2, "hello", "token", "s", "admin-secret-1", NULL);
+    hv *x = run(hall, &a1, "hello", "token", "s", "admin-1.Nw4Pz8Qk2Tr6Yx1Lm5Bv9Hc3Jd7Gf0Sb", NULL);
+    hv *y = run(b, &a2, "hello", "token", "s", "admin-1.Nw4Pz8Qk2Tr6Yx1Lm5Bv9Hc3Jd7Gf0Sb", NULL);
     hv_free(x);
     hv_free(y);
     static const char *const cmds[][3] = {
@@ -661,7 +661,7 @@ static void test_replay_equal(void **state)
 static void test_forget_before(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-secret-1"), staff = login("staff-0001-pin"), admin = login("admin-secret-1");
+    hk_session kiosk = login("kiosk-2.Ht6Vb1Nq9Wx3Lz7Pk5Rm8Jc2Dg4Fs0Ya"), staff = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp"), admin = login("admin-1.Nw4Pz8Qk2Tr6Yx1Lm5Bv9Hc3Jd7Gf0Sb");
     for (int i = 0; i < 3; i++) {
         hv *r = serve(&kiosk, &staff, 1, "A", "承诺件", "matter", "s", "M2", NULL);
         expect_ok(r);
@@ -746,7 +746,7 @@ static void test_config_errors(void **state)
         {"rating: { target: 0 }\n", "'target' in rating must be a number greater than 0 and at most 1"},
     };
     const char *base =
-        "hall: { id: t }\ntokens:\n  - { token: admin-secret-1, role: admin }\n"
+        "hall: { id: t }\ntokens:\n  - { token: admin-1.Nw4Pz8Qk2Tr6Yx1Lm5Bv9Hc3Jd7Gf0Sb, role: admin }\n"
         "categories:\n  - { id: A, name: a }\nwindows:\n  - { id: 1, name: w, categories: [A] }\n";
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[1024], err[300];

@@ -24,11 +24,11 @@ static const char yaml[] =
     "hours:\n"
     "  - { days: [mon, tue, wed, thu, fri], open: [\"09:00-12:00\", \"13:00-17:00\"] }\n"
     "tokens:\n"
-    "  - { token: k, role: kiosk }\n"
-    "  - { token: s1, role: staff, staff: \"0001\" }\n"
-    "  - { token: s2, role: staff, staff: \"0002\" }\n"
-    "  - { token: sec, role: security }\n"
-    "  - { token: adm, role: admin }\n"
+    "  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n"
+    "  - { token: s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0001\" }\n"
+    "  - { token: s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0002\" }\n"
+    "  - { token: sec.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: security }\n"
+    "  - { token: adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 张三 }\n"
     "  - { id: \"0002\", name: 李四 }\n"
@@ -293,7 +293,7 @@ static void test_three_days(void **state)
 {
     (void)state;
     now = at(2025, 11, 24, 8, 40);   /* a Monday */
-    hk_session kiosk = login("k"), s1 = login("s1"), s2 = login("s2"), sec = login("sec"), adm = login("adm");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s2 = login("s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), sec = login("sec.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), adm = login("adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
 
     /* Monday: check-ins, appointments for later days, cases, ratings, a fault */
     OK(&s1, "staff.checkin", "window", "i", 1);
@@ -397,7 +397,7 @@ static void test_big_checkpoint_parts(void **state)
 {
     (void)state;
     now = at(2025, 11, 24, 9, 0);
-    hk_session kiosk = login("k"), s1 = login("s1");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     OK(&s1, "window.open", "window", "i", 1);
     issue(&kiosk, "A", NULL);
     call_next(&s1);
@@ -443,7 +443,7 @@ static void test_malformed(void **state)
 {
     (void)state;
     now = at(2025, 11, 24, 9, 0);
-    hk_session kiosk = login("k");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     for (int i = 0; i < 3; i++) issue(&kiosk, "A", NULL);
     tick_to(at(2025, 11, 25, 0, 1));
     size_t from = last_checkpoint(NULL, NULL);

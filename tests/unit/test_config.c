@@ -22,11 +22,11 @@ static const char contract_yaml[] =
     "hours:                                    # local time; tickets are not issued outside them\n"
     "  - { days: [mon, tue, wed, thu, fri], open: [\"09:00-12:00\", \"13:00-17:00\"] }\n"
     "tokens:                                   # shared secrets for devices and people; store hashes where you can\n"
-    "  - { token: \"kiosk-1-secret\",   role: kiosk }\n"
-    "  - { token: \"display-secret\",   role: display }\n"
-    "  - { token: \"staff-0001-pin\",   role: staff, staff: \"0001\" }\n"
-    "  - { token: \"security-secret\",  role: security }\n"
-    "  - { token: \"admin-secret\",     role: admin }\n"
+    "  - { token: \"kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq\",   role: kiosk }\n"
+    "  - { token: \"display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj\",   role: display }\n"
+    "  - { token: \"staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp\",   role: staff, staff: \"0001\" }\n"
+    "  - { token: \"security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u\",  role: security }\n"
+    "  - { token: \"admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6\",     role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 张三, title: 综合受理员 }\n"
     "categories:                               # 业务类别; code letter prefixes ticket numbers: A001\n"
@@ -66,7 +66,7 @@ static const char contract_yaml[] =
 #define BASE                                       \
     "hall: { id: h1 }\n"                           \
     "tokens:\n"                                    \
-    "  - { token: k, role: kiosk }\n"              \
+    "  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n"              \
     "categories:\n"                                \
     "  - { id: A, name: 甲 }\n"                    \
     "windows:\n"                                   \
@@ -109,7 +109,7 @@ static void test_demo(void **state)
         fail_msg("demo: %s", err);
     assert_string_equal(c.hall_id, "demo");
     assert_string_equal(c.hall_name, "示例政务服务中心");
-    assert_string_equal(c.listen, "0.0.0.0:8080");
+    assert_string_equal(c.listen, "127.0.0.1:8080");
     assert_null(c.redis_url);
     assert_true(c.hours_set);
     assert_int_equal(c.nhours, 1);
@@ -124,8 +124,8 @@ static void test_demo(void **state)
     assert_int_equal(c.ngpio_lines, 5);
     assert_int_equal(c.nplaybooks, 1);
 
-    const char *toks[] = { "kiosk-1-secret", "display-secret", "staff-0001-pin", "staff-0002-pin",
-                           "staff-0003-pin", "security-secret", "admin-secret" };
+    const char *toks[] = { "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", "staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez",
+                           "staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD", "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u", "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6" };
     for (size_t i = 0; i < 7; i++) {
         size_t j = 0;
         while (j < c.ntokens && strcmp(c.tokens[j].token, toks[i]))
@@ -400,7 +400,7 @@ static const struct bad {
     /* unknown keys, exactly the documented message */
     { "hall: { id: h1 }\n"
       "tokens:\n"
-      "  - { token: k, role: kiosk }\n"
+      "  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n"
       "categories:\n"
       "  - { id: A, name: 甲 }\n"
       "windows:\n"
@@ -409,61 +409,61 @@ static const struct bad {
     { BASE "colour: red\n", 8, "unknown key 'colour' in configuration" },
     { BASE "hall: { id: h2 }\n", 8, "duplicate key 'hall'" },
     /* required keys */
-    { "tokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
+    { "tokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
       "windows:\n  - { id: 1, name: W, categories: [A] }\n", 1, "missing required key 'hall'" },
-    { "hall: { name: x }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
+    { "hall: { name: x }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
       "windows:\n  - { id: 1, name: W, categories: [A] }\n", 1, "missing required key 'id' in hall" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories: []\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories: []\n"
       "windows:\n  - { id: 1, name: W, categories: [A] }\n", 4, "at least one category" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n",
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n",
       1, "missing required key 'windows'" },
     { "hall: { id: h1 }\ncategories:\n  - { id: A, name: a }\n"
       "windows:\n  - { id: 1, name: W, categories: [A] }\n", 1, "missing required key 'tokens'" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
       "windows:\n  - { id: 1, name: W, categories: [] }\n", 7, "'categories' in window must list at least one" },
     /* hall id */
     { "hall: { id: \"h 1\" }\n", 1, "'id' in hall must be 1 to 32 of" },
     { "hall: { id: abcdefghijabcdefghijabcdefghijabc }\n", 1, "'id' in hall must be 1 to 32 of" },
     /* wrong types */
     { "hall: [h1]\n", 1, "hall must be a mapping, got a list" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories: { id: A }\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories: { id: A }\n"
       "windows:\n  - { id: 1, name: W, categories: [A] }\n", 4, "'categories' must be a list" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
       "windows:\n  - { id: \"1\", name: W, categories: [A] }\n", 7, "'id' in window must be an integer >= 1" },
     { "- just\n- a list\n", 1, "configuration must be a mapping" },
     /* categories */
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
       "  - { id: A, name: b }\nwindows:\n  - { id: 1, name: W, categories: [A] }\n", 6, "duplicate category id 'A'" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: a, name: a }\n", 5,
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: a, name: a }\n", 5,
       "'id' in category must be 1 or 2 upper-case letters" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: ABC, name: a }\n", 5,
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: ABC, name: a }\n", 5,
       "'id' in category must be 1 or 2 upper-case letters" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a,\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a,\n"
       "      weight: 0 }\n", 6, "'weight' in category must be a number > 0, got '0'" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a, weight: -1.5 }\n",
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a, weight: -1.5 }\n",
       5, "must be a number > 0, got '-1.5'" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a, weight: heavy }\n",
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a, weight: heavy }\n",
       5, "must be a number > 0, got 'heavy'" },
     /* windows */
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
       "windows:\n  - { id: 0, name: W, categories: [A] }\n", 7, "'id' in window must be an integer >= 1, got '0'" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
       "windows:\n  - { id: 1, name: W, categories: [A] }\n  - { id: 1, name: V, categories: [A] }\n", 8,
       "duplicate window id 1" },
-    { "hall: { id: h1 }\ntokens:\n  - { token: k, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
+    { "hall: { id: h1 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\ncategories:\n  - { id: A, name: a }\n"
       "windows:\n  - id: 1\n    name: W\n    categories:\n      - A\n      - Z\n", 11,
       "window 1 names unknown category 'Z'" },
     /* tokens and staff */
-    { NOTOK "tokens:\n  - { token: k, role: janitor }\n", 7,
+    { NOTOK "tokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: janitor }\n", 7,
       "'role' in token must be one of kiosk, display, staff, security, admin, got 'janitor'" },
-    { NOTOK "staff:\n  - { id: \"0001\", name: 张三 }\ntokens:\n  - { token: k, role: staff, staff: \"0002\" }\n",
+    { NOTOK "staff:\n  - { id: \"0001\", name: 张三 }\ntokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0002\" }\n",
       9, "token names unknown staff id '0002'" },
-    { NOTOK "tokens:\n  - { token: k, role: kiosk }\n  - { token: k, role: admin }\n", 8,
+    { NOTOK "tokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: admin }\n", 8,
       "duplicate token" },
     { BASE "staff:\n  - { id: \"0001\", name: 张三 }\n  - { id: \"0001\", name: 李四 }\n", 10,
       "duplicate staff id '0001'" },
-    { NOTOK "tokens:\n  - { token: k, role: staff }\n", 7, "token with role staff needs 'staff'" },
-    { NOTOK "tokens:\n  - { token: k, role: kiosk, staff: \"0001\" }\n", 7, "'staff' in token applies to role staff only" },
+    { NOTOK "tokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff }\n", 7, "token with role staff needs 'staff'" },
+    { NOTOK "tokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk, staff: \"0001\" }\n", 7, "'staff' in token applies to role staff only" },
     { NOTOK "tokens: []\n", 6, "'tokens' must list at least one token" },
     /* hours */
     { BASE "hours:\n  - { days: [mon], open: [\"9:00-12:00\"] }\n", 9, "'9:00-12:00' is not a span HH:MM-HH:MM" },

@@ -14,7 +14,7 @@
 
 #define BASE                                                     \
     "hall: { id: h1 }\n"                                         \
-    "tokens: [ { token: k, role: kiosk } ]\n"                    \
+    "tokens: [ { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk } ]\n"                    \
     "categories: [ { id: A, name: 甲 } ]\n"                      \
     "windows:\n"                                                 \
     "  - { id: 1, name: 1号窗口, categories: [A], zone: hall }\n" \

@@ -21,7 +21,7 @@ static int load(const char *redis, hk_config *c, char *err, size_t errlen)
     snprintf(yaml, sizeof yaml,
              "hall: { id: demo }\n"
              "%s\n"
-             "tokens: [ { token: \"admin-secret\", role: admin } ]\n"
+             "tokens: [ { token: \"admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6\", role: admin } ]\n"
              "categories: [ { id: A, name: 社保医保 } ]\n"
              "windows: [ { id: 1, name: 1号窗口, categories: [A] } ]\n",
              redis);

@@ -16,10 +16,10 @@
 static const char yaml[] =
     "hall: { id: review, name: 测试中心 }\n"
     "tokens:\n"
-    "  - { token: k, role: kiosk }\n"
-    "  - { token: d, role: display }\n"
-    "  - { token: s1, role: staff, staff: \"0001\" }\n"
-    "  - { token: adm, role: admin }\n"
+    "  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n"
+    "  - { token: d.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: display }\n"
+    "  - { token: s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0001\" }\n"
+    "  - { token: adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 张三 }\n"
     "categories:\n"
@@ -117,7 +117,7 @@ static hk_hall *replayed(void)
 static void test_code_not_reused_while_carried_over(void **state)
 {
     (void)state;
-    hk_session kiosk = login("k"), s1 = login("s1");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     char c1[16], c2[16];
     issued_code(run(&kiosk, at(16, 50), "ticket.issue", "category", "s", "A", NULL), c1, sizeof c1);
     assert_string_equal(c1, "A001");
@@ -166,7 +166,7 @@ static size_t visible_alerts(hk_hall *h, int64_t *first_id)
 static void test_acked_alert_replay(void **state)
 {
     (void)state;
-    hk_session kiosk = login("k"), s1 = login("s1"), adm = login("adm");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), adm = login("adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     char code[16];
     ok(run(&s1, at(9, 0), "window.open", "window", "i", 1, NULL));
     issued_code(run(&kiosk, at(9, 1), "ticket.issue", "category", "s", "A", NULL), code, sizeof code);
@@ -201,7 +201,7 @@ static void test_acked_alert_replay(void **state)
 static void test_rating_staff_across_month_end(void **state)
 {
     (void)state;
-    hk_session kiosk = login("k"), s1 = login("s1");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     char first[16], second[16];
     ok(run(&s1, at_d(6, 23, 0), "window.open", "window", "i", 1, NULL));
     /* 2025-11-30 23:40: served and finished before midnight */

@@ -48,12 +48,12 @@ static const char hall_yaml[] =
     "hours:\n"
     "  - { days: [mon, tue, wed, thu, fri, sat, sun], open: [\"00:00-24:00\"] }\n"
     "tokens:\n"
-    "  - { token: kiosk, role: kiosk }\n"
-    "  - { token: guide, role: staff, staff: \"0009\" }\n"
-    "  - { token: s1, role: staff, staff: \"0001\" }\n"
-    "  - { token: s2, role: staff, staff: \"0002\" }\n"
-    "  - { token: s3, role: staff, staff: \"0003\" }\n"
-    "  - { token: admin, role: admin }\n"
+    "  - { token: kiosk.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n"
+    "  - { token: guide.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0009\" }\n"
+    "  - { token: s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0001\" }\n"
+    "  - { token: s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0002\" }\n"
+    "  - { token: s3.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0003\" }\n"
+    "  - { token: admin.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 一 }\n"
     "  - { id: \"0002\", name: 二 }\n"
@@ -211,8 +211,8 @@ static void run_day(const char *extra_yaml, day_plan *p, day_result *res)
     next_id = 1;
     memset(res, 0, sizeof *res);
     rng_state = 0x5EED5E2F1CE;   /* service times: the same sequence of draws in every run */
-    hk_session kiosk = login("kiosk"), guide = login("guide"), admin = login("admin");
-    hk_session staff[3] = {login("s1"), login("s2"), login("s3")};
+    hk_session kiosk = login("kiosk.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), guide = login("guide.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), admin = login("admin.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
+    hk_session staff[3] = {login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), login("s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), login("s3.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa")};
     hv *r = cmd(&admin, OPEN_S - 300, "appointment.import", "csv", hv_str(p->csv), NULL, NULL);
     if (!is_ok(r)) fail_msg("import: %s", hv_get_str(r, "msg"));
     hv_free(r);

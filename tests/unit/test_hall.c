@@ -72,7 +72,7 @@ static void test_hello(void **state)
     r = run(&s, 0, "state.get", NULL);
     expect_err(r, "unauthenticated");
     hv_free(r);
-    r = run(&s, 0, "hello", "token", "s", "display-secret", NULL);
+    r = run(&s, 0, "hello", "token", "s", "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj", NULL);
     expect_ok(r);
     assert_string_equal(hv_get_str(r, "role"), "display");
     assert_non_null(hv_get(hv_get(r, "state"), "windows"));
@@ -91,7 +91,7 @@ static void test_hello(void **state)
 static void test_flow(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret"), staff = login("staff-0001-pin");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), staff = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp");
     hv *r = run(&kiosk, 0, "ticket.issue", "category", "s", "A", NULL);
     expect_ok(r);
     assert_string_equal(ticket_code(r), "A001");
@@ -163,7 +163,7 @@ static void test_flow(void **state)
 static void test_policy(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret"), staff = login("staff-0002-pin");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), staff = login("staff-0002.L-QgBBYv_Tqm71xcdW3nZkd1CMhwPxez");
     hv *r;
     /* window 2 serves [C, A]: it prefers C, but an A ticket that has waited long enough wins */
     r = run(&kiosk, 0, "ticket.issue", "category", "s", "A", NULL); hv_free(r);
@@ -191,7 +191,7 @@ static void test_policy(void **state)
     r = run(&staff, 403, "ticket.transfer", "window", "i", 1, NULL);
     expect_ok(r);
     hv_free(r);
-    hk_session s1 = login("staff-0001-pin");
+    hk_session s1 = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp");
     r = run(&s1, 404, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL);   /* a guide */
     expect_ok(r);
     hv_free(r);
@@ -210,7 +210,7 @@ static void test_policy(void **state)
 static void test_replay(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret"), staff = login("staff-0003-pin");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), staff = login("staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD");
     hv *r;
     for (int i = 0; i < 30; i++) {
         r = run(&kiosk, i, "ticket.issue", "category", "s", i % 2 ? "B" : "D", NULL);
@@ -236,7 +236,7 @@ static void test_replay(void **state)
     hk_session k2 = {0};
     hk_hall *saved = hall;
     hall = copy;
-    k2 = login("kiosk-1-secret");
+    k2 = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
     r = run(&k2, 300, "ticket.issue", "category", "s", "B", NULL);
     assert_string_equal(ticket_code(r), "B016");
     hv_free(r);
@@ -252,7 +252,7 @@ static void test_hours(void **state)
     const char *yaml =
         "hall: {id: h, name: H}\n"
         "hours:\n  - { days: [mon, tue, wed, thu, fri], open: [\"09:00-12:00\", \"13:00-17:00\"] }\n"
-        "tokens:\n  - { token: k, role: kiosk }\n"
+        "tokens:\n  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n"
         "categories:\n  - { id: A, name: a }\n"
         "windows:\n  - { id: 1, name: w, categories: [A] }\n";
     assert_int_equal(config_load_string(yaml, strlen(yaml), "t", &c2, err, sizeof err), 0);
@@ -260,7 +260,7 @@ static void test_hours(void **state)
     hk_session s = {0};
     hk_out out;
     hv *req = hv_map();
-    hv_set(req, "t", hv_str("hello")); hv_set(req, "id", hv_int(1)); hv_set(req, "token", hv_str("k"));
+    hv_set(req, "t", hv_str("hello")); hv_set(req, "id", hv_int(1)); hv_set(req, "token", hv_str("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"));
     hk_out_init(&out);
     hall_cmd(h2, &s, req, at(0), &out);
     hk_out_clear(&out);
@@ -291,7 +291,7 @@ static void test_hours(void **state)
 static void test_day_codes(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
     hv *r = run(&kiosk, 0, "ticket.issue", "category", "s", "A", NULL);
     assert_string_equal(ticket_code(r), "A001");
     hv_free(r);
@@ -323,7 +323,7 @@ static hv *run_at(hk_session *ses, hk_time t, const char *cmd, const char *k, co
 static void test_day_rollover(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret"), staff = login("staff-0001-pin");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), staff = login("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp");
     int64_t d1 = 1763888400000LL, d2 = d1 + 86400000LL;
     hv *r;
     for (int i = 0; i < 3; i++) { r = run_at(&kiosk, day_time(20251123, 6, d1, i), "ticket.issue", "category", "A"); hv_free(r); }
@@ -397,7 +397,7 @@ static void expect_err_msg(hv *r, const char *code, const char *part)
 static void test_priority_rules(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret"), guide = login("staff-0003-pin"), admin = login("admin-secret");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"), guide = login("staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD"), admin = login("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6");
     size_t before = log_events->u.a.n;
     /* the default (demo: no priority_roles): staff and admin yes, a kiosk no, normal still fine */
     expect_err_msg(run(&kiosk, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL),
@@ -472,7 +472,7 @@ static int setup_roles_none(void **state) { roles_yaml = "[]"; return setup_role
 static void test_priority_roles_kiosk(void **state)
 {
     (void)state;
-    hk_session kiosk = login("kiosk-1-secret");
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
     hv *r = run(&kiosk, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority",
                 "priority_reason", "s", "disabled", NULL);
     expect_ok(r);
@@ -485,7 +485,7 @@ static void test_priority_roles_kiosk(void **state)
 static void test_priority_roles_none(void **state)
 {
     (void)state;
-    hk_session guide = login("staff-0003-pin"), admin = login("admin-secret");
+    hk_session guide = login("staff-0003.05CJy0DFg97ORMK_bA68AO_nBa0uYRFD"), admin = login("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6");
     expect_err_msg(run(&guide, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL),
                    "forbidden", "allows no role (appointments only)");
     expect_err_msg(run(&admin, 1, "ticket.issue", "category", "s", "A", "priority", "s", "priority", NULL),

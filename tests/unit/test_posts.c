@@ -17,14 +17,14 @@ static const char yaml[] =
     "hours:\n"
     "  - { days: [mon, tue, wed, thu, fri], open: [\"09:00-12:00\", \"13:00-17:00\"] }\n"
     "tokens:\n"
-    "  - { token: k, role: kiosk }\n"
-    "  - { token: d, role: display }\n"
-    "  - { token: s1, role: staff, staff: \"0001\" }\n"
-    "  - { token: s2, role: staff, staff: \"0002\" }\n"
-    "  - { token: s3, role: staff, staff: \"0003\" }\n"
-    "  - { token: s4, role: staff, staff: \"0004\" }\n"
-    "  - { token: sec, role: security }\n"
-    "  - { token: adm, role: admin }\n"
+    "  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n"
+    "  - { token: d.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: display }\n"
+    "  - { token: s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0001\" }\n"
+    "  - { token: s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0002\" }\n"
+    "  - { token: s3.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0003\" }\n"
+    "  - { token: s4.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0004\" }\n"
+    "  - { token: sec.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: security }\n"
+    "  - { token: adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 张三, title: 综合受理员, photo: /photos/0001.jpg }\n"
     "  - { id: \"0002\", name: 李四 }\n"
@@ -126,7 +126,7 @@ static int64_t iget(const hv *m, const char *k)
 /* the active alert of kind for window (0: any) / category (NULL: any), from alerts.list */
 static int64_t active_alert(const char *kind, int window, const char *cat)
 {
-    hk_session adm = login("adm");
+    hk_session adm = login("adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     hv *r = run(&adm, at(8, 0, 0), "alerts.list", NULL);
     const hv *list = hv_get(r, "alerts");
     int64_t found = 0;
@@ -146,7 +146,7 @@ static int64_t active_alert(const char *kind, int window, const char *cat)
 static void test_checkin(void **state)
 {
     (void)state;
-    hk_session s1 = login("s1"), s2 = login("s2"), s3 = login("s3"), kiosk = login("k"), adm = login("adm");
+    hk_session s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s2 = login("s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s3 = login("s3.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), adm = login("adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     hv *r = run(&s1, at(8, 45, 0), "staff.checkin", "window", "i", 1, NULL);
     assert_string_equal(hv_get_str(r, "post"), "a");
     hv_free(r);
@@ -198,7 +198,7 @@ static void test_checkin(void **state)
 static void test_duty_board(void **state)
 {
     (void)state;
-    hk_session s1 = login("s1"), disp = login("d");
+    hk_session s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), disp = login("d.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     ok(run(&s1, at(8, 45, 0), "staff.checkin", "window", "i", 1, NULL));
     hv *r = run(&disp, at(8, 46, 0), "duty.get", NULL);
     const hv *wins = hv_get(r, "windows");
@@ -235,7 +235,7 @@ static void test_duty_board(void **state)
 static void test_late_checkin_alert(void **state)
 {
     (void)state;
-    hk_session s1 = login("s1"), s3 = login("s3");
+    hk_session s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s3 = login("s3.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     tick(at(8, 0, 0));
     ok(run(&s3, at(8, 40, 0), "staff.checkin", "window", "i", 3, NULL));
     tick(at(8, 50, 59));
@@ -275,7 +275,7 @@ static void test_late_checkin_alert(void **state)
 static void test_ab_away(void **state)
 {
     (void)state;
-    hk_session s1 = login("s1"), s2 = login("s2"), s3 = login("s3"), adm = login("adm");
+    hk_session s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s2 = login("s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s3 = login("s3.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), adm = login("adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     ok(run(&s1, at(8, 40, 0), "staff.checkin", "window", "i", 1, NULL));
     ok(run(&s2, at(8, 40, 0), "staff.checkin", "window", "i", 2, NULL));
     ok(run(&s3, at(8, 40, 0), "staff.checkin", "window", "i", 3, NULL));
@@ -345,7 +345,7 @@ static void test_ab_away(void **state)
 static void test_window_empty(void **state)
 {
     (void)state;
-    hk_session s3 = login("s3"), s1 = login("s1"), s2 = login("s2");
+    hk_session s3 = login("s3.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s2 = login("s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     ok(run(&s1, at(8, 30, 0), "staff.checkin", "window", "i", 1, NULL));
     ok(run(&s2, at(8, 30, 0), "staff.checkin", "window", "i", 2, NULL));
     ok(run(&s1, at(8, 30, 0), "window.open", "window", "i", 1, NULL));
@@ -396,7 +396,7 @@ static int64_t waiting_of(const char *cat)
 static void test_load_alert(void **state)
 {
     (void)state;
-    hk_session k = login("k"), s2 = login("s2"), s1 = login("s1"), s3 = login("s3");
+    hk_session k = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s2 = login("s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s3 = login("s3.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     ok(run(&s2, at(8, 30, 0), "staff.checkin", "window", "i", 2, NULL));
     ok(run(&s2, at(8, 30, 0), "window.open", "window", "i", 2, NULL));    /* serves A */
     for (int i = 0; i < 4; i++) ok(run(&k, at(9, 0, i), "ticket.issue", "category", "s", "A", NULL));
@@ -490,7 +490,7 @@ static void replay_equal(hk_time t)
 static void test_replay(void **state)
 {
     (void)state;
-    hk_session s1 = login("s1"), s2 = login("s2"), k = login("k");
+    hk_session s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s2 = login("s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), k = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     tick(at(8, 0, 0));
     ok(run(&s1, at(8, 55, 0), "staff.checkin", "window", "i", 1, NULL));     /* late */
     ok(run(&s2, at(8, 40, 0), "staff.checkin", "window", "i", 2, NULL));
@@ -582,7 +582,7 @@ static void test_rollover_time(void **state)
     assert_non_null(w);
     snprintf(w, sizeof text - (size_t)(w - text), "work: { rollover: \"03:00\" }\n");
     fixture_setup(text, "test");
-    hk_session k = login("k"), s2 = login("s2");
+    hk_session k = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s2 = login("s2.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     ok(run(&s2, at(8, 40, 0), "staff.checkin", "window", "i", 2, NULL));
     ok(run(&s2, at(9, 0, 0), "window.open", "window", "i", 2, NULL));
     for (int i = 0; i < 3; i++) ok(run(&k, at(9, 0, i), "ticket.issue", "category", "s", "A", NULL));
@@ -645,7 +645,7 @@ static void test_rollover_live(void **state)
     assert_non_null(hr);
     memcpy(hr, "[mon, tue, wed, thu, fri], open: [\"00:00-12:00\", \"13:00-24:00\"]", 60);
     fixture_setup(text, "test");
-    hk_session k = login("k");
+    hk_session k = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     int64_t d1 = DAY0 + 86400000LL;
     hv *r;
     for (int i = 0; i < 2; i++) ok(run(&k, at(9, 0, i), "ticket.issue", "category", "s", "A", NULL));
@@ -703,7 +703,7 @@ static void test_config_errors(void **state)
         assert_non_null(strstr(err_, "hall.yaml:"));
     }
     /* the defaults: 00:00, 10, 10, 5; no load alerts */
-    const char *plain = "hall: { id: x }\ntokens: [ { token: a, role: admin } ]\ncategories: [ { id: A, name: A } ]\n"
+    const char *plain = "hall: { id: x }\ntokens: [ { token: a.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: admin } ]\ncategories: [ { id: A, name: A } ]\n"
                         "windows: [ { id: 1, name: w, categories: [A] } ]\n";
     hk_config c;
     char err_[256];

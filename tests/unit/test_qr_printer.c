@@ -324,8 +324,8 @@ static void test_visitor_role(void **state)
     hall = hall_new(&cfg);
     memset(test_secret, 3, sizeof test_secret);
     hk_session kiosk = {0}, staff = {0}, phone = {0}, other = {0};
-    expect(cmd(&kiosk, "hello", "token", "kiosk-1-secret", NULL), "ok", NULL);
-    expect(cmd(&staff, "hello", "token", "staff-0001-pin", NULL), "ok", NULL);
+    expect(cmd(&kiosk, "hello", "token", "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", NULL), "ok", NULL);
+    expect(cmd(&staff, "hello", "token", "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp", NULL), "ok", NULL);
     hk_out o;
     hv *r = cmd(&kiosk, "ticket.issue", "category", "A", &o);
     assert_string_equal(hv_get_str(hv_get(r, "ticket"), "code"), "A001");

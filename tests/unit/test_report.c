@@ -417,8 +417,8 @@ static void test_hall_events(void **state)
     hk_hall *h = hall_new(&cfg);
     hv *events = hv_arr();
     hk_session kiosk = {0}, staff = {0};
-    hv_free(hall_run(h, &kiosk, events, T0, "hello", "token", hv_str("kiosk-1-secret")));
-    hv_free(hall_run(h, &staff, events, T0, "hello", "token", hv_str("staff-0001-pin")));
+    hv_free(hall_run(h, &kiosk, events, T0, "hello", "token", hv_str("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")));
+    hv_free(hall_run(h, &staff, events, T0, "hello", "token", hv_str("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")));
     hv_free(hall_run(h, &staff, events, T0, "window.open", "window", hv_int(1)));
     hv_free(hall_run(h, &kiosk, events, T0 + S(10), "ticket.issue", "category", hv_str("A")));
     hv_free(hall_run(h, &kiosk, events, T0 + S(20), "ticket.issue", "category", hv_str("B")));

@@ -27,9 +27,9 @@
 static const char yaml_head[] =
     "hall: { id: ret, name: 保留大厅 }\n"
     "tokens:\n"
-    "  - { token: k, role: kiosk }\n"
-    "  - { token: s1, role: staff, staff: \"0001\" }\n"
-    "  - { token: adm, role: admin }\n"
+    "  - { token: k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: kiosk }\n"
+    "  - { token: s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: staff, staff: \"0001\" }\n"
+    "  - { token: adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa, role: admin }\n"
     "staff:\n"
     "  - { id: \"0001\", name: 张三 }\n"
     "categories:\n"
@@ -311,7 +311,7 @@ static void test_two_hundred_days(void **state)
     (void)state;
     first_day = hk_day_number(20250106);   /* a Monday */
     now = at_day(first_day, 8, 0);
-    hk_session kiosk = login("k"), s1 = login("s1"), adm = login("adm");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), adm = login("adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     size_t max_cases = 0, max_fus = 0, max_rows = 0, max_appts = 0;
     for (int d = 0; d < DAYS; d++) {
         run_day(d, &kiosk, &s1, &adm);
@@ -419,7 +419,7 @@ static void test_paging(void **state)
     (void)state;
     first_day = hk_day_number(20250106);
     now = at_day(first_day, 8, 0);
-    hk_session kiosk = login("k"), s1 = login("s1"), adm = login("adm");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), adm = login("adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     for (int d = 0; d < 3; d++) run_day(d, &kiosk, &s1, &adm);
     hk_session admin = {.role = HK_ROLE_ADMIN};
     int seen = 0;
@@ -464,7 +464,7 @@ static void test_page_bytes(void **state)
     (void)state;
     first_day = hk_day_number(20250106);
     now = at_day(first_day, 9, 0);
-    hk_session kiosk = login("k"), s1 = login("s1");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), s1 = login("s1.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     OK(&s1, "window.open", "window", "i", 1);
     char text[RATING_TEXT_MAX + 1];
     memset(text, 'x', RATING_TEXT_MAX);
@@ -500,7 +500,7 @@ static void test_appointments_released(void **state)
     (void)state;
     first_day = hk_day_number(20250106);
     now = at_day(first_day, 9, 0);
-    hk_session kiosk = login("k"), adm = login("adm");
+    hk_session kiosk = login("k.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa"), adm = login("adm.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj0Sa");
     OK(&adm, "appointment.add", "number", "s", "C1", "name", "s", "王五", "category", "s", "A", "slot_start", "s",
        "2025-01-06 10:00", "slot_end", "s", "2025-01-06 10:30");
     OK(&adm, "appointment.add", "number", "s", "C2", "name", "s", "赵六", "category", "s", "A", "slot_start", "s",

@@ -15,9 +15,9 @@
 #include "io/config/config_load.h"
 
 static const struct { int role; const char *token; } roles[] = {
-    {HK_ROLE_KIOSK, "kiosk-1-secret"},     {HK_ROLE_DISPLAY, "display-secret"},
-    {HK_ROLE_STAFF, "staff-0001-pin"},     {HK_ROLE_SECURITY, "security-secret"},
-    {HK_ROLE_ADMIN, "admin-secret"},       {HK_ROLE_VISITOR, NULL},   /* a phone's ticket link */
+    {HK_ROLE_KIOSK, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq"},     {HK_ROLE_DISPLAY, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"},
+    {HK_ROLE_STAFF, "staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp"},     {HK_ROLE_SECURITY, "security.dCVrYxG0p8otjwn2CMOEvv9nKWLzG74u"},
+    {HK_ROLE_ADMIN, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"},       {HK_ROLE_VISITOR, NULL},   /* a phone's ticket link */
 };
 #define NROLES (sizeof roles / sizeof *roles)
 
