@@ -104,6 +104,10 @@ async def test_whole_flow():
         r = await staff.ok("ticket.finish", outcome="即办件")
         check(r.get("ticket", {}).get("code") == code, "ticket.finish %r" % r)
         ev = await disp.wait_event("ticket.finished", lambda e: e.get("code") == code)
+        check(ev.get("window") == 1, "finished %r" % ev)
+        # the outcome is the staff's (docs/protocol.md "Audience"): a display gets the code only
+        check("outcome" not in ev, "the display got the outcome: %r" % ev)
+        ev = await staff.wait_event("ticket.finished", lambda e: e.get("code") == code)
         check(ev.get("outcome") == "即办件" and ev.get("window") == 1, "finished %r" % ev)
         st = (await disp.ok("state.get"))["state"]
         check(window_of(st, 1).get("current") is None, "window 1 current after finish %r"
