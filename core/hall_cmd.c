@@ -2,6 +2,7 @@
  * the only place a command's role is checked. Handlers validate, then emit events (which change
  * the state through hall_apply), then build the reply from the new state. */
 #include "hall_int.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -256,10 +257,6 @@ static void cmd_window_pause(hk_hall *h, hk_session *s, const hv *req, hk_time n
     const hv *reason = hv_get(req, "reason");
     if (reason && reason->t != HV_STR && reason->t != HV_NIL) {
         hall_reply_err(out, req, "bad_request", "reason must be a string");
-        return;
-    }
-    if (reason && reason->t == HV_STR && reason->u.s.n > 120) {
-        hall_reply_err(out, req, "bad_request", "reason is longer than 120 bytes");
         return;
     }
     if (w->status == HK_WIN_PAUSED) { hall_reply_err(out, req, "conflict", "window %d is already paused", w->cfg->id); return; }
@@ -560,6 +557,8 @@ void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out
             hall_reply_err(out, req, "forbidden", "role %s may not use %s", hk_role_name(s->role), t);
             return;
         }
+        char why[200];   /* every free-text argument, by one check (core/text.c) */
+        if (text_check_request(t, req, why, sizeof why) < 0) { hall_reply_err(out, req, "bad_request", "%s", why); return; }
         if (commands[i].fn) commands[i].fn(h, s, req, now, out);
         else out->deferred = commands[i].name;
         return;

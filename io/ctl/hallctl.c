@@ -22,6 +22,7 @@
 #include "city.h"
 #include "report.h"
 #include "json.h"
+#include "safe.h"
 #include "io/config/token.h"
 #include "wsclient.h"
 
@@ -1217,7 +1218,11 @@ static int ctl_recv_map(ctl_conn *c, int timeout_ms, hv **out)
         hv *v = NULL;
         int d = codec_decode(msg, len, &v);
         free(msg);
-        if (d == CODEC_OK) { *out = v; return 0; }
+        if (d == CODEC_OK) {
+            if (!c->o->json) ctl_safe_text(v);   /* text output: no received control character reaches the terminal */
+            *out = v;
+            return 0;
+        }
         /* Its id is unreadable, so waiting on would only end in a timeout. */
         fprintf(stderr, "hallctl: %s: the daemon sent a frame that cannot be decoded: %s\n", c->o->url,
                 codec_strerror(d));

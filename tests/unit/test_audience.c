@@ -140,6 +140,35 @@ static void every_emitted_event_has_a_row(void **state)
     assert_true(nfound >= 30);
 }
 
+/* docs/protocol.md "Audience" shows the same table: a row per event, ✓ or — per role. */
+static void docs_show_the_table(void **state)
+{
+    (void)state;
+    char *doc = slurp(HK_SRC_DIR "/docs/protocol.md");
+    static const int order[] = {HK_ROLE_DISPLAY, HK_ROLE_KIOSK, HK_ROLE_VISITOR, HK_ROLE_STAFF, HK_ROLE_SECURITY,
+                                HK_ROLE_ADMIN};
+    int roles;
+    const char *name;
+    for (size_t i = 0; (name = audience_row(i, &roles)); i++) {
+        char head[96];
+        snprintf(head, sizeof head, "\n| `%s` |", name);
+        const char *section = strstr(doc, "### Audience");
+        assert_non_null(section);
+        const char *line = strstr(section, head);
+        if (!line) fail_msg("docs/protocol.md has no audience row for %s", name);
+        const char *p = line + strlen(head);
+        for (size_t r = 0; r < sizeof order / sizeof *order; r++) {
+            while (*p == ' ') p++;
+            bool yes = !strncmp(p, "✓", strlen("✓"));
+            if (yes != !!(roles & order[r])) fail_msg("docs/protocol.md: %s, column %zu disagrees with core/audience.c", name, r + 1);
+            p = strchr(p, '|');
+            assert_non_null(p);
+            p++;
+        }
+    }
+    free(doc);
+}
+
 static hv *event(const char *name, int64_t seq)
 {
     hv *ev = hv_map();
@@ -305,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_emitted_event_has_a_row),
         cmocka_unit_test(unknown_events_reach_people_only),
+        cmocka_unit_test(docs_show_the_table),
         cmocka_unit_test(finished_outcome_is_not_public),
         cmocka_unit_test(numbering_per_role),
         cmocka_unit_test(silent_incident_reaches_no_public_role),
