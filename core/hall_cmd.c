@@ -223,6 +223,7 @@ static void cmd_window_open(hk_hall *h, hk_session *s, const hv *req, hk_time no
     if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, "bad_request", "window (a number) is required"); return; }
     hk_win *w = hall_window(h, id);
     if (!w) { hall_reply_err(out, req, "not_found", "no window %lld", (long long)id); return; }
+    if (posts_may_serve(h, s, w->cfg->id, req, out) < 0) return;   /* as staff.checkin: a post holder only */
     if (w->status != HK_WIN_CLOSED && strcmp(w->staff, s->staff) != 0) {
         hall_reply_err(out, req, "conflict", "window %d is open for staff %s", w->cfg->id, w->staff);
         return;

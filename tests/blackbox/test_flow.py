@@ -302,6 +302,12 @@ async def test_seq_and_state_consistency():
                        (e["code"] not in called or e["code"] in transferred_back))
             check(st["queues"][cat]["waiting"] == want, "queue %s waiting %s, events say %s"
                   % (cat, st["queues"][cat]["waiting"], want))
+        # queue.changed is coalesced to the next tick (200 ms): the one after the last change may
+        # still be on its way when state.get answers; once here it must agree
+        def queues_agree(c):
+            qc = [e for e in c.events if e["ev"] == "queue.changed"]
+            return qc and all(q.get("waiting") == st["queues"][cat]["waiting"] for cat, q in qc[-1]["queues"].items())
+        await disp.wait_for(queues_agree, 5)
         qc = [e for e in disp.events if e["ev"] == "queue.changed"]
         if qc:
             for cat, q in qc[-1]["queues"].items():
