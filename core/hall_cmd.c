@@ -191,6 +191,12 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     bool priority = appt_cat >= 0 || (prio && !strcmp(prio, "priority"));
     char code[16];
     int32_t day = posts_business_day(h->cfg, now);   /* work.rollover: codes restart with the business day */
+    int cap = h->cfg->categories[cat].daily_cap;     /* a booking was promised: never capped */
+    if (cap > 0 && appt_cat < 0 && queue_numbers_used(&h->q, cat, day) >= cap) {
+        hall_reply_err(out, req, "unavailable", "all %d tickets of today for %s (%s) are issued (categories[].daily_cap): "
+                       "come again on the next working day", cap, catid, h->cfg->categories[cat].name);
+        return;
+    }
     queue_next_code(&h->q, cat, day, code, sizeof code);
     int ahead = queue_ahead(&h->q, cat, priority);
     int64_t est = hall_est_wait_s(h, cat, ahead);

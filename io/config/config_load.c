@@ -19,7 +19,7 @@
 const char config_demo_yaml[] =
     "# The built-in demo hall: what hallkeeper runs with no --config.\n"
     "hall: { id: demo, name: 示例政务服务中心 }\n"
-    "http: { listen: \"0.0.0.0:8080\" }\n"
+    "http: { listen: \"0.0.0.0:8080\", issue_per_min: 0 }   # no per-kiosk ticket limit: the demo takes load tests\n"
     "hours:                                    # a demo works at any time of day\n"
     "  - { days: [mon, tue, wed, thu, fri, sat, sun], open: [\"00:00-24:00\"] }\n"
     "tokens:\n"
@@ -475,13 +475,14 @@ static int load_hall(ld *l, yaml_node_t *root_map_node, yaml_node_t *n)
 static int load_http(ld *l, yaml_node_t *n)
 {
     static const char *const keys[] = { "listen", "tls_cert", "tls_key", "rate_per_connection", "rate_per_token",
-                                         NULL };
+                                         "issue_per_min", NULL };
     hk_config *c = l->c;
     mview m;
     if (!n || is_null(n)) {
         c->listen = xstrdup("0.0.0.0:8080");
         c->rate_per_connection = HK_DEFAULT_RATE_PER_CONNECTION;
         c->rate_per_token = HK_DEFAULT_RATE_PER_TOKEN;
+        c->issue_per_min = HK_DEFAULT_ISSUE_PER_MIN;
         return 0;
     }
     if (mv_open(l, &m, n, "http", keys) || want_str(l, &m, "listen", false, "0.0.0.0:8080", &c->listen) ||
@@ -489,7 +490,8 @@ static int load_http(ld *l, yaml_node_t *n)
         want_str(l, &m, "tls_key", false, NULL, &c->tls_key) ||
         want_int(l, &m, "rate_per_connection", false, HK_DEFAULT_RATE_PER_CONNECTION, 1, 1000000,
                  &c->rate_per_connection) ||
-        want_int(l, &m, "rate_per_token", false, HK_DEFAULT_RATE_PER_TOKEN, 1, 10000000, &c->rate_per_token))
+        want_int(l, &m, "rate_per_token", false, HK_DEFAULT_RATE_PER_TOKEN, 1, 10000000, &c->rate_per_token) ||
+        want_int(l, &m, "issue_per_min", false, HK_DEFAULT_ISSUE_PER_MIN, 0, 600, &c->issue_per_min))
         return -1;
     if (!is_listen(c->listen))
         return fail(l, mv_get(&m, "listen"),
@@ -704,7 +706,7 @@ static int load_staff(ld *l, yaml_node_t *root, yaml_node_t *n)
 
 static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
-    static const char *const keys[] = { "id", "name", "weight", "alert_wait_min", "alert_length", NULL };
+    static const char *const keys[] = { "id", "name", "weight", "alert_wait_min", "alert_length", "daily_cap", NULL };
     hk_config *c = l->c;
     yaml_node_t *list;
     if (top_list(l, root, n, "categories", true, "category", &list))
@@ -744,7 +746,8 @@ static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
         /* load alerts (core/posts.c): off unless set */
         hk_category_alert_cfg *al = &c->work.cat_alerts[i];
         if (want_int(l, &m, "alert_wait_min", false, 0, 0, 24 * 60, &al->alert_wait_min) ||
-            want_int(l, &m, "alert_length", false, 0, 0, 100000, &al->alert_length))
+            want_int(l, &m, "alert_length", false, 0, 0, 100000, &al->alert_length) ||
+            want_int(l, &m, "daily_cap", false, 0, 0, 9999, &cat->daily_cap))   /* codes have 3-4 digits */
             return -1;
     }
     return 0;

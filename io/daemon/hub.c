@@ -66,6 +66,7 @@ struct hub {
     hub_delivered_fn delivered;
     void *delivered_arg;
     hk_bucket *token_rate;     /* one per configured token */
+    hk_bucket *issue_rate;     /* ticket.issue of each token (http.issue_per_min) */
     hk_login_guard logins;
     hk_numbering numbering;    /* each event's `prev` per role, in delivery order */
 };
@@ -128,7 +129,8 @@ hub *hub_new(uv_loop_t *loop, hk_hall *hall, store *st, journal *jr)
     hb->st = st;
     hb->jr = jr;
     hb->token_rate = calloc(hall_config(hall)->ntokens + 1, sizeof *hb->token_rate);
-    if (!hb->token_rate) { free(hb); return NULL; }
+    hb->issue_rate = calloc(hall_config(hall)->ntokens + 1, sizeof *hb->issue_rate);
+    if (!hb->token_rate || !hb->issue_rate) { free(hb->token_rate); free(hb->issue_rate); free(hb); return NULL; }
     uv_timer_init(loop, &hb->timer);
     hb->timer.data = hb;
     if (jr) journal_on_synced(jr, on_synced, hb);
@@ -305,11 +307,12 @@ void hub_publish(hub *hb, hk_out *out) { commit(hb, NULL, out); }
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static void reply_err_now(hub *hb, client *c, const char *code, const char *msg)
+/* An err reply to a request the hall does not run (id NULL: one that could not be decoded). */
+static void reply_err_now(hub *hb, client *c, const hv *id, const char *code, const char *msg)
 {
     hk_out out;
     hk_out_init(&out);
-    out.reply = hall_err_reply(NULL, code, msg);
+    out.reply = hall_err_reply(id, code, msg);
     submit(hb, c, &out);
     hk_out_clear(&out);
 }
@@ -372,7 +375,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
     hub *hb = arg;
     conn *cn = client_data(c);
     if (!binary) {
-        reply_err_now(hb, c, "bad_request", "text frames are not accepted: send one msgpack map in a binary frame");
+        reply_err_now(hb, c, NULL, "bad_request", "text frames are not accepted: send one msgpack map in a binary frame");
         return;
     }
     hv *req = NULL;
@@ -380,7 +383,7 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
     if (rc < 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "cannot decode frame: %s", codec_strerror(rc));
-        reply_err_now(hb, c, "bad_request", msg);
+        reply_err_now(hb, c, NULL, "bad_request", msg);
         return;
     }
     hk_time now = hub_now();
@@ -393,11 +396,18 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
             log_warn("client %s dropped: it kept sending past its rate limit", client_peer(c));
             client_close_after(c, 1008, "rate limit");
         }
-        hk_out out;
-        hk_out_init(&out);
-        out.reply = hall_err_reply(hv_get(req, "id"), "unavailable", "rate limit: too many requests, slow down");
-        submit(hb, c, &out);
-        hk_out_clear(&out);
+        reply_err_now(hb, c, hv_get(req, "id"), "unavailable", "rate limit: too many requests, slow down");
+        hv_free(req);
+        return;
+    }
+    /* a device (token) issuing tickets faster than people take them is a script or a stuck
+     * button: its tickets would push everyone else's back */
+    double ipm = cfg->issue_per_min;
+    if (t && !strcmp(t, "ticket.issue") && cn->s.token && ipm > 0 &&
+        !bucket_take(&hb->issue_rate[cn->s.token], ipm / 60.0, ipm / 3 >= 1 ? ipm / 3 : 1, now.ms)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "too many tickets from this device: at most %.0f a minute (http.issue_per_min)", ipm);
+        reply_err_now(hb, c, hv_get(req, "id"), "unavailable", msg);
         hv_free(req);
         return;
     }
@@ -463,6 +473,7 @@ void hub_free(hub *hb)
 {
     if (!hb) return;
     free(hb->token_rate);
+    free(hb->issue_rate);
     while (hb->head) {
         pending *p = hb->head;
         hb->head = p->next;

@@ -25,8 +25,7 @@ def self_signed():
 
 async def test_tls_same_port():
     cert, key = self_signed()
-    text = hk.demo_config().replace('http: { listen: "127.0.0.1:8080" }',
-                                    'http: { listen: "127.0.0.1:8080", tls_cert: "%s", tls_key: "%s" }' % (cert, key))
+    text = hk.demo_config(http='tls_cert: "%s", tls_key: "%s"' % (cert, key))
     async with hk.fresh(config=hk.write_config(text)) as d:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
@@ -97,8 +96,7 @@ async def test_failed_logins_slowed():
 
 
 async def test_flood_limited():
-    text = hk.demo_config().replace('http: { listen: "127.0.0.1:8080" }',
-                                    'http: { listen: "127.0.0.1:8080", rate_per_connection: 100 }')
+    text = hk.demo_config(http="rate_per_connection: 100")
     async with hk.fresh(config=hk.write_config(text)) as d:
         flood = await hk.connect(d, "display-secret")
         other = await hk.connect(d, "display-secret")
