@@ -127,7 +127,8 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     int appt_cat = -1;
     if (appt && appt->t == HV_STR) {   /* a check-in: category and priority come from the booking */
         char awhy[256];
-        const char *acode = hall_appointment_check(h, appt->u.s.p, catid, now, &appt_cat, awhy, sizeof awhy);
+        const char *acode = hall_appointment_check(h, s, appt->u.s.p, hv_get_str(req, "check"), catid, now, &appt_cat,
+                                                   awhy, sizeof awhy);
         if (acode) { hall_reply_err(out, req, acode, "%s", awhy); return; }
         catid = h->cfg->categories[appt_cat].id;
     }

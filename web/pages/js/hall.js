@@ -306,7 +306,7 @@ export function applyEvent(state, ev) {
     case "emergency.changed": {
       const em = {};
       for (const [k, v] of Object.entries(ev)) {
-        if (k !== "t" && k !== "ev" && k !== "seq") em[k] = v;
+        if (k !== "t" && k !== "ev" && k !== "seq" && k !== "prev") em[k] = v;   // the envelope is not the state
       }
       state.emergency = em;
       break;
