@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "utf8.h"
@@ -33,6 +34,7 @@ void appt_book_free(hk_appt_book *b)
 {
     if (!b) return;
     free(b->v);
+    free(b->fails);
     strmap_free(&b->by_number);
     free(b);
 }
@@ -179,6 +181,7 @@ static clipped clip(const char *in)
 /* One appointment as given by appointment.add or one CSV row, checked. */
 typedef struct {
     const char *number, *name, *matter;
+    char check[HK_APPT_CHECK_LEN + 1];   /* from phone / id_number: its last 4 characters */
     int cat;
     int32_t day;
     int start, end;
@@ -263,6 +266,24 @@ static int row_check(const hk_hall *h, const hk_appt_book *b, appt_row *r, const
     return HK_OK;
 }
 
+/* The check code of a phone or ID number: its last 4 characters, spaces and dashes left out;
+ * digits, and an ID number's final X. 0, or -1 if there are fewer than 4 of them. */
+static int check_code(const char *s, char out[HK_APPT_CHECK_LEN + 1])
+{
+    char keep[64];
+    size_t n = 0;
+    for (const char *p = s; *p && n < sizeof keep; p++) {
+        if (*p == ' ' || *p == '-') continue;
+        bool x = (*p == 'x' || *p == 'X') && !p[1];
+        if (!(*p >= '0' && *p <= '9') && !x) return -1;
+        keep[n++] = x ? 'X' : *p;
+    }
+    if (n < HK_APPT_CHECK_LEN) return -1;
+    memcpy(out, keep + n - HK_APPT_CHECK_LEN, HK_APPT_CHECK_LEN);
+    out[HK_APPT_CHECK_LEN] = 0;
+    return 0;
+}
+
 static hv *added_event(const hk_hall *h, const appt_row *r, const char *source, hk_time now)
 {
     char d[16], a[8], e[8];
@@ -278,6 +299,7 @@ static hv *added_event(const hk_hall *h, const appt_row *r, const char *source, 
     hv_set(ev, "slot_start", hv_str(a));
     hv_set(ev, "slot_end", hv_str(e));
     hv_set(ev, "matter", r->matter && *r->matter ? hv_str(r->matter) : hv_nil());
+    if (r->check[0]) hv_set(ev, "check", hv_str(r->check));   /* staff and admin only, as the name */
     hv_set(ev, "source", hv_str(source));
     hv_set(ev, "today", hv_int(now.day));
     return ev;
@@ -333,6 +355,8 @@ static int apply_added(hk_hall *h, const hv *ev)
     snprintf(a->number, sizeof a->number, "%s", number);
     snprintf(a->name, sizeof a->name, "%s", name);
     snprintf(a->matter, sizeof a->matter, "%s", matter ? matter : "");
+    const char *check = hv_get_str(ev, "check");
+    snprintf(a->check, sizeof a->check, "%s", check ? check : "");
     a->cat = cat;
     a->day = (int32_t)day;
     a->start_min = start;
@@ -379,12 +403,36 @@ static const char *opt_str(const hv *req, const char *key, bool *bad)
 
 /* ---- check-in (ticket.issue {appointment}) ------------------------------------------------------- */
 
-int hall_appointment_check(hk_hall *h, const char *number, const char *catid, hk_time now, int *cat,
-                           char *msg, size_t len)
+/* The failures of this device, with those older than the window forgotten. */
+static hk_appt_fails *device_fails(hk_hall *h, const hk_session *s, hk_time now)
 {
+    hk_appt_book *b = h->appts;
+    if (!b->fails) {
+        b->nfails = h->cfg->ntokens + 1;
+        b->fails = hk_realloc(NULL, b->nfails * sizeof *b->fails);
+        memset(b->fails, 0, b->nfails * sizeof *b->fails);
+    }
+    hk_appt_fails *f = &b->fails[s->token >= 0 && (size_t)s->token < b->nfails ? s->token : 0];
+    if (f->fails && now.ms - f->since >= HK_APPT_FAILS_WINDOW_MIN * 60000LL) f->fails = 0;
+    return f;
+}
+
+int hall_appointment_check(hk_hall *h, const hk_session *sess, const char *number, const char *check,
+                                   const char *catid, hk_time now, int *cat, char *msg, size_t len)
+{
+    hk_appt_fails *f = device_fails(h, sess, now);
+    if (f->fails >= HK_APPT_FAILS_MAX) {
+        snprintf(msg, len, "too many failed check-ins from this device: please ask at the service desk (服务台), "
+                 "or try again in %d min", HK_APPT_FAILS_WINDOW_MIN);
+        return HK_ERR_UNAVAILABLE;
+    }
     const hk_appt *a = appt_find(h->appts, number);
-    if (!a) {
-        snprintf(msg, len, "no appointment %s: check the number on your booking (预约号)", clip(number).s);
+    /* one answer for an unknown number and a wrong check code: a walk through numbers learns nothing.
+     * The guide at the desk (staff, admin) sees the visitor and their booking: the number is enough. */
+    bool factor = a && a->check[0] && !(sess->role & (HK_ROLE_STAFF | HK_ROLE_ADMIN));
+    if (!a || (factor && (!check || strcasecmp(check, a->check) != 0))) {
+        if (!f->fails++) f->since = now.ms;
+        snprintf(msg, len, "no appointment matches that number and check code: check your booking (预约号, 手机号后四位)");
         return HK_ERR_NOT_FOUND;
     }
     char d[16], s[8], e[8];
@@ -507,6 +555,12 @@ void hall_cmd_appointment_add(hk_hall *h, hk_session *s, const hv *req, hk_time 
     const char *catid = opt_str(req, "category", &bad);
     const char *ss = opt_str(req, "slot_start", &bad), *se = opt_str(req, "slot_end", &bad);
     r.matter = opt_str(req, "matter", &bad);
+    const char *phone = opt_str(req, "phone", &bad), *idno = opt_str(req, "id_number", &bad);
+    if ((phone || idno) && check_code(phone ? phone : idno, r.check) < 0) {
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s must end in 4 digits (the check code of check-in), got '%s'",
+                       phone ? "phone" : "id_number", clip(phone ? phone : idno).s);
+        return;
+    }
     if (bad || !r.number || !r.name || !catid || !ss || !se) {
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST,
                   "appointment.add needs number, name, category, slot_start, slot_end (strings) and optionally matter");
@@ -604,8 +658,9 @@ void hall_cmd_appointments_list(hk_hall *h, hk_session *s, const hv *req, hk_tim
 
 /* ---- import: CSV text, all or nothing ---------------------------------------------------------- */
 
-#define CSV_COLS 7
-static const char *const csv_header[CSV_COLS] = {"number", "name", "category", "date", "start", "end", "matter"};
+#define CSV_COLS 8
+static const char *const csv_header[CSV_COLS] = {"number", "name", "category", "date", "start", "end", "matter",
+                                                 "phone"};
 
 /* Splits one line (no newline) into at most CSV_COLS + 1 fields, in place in buf. RFC 4180
  * quoting ("a,b" and "" for a quote); spaces around an unquoted field are trimmed. Returns the
@@ -693,8 +748,12 @@ static bool import_row(const hk_hall *h, char **f, int nf, int ncols, long line,
     memset(r, 0, sizeof *r);
     r->number = f[0];
     r->name = f[1];
-    r->matter = ncols == CSV_COLS ? f[6] : NULL;
+    r->matter = ncols >= 7 ? f[6] : NULL;
     bool ok = true;
+    if (ncols == CSV_COLS && *f[7] && check_code(f[7], r->check) < 0) {
+        import_err(e, line, "phone must end in 4 digits (the check code of check-in), got '%s'", clip(f[7]).s);
+        ok = false;
+    }
     r->day = appt_parse_date(f[3]);
     if (r->day < 0) { import_err(e, line, "date must be YYYY-MM-DD, got '%s'", clip(f[3]).s); ok = false; }
     r->start = appt_parse_hhmm(f[4], false);
@@ -740,10 +799,10 @@ void hall_cmd_appointment_import(hk_hall *h, hk_session *s, const hv *req, hk_ti
         bool blank = p[strspn(p, " \t")] == 0;
         if (line == 1) {
             int nf = csv_split(p, f, msg, sizeof msg);
-            bool hdr = nf == CSV_COLS || nf == CSV_COLS - 1;
+            bool hdr = nf >= CSV_COLS - 2 && nf <= CSV_COLS;   /* matter and phone are optional */
             for (int i = 0; hdr && i < nf; i++) hdr = !strcmp(f[i], csv_header[i]);
             if (!hdr) {
-                import_err(&e, 1, "the first line must be the header number,name,category,date,start,end,matter");
+                import_err(&e, 1, "the first line must be the header number,name,category,date,start,end[,matter[,phone]]");
                 break;
             }
             ncols = nf;
@@ -775,7 +834,7 @@ void hall_cmd_appointment_import(hk_hall *h, hk_session *s, const hv *req, hk_ti
     strmap_free(&seen);
     if (too_many)
         import_err(&e, line, "more than %d appointments in one import: split the file", HK_APPT_IMPORT_MAX_ROWS);
-    if (!e.nerrors && line == 0) import_err(&e, 1, "the CSV is empty: expected the header number,name,category,date,start,end,matter");
+    if (!e.nerrors && line == 0) import_err(&e, 1, "the CSV is empty: expected the header number,name,category,date,start,end[,matter[,phone]]");
     if (!e.nerrors && nrows == 0) import_err(&e, line, "no appointments: the CSV has only its header");
     if (e.nerrors) {
         size_t cap = e.msglen + 160;
@@ -817,6 +876,7 @@ hv *appt_checkpoint(const hk_hall *h)
         hv_set(x, "end_min", hv_int(a->end_min));
         hv_set(x, "state", hv_str(appt_state_name(a->state)));
         hv_set(x, "code", hv_str(a->code));
+        if (a->check[0]) hv_set(x, "check", hv_str(a->check));
         hv_push(list, x);
     }
     hv_set(m, "list", list);
@@ -854,6 +914,8 @@ int appt_restore(hk_hall *h, const hv *m)
         snprintf(a->name, sizeof a->name, "%s", name);
         snprintf(a->matter, sizeof a->matter, "%s", matter);
         snprintf(a->code, sizeof a->code, "%s", code);
+        const char *check = cp_str(x, "check");
+        snprintf(a->check, sizeof a->check, "%s", check ? check : "");
         a->cat = cat;
         a->day = (int32_t)day;
         a->start_min = (int)start;

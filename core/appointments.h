@@ -18,6 +18,9 @@
 #define HK_APPT_NAME_MAX 64       /* bytes of UTF-8 */
 #define HK_APPT_MATTER_MAX 128    /* bytes of UTF-8 */
 #define HK_APPT_IMPORT_MAX_ROWS 2000
+#define HK_APPT_CHECK_LEN 4       /* the check code: the last 4 digits (or characters) of phone or ID */
+#define HK_APPT_FAILS_MAX 5       /* failed check-ins of one device ... */
+#define HK_APPT_FAILS_WINDOW_MIN 10   /* ... within this many minutes, then it is refused for as long */
 
 typedef enum { APPT_BOOKED, APPT_CHECKED_IN, APPT_RELEASED, APPT_CANCELLED } appt_state;
 
@@ -30,7 +33,11 @@ typedef struct {
     int start_min, end_min;   /* minutes of that local day, start < end <= 1440 */
     appt_state state;
     char code[16];            /* the ticket it checked in as */
+    char check[HK_APPT_CHECK_LEN + 1];   /* the second factor of check-in, "" = none (number alone) */
 } hk_appt;
+
+/* Failed check-ins of one device (token), for the per-device limit. Not durable. */
+typedef struct { int fails; int64_t since; } hk_appt_fails;
 
 typedef struct hk_appt_book {
     hk_appt *v;
@@ -38,6 +45,8 @@ typedef struct hk_appt_book {
     strmap by_number;         /* number -> index */
     int32_t pruned_day;       /* finished appointments of days before this one are forgotten */
     int32_t tick_day, tick_min;   /* the minute hall_appointment_tick last looked (a cache) */
+    hk_appt_fails *fails;     /* [cfg->ntokens + 1], by hk_session.token */
+    size_t nfails;
 } hk_appt_book;
 
 hk_appt_book *appt_book_new(void);
@@ -55,10 +64,13 @@ int32_t appt_parse_date(const char *s);
 /* Applies one appointment.* event. Returns 0, or -1 if it makes no sense here. */
 int hall_apply_appointment(hk_hall *h, const hv *ev);
 
-/* May appointment `number` check in at `now`? catid, when given, must be its category.
- * Returns HK_OK with *cat set, or an HK_ERR_* with a message for the visitor. */
-int hall_appointment_check(hk_hall *h, const char *number, const char *catid, hk_time now, int *cat,
-                           char *msg, size_t len);
+/* May appointment `number` check in at `now` with the check code `check` (NULL: none given)?
+ * catid, when given, must be its category. Returns HK_OK with *cat set, or an HK_ERR_* with
+ * a message for the visitor. An unknown number and a wrong check code (asked of a kiosk, not of
+ * staff at the desk) get the same answer, and a device (s->token) with HK_APPT_FAILS_MAX of them in
+ * HK_APPT_FAILS_WINDOW_MIN minutes is refused for that long. */
+int hall_appointment_check(hk_hall *h, const hk_session *s, const char *number, const char *check,
+                            const char *catid, hk_time now, int *cat, char *msg, size_t len);
 /* Emits appointment.checked_in {number, code}: the ticket `code` was issued for it. */
 void hall_appointment_checked_in(hk_hall *h, hk_out *out, const char *number, const char *code, hk_time now);
 

@@ -2,7 +2,7 @@
  * overdue flags and closing, the staff/admin lists and statistics and the public, codes-only
  * progress board (Ankang (八)1 事项办理情况实时滚动公示). Changes only through case.* events. */
 #include "cases.h"
-#include "utf8.h"
+#include "text.h"
 #include "checkpoint.h"
 #include "retention.h"
 #include "days.h"
@@ -13,9 +13,6 @@
 #include <string.h>
 
 #include "alloc.h"
-
-#define CASE_RESULT_MAX 200
-#define CASE_NAME_MAX 60          /* a partner department, the higher level, a missing material */
 #define CASE_LIST_MAX 10          /* partners, missing materials */
 #define CASES_LIST_LIMIT RETENTION_PAGE_MAX   /* rows per cases.list page (retention.h) */
 #define CASES_BOARD_LIMIT 200
@@ -64,23 +61,6 @@ void cases_free(hk_cases *c)
     for (size_t i = 0; i < c->n; i++) hv_free(c->v[i].partners);
     free(c->v);
     free(c);
-}
-
-/* ---- arguments --------------------------------------------------------------------------- */
-
-int cases_text_arg(const hv *v, size_t max, const char *what, char *why, size_t len)
-{
-    if (!v || v->t != HV_STR) { snprintf(why, len, "%s must be a string", what); return -1; }
-    if (v->u.s.n == 0) { snprintf(why, len, "%s must not be empty", what); return -1; }
-    if (v->u.s.n > max) { snprintf(why, len, "%s is longer than %zu bytes", what, max); return -1; }
-    const unsigned char *p = (const unsigned char *)v->u.s.p;
-    for (size_t i = 0; i < v->u.s.n;) {
-        if (p[i] < 0x20 || p[i] == 0x7f) { snprintf(why, len, "%s must not contain control characters", what); return -1; }
-        size_t k = utf8_seq_len(p + i, v->u.s.n - i);
-        if (!k) { snprintf(why, len, "%s is not valid UTF-8", what); return -1; }
-        i += k;
-    }
-    return 0;
 }
 
 /* ---- time limits ------------------------------------------------------------------------- */
@@ -144,7 +124,7 @@ static int check_list(const hv *v, const char *what, char *why, size_t len)
     for (size_t i = 0; i < v->u.a.n; i++) {
         char item[48];
         snprintf(item, sizeof item, "every entry of %s", what);
-        if (cases_text_arg(v->u.a.v[i], CASE_NAME_MAX, item, why, len) < 0) return -1;
+        if (text_check(v->u.a.v[i], CASE_NAME_MAX, false, item, why, len) < 0) return -1;
     }
     return 0;
 }
@@ -179,7 +159,7 @@ int cases_check_finish(hk_hall *h, const char *outcome, const hv *req, char *why
     }
     if (hv_has(req, "partners") && check_list(hv_get(req, "partners"), "partners", why, len) < 0) return HK_ERR_BAD_REQUEST;
     if (hv_has(req, "missing") && check_list(hv_get(req, "missing"), "missing", why, len) < 0) return HK_ERR_BAD_REQUEST;
-    if (hv_has(req, "sent_to") && cases_text_arg(hv_get(req, "sent_to"), CASE_NAME_MAX, "sent_to", why, len) < 0)
+    if (hv_has(req, "sent_to") && text_check(hv_get(req, "sent_to"), CASE_NAME_MAX, false, "sent_to", why, len) < 0)
         return HK_ERR_BAD_REQUEST;
     return HK_OK;
 }
@@ -500,7 +480,7 @@ void hall_cmd_case_close(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
     int64_t id;
     char why[160];
     if (hv_get_int(req, "case", &id) < 0) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "case (a case number) is required"); return; }
-    if (cases_text_arg(hv_get(req, "result"), CASE_RESULT_MAX, "result", why, sizeof why) < 0) {
+    if (text_check(hv_get(req, "result"), CASE_RESULT_MAX, false, "result", why, sizeof why) < 0) {
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s (what was decided, e.g. 准予许可)", why);
         return;
     }

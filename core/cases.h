@@ -8,6 +8,9 @@
 
 typedef struct hk_cases hk_cases;
 
+#define CASE_RESULT_MAX 200
+#define CASE_NAME_MAX 60          /* a partner department, the higher level, a missing material */
+
 hk_cases *cases_new(void);
 void cases_free(hk_cases *c);
 
@@ -46,8 +49,5 @@ void hall_cmd_case_close(hk_hall *h, hk_session *s, const hv *req, hk_time now, 
 void hall_cmd_cases_list(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_cases_stats(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void hall_cmd_cases_board(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
-
-/* A string argument of 1..max bytes of valid UTF-8 without control characters: 0, or -1 with why. */
-int cases_text_arg(const hv *v, size_t max, const char *what, char *why, size_t len);
 
 #endif

@@ -31,6 +31,7 @@ typedef struct {
     char *id;          /* 1-2 upper-case letters, the ticket code prefix */
     char *name;
     double weight;     /* > 0; default 1.0 */
+    int daily_cap;     /* tickets of the category per business day (appointments aside); 0 = no cap */
 } hk_category_cfg;
 
 typedef struct {
@@ -141,6 +142,7 @@ typedef struct {
 #define HK_DEFAULT_RATE_PER_TOKEN 50000
 #define HK_DEFAULT_HELLO_TIMEOUT_S 10
 #define HK_DEFAULT_MAX_UNAUTHENTICATED 512
+#define HK_DEFAULT_ISSUE_PER_MIN 30   /* a person takes a ticket in seconds: a busy kiosk issues ~12 a minute */
 
 /* AB posts and work rules (core/posts.c, docs/config.md "work"). Arrays run parallel to
  * windows[] and categories[]; NULL when the loader did not fill them (no posts, no alerts). */
@@ -217,6 +219,7 @@ typedef struct hk_config {
     int hello_timeout_s;       /* a connection without a successful hello is closed after this */
     int max_unauthenticated;   /* connections not yet signed in, all addresses together */
     char **hosts; size_t nhosts;   /* http.hosts: the names the hall answers to (Host, Origin); 0 = default */
+    int issue_per_min;         /* ticket.issue a minute per token (a device), bursts of a third; 0 = no limit */
     char *redis_url;           /* NULL = embedded redis-server */
     bool hours_set;            /* false: open at all hours */
     hk_hours_cfg *hours; size_t nhours;

@@ -28,6 +28,7 @@ hk_hall *hall_new(const hk_config *cfg)
         return NULL;
     }
     emergency_outputs(h->em, &h->eo);
+    h->em_public = hall_view_emergency(h, HK_ROLE_DISPLAY);
     for (size_t i = 0; i < h->nwins; i++) {
         h->wins[i].cfg = &cfg->windows[i];
         h->wins[i].status = HK_WIN_CLOSED;
@@ -51,6 +52,7 @@ void hall_free(hk_hall *h)
     queue_free(&h->q);
     emergency_out_free(&h->eo);
     emergency_free(h->em);
+    hv_free(h->em_public);
     free(h->wins);
     free(h);
 }
@@ -374,42 +376,6 @@ hv *hall_event(const char *name)
     hv_set(ev, "t", hv_str("ev"));
     hv_set(ev, "ev", hv_str(name));
     return ev;
-}
-
-/* Who may receive an event, by name prefix. Events that carry personal data or that are for
- * the hall's own people (alerts, cases, follow-ups, appointments) never reach display or kiosk
- * connections; everything else is public (ticket codes only). The first matching row wins. */
-#define HK_ROLE_PEOPLE (HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN)
-static const struct { const char *prefix; int roles; } audiences[] = {
-    {"alert.", HK_ROLE_PEOPLE},
-    {"case.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
-    {"followup.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
-    {"appointment.", HK_ROLE_STAFF | HK_ROLE_ADMIN},
-    {"staff.", HK_ROLE_PEOPLE},
-    {"rating.recorded", HK_ROLE_STAFF | HK_ROLE_ADMIN},   /* a rating's reason and free text */
-    /* to everyone, phones included: public roles get the view without silent incidents
-     * (hall_event_for_role, sent by the hub to HUB_PUBLIC_ROLES), so a drill evacuation during a
-     * real silent incident, whose top-level fields are the silent one's, still reaches them */
-    {"emergency.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
-    /* phones (visitor, docs/mobile.md) get what moves a ticket along, as a hall display shows it;
-     * not issued (appointments), finished (outcomes), rated, emergency (silent incidents: the hub
-     * filters those for display and kiosk only), faults or anything else */
-    {"ticket.called", HK_ROLE_ANY | HK_ROLE_VISITOR},
-    {"ticket.started", HK_ROLE_ANY | HK_ROLE_VISITOR},
-    {"ticket.noshow", HK_ROLE_ANY | HK_ROLE_VISITOR},
-    {"ticket.transferred", HK_ROLE_ANY | HK_ROLE_VISITOR},
-    {"queue.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
-    {"window.changed", HK_ROLE_ANY | HK_ROLE_VISITOR},
-    {"day.closed", HK_ROLE_ANY | HK_ROLE_VISITOR},
-    {"day.checkpoint", 0},   /* day.checkpoint(.part): for persistence only, never pushed */
-};
-
-int hall_event_audience(const hv *event)
-{
-    const char *name = hv_get_str(event, "ev");
-    for (size_t i = 0; name && i < sizeof audiences / sizeof *audiences; i++)
-        if (!strncmp(name, audiences[i].prefix, strlen(audiences[i].prefix))) return audiences[i].roles;
-    return HK_ROLE_ANY;
 }
 
 void hk_out_init(hk_out *o) { memset(o, 0, sizeof *o); }

@@ -114,7 +114,8 @@ void hall_output_result(hk_hall *h, const char *line, bool ok, const char *why, 
 /* What the emergency state wants of the outputs, the queue and the screens. */
 const emergency_out *hall_outputs(const hk_hall *h);
 /* The version of an event that a connection of `role` may see, or NULL if it may see it as is
- * (an emergency.changed for display/kiosk loses silent incidents). Caller frees. */
+ * (public roles: an emergency.changed loses silent incidents, a ticket.finished its outcome;
+ * core/audience.c). Caller frees. */
 hv *hall_event_for_role(const hv *event, int role);
 
 /* A fault of the hall's own systems (kind "redis": the store is unreachable), graded by how
@@ -128,9 +129,9 @@ void hall_fault(hk_hall *h, const char *kind, bool active, int64_t since_ms, con
 void hall_announce(hk_hall *h, hk_out *out, bool started, const char *text, const char *zone,
                    const char *priority, bool truncated, hk_time now);
 
-/* The HK_ROLE_* mask of the connections that may receive this event, by its name (alerts, cases,
- * follow-ups, appointments: the hall's own people only). Silent incidents are not an audience but
- * a view: public roles get emergency.changed without them (hall_event_for_role). */
+/* The HK_ROLE_* mask of the connections that may receive this event: the table of core/audience.c,
+ * fail-closed (a name without a row reaches staff, security and admin only). An emergency.changed
+ * with `public: false` (it changed only silent incidents) reaches none of display, kiosk, visitor. */
 int hall_event_audience(const hv *event);
 
 #endif

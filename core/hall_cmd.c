@@ -3,6 +3,7 @@
  * checked. Hall handlers validate, then emit events (which change the state through hall_apply),
  * then build the reply from the new state; host rows run what the host registered. */
 #include "hall_int.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,7 +128,8 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     int appt_cat = -1;
     if (appt && appt->t == HV_STR) {   /* a check-in: category and priority come from the booking */
         char awhy[256];
-        int acode = hall_appointment_check(h, appt->u.s.p, catid, now, &appt_cat, awhy, sizeof awhy);
+        int acode = hall_appointment_check(h, s, appt->u.s.p, hv_get_str(req, "check"), catid, now, &appt_cat,
+                                           awhy, sizeof awhy);
         if (acode) { hall_reply_err(out, req, acode, "%s", awhy); return; }
         catid = h->cfg->categories[appt_cat].id;
     }
@@ -191,6 +193,12 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     bool priority = appt_cat >= 0 || (prio && !strcmp(prio, "priority"));
     char code[16];
     int32_t day = posts_business_day(h->cfg, now);   /* work.rollover: codes restart with the business day */
+    int cap = h->cfg->categories[cat].daily_cap;     /* a booking was promised: never capped */
+    if (cap > 0 && appt_cat < 0 && queue_numbers_used(&h->q, cat, day) >= cap) {
+        hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "all %d tickets of today for %s (%s) are issued (categories[].daily_cap): "
+                       "come again on the next working day", cap, catid, h->cfg->categories[cat].name);
+        return;
+    }
     queue_next_code(&h->q, cat, day, code, sizeof code);
     int ahead = queue_ahead(&h->q, cat, priority);
     int64_t est = hall_est_wait_s(h, cat, ahead);
@@ -223,6 +231,7 @@ static void cmd_window_open(hk_hall *h, hk_session *s, const hv *req, hk_time no
     if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "window (a number) is required"); return; }
     hk_win *w = hall_window(h, id);
     if (!w) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no window %lld", (long long)id); return; }
+    if (posts_may_serve(h, s, w->cfg->id, req, out) < 0) return;   /* as staff.checkin: a post holder only */
     if (w->status != HK_WIN_CLOSED && strcmp(w->staff, s->staff) != 0) {
         hall_reply_err(out, req, HK_ERR_CONFLICT, "window %d is open for staff %s", w->cfg->id, w->staff);
         return;
@@ -257,10 +266,6 @@ static void cmd_window_pause(hk_hall *h, hk_session *s, const hv *req, hk_time n
     const hv *reason = hv_get(req, "reason");
     if (reason && reason->t != HV_STR && reason->t != HV_NIL) {
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "reason must be a string");
-        return;
-    }
-    if (reason && reason->t == HV_STR && reason->u.s.n > 120) {
-        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "reason is longer than 120 bytes");
         return;
     }
     if (w->status == HK_WIN_PAUSED) { hall_reply_err(out, req, HK_ERR_CONFLICT, "window %d is already paused", w->cfg->id); return; }
@@ -591,6 +596,8 @@ void hall_cmd(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out
             hall_reply_err(out, req, HK_ERR_FORBIDDEN, "role %s may not use %s", hk_role_name(s->role), t);
             return;
         }
+        char why[200];   /* every free-text argument, by one check (core/text.c) */
+        if (text_check_request(t, req, why, sizeof why) < 0) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s", why); return; }
         if (commands[i].fn) commands[i].fn(h, s, req, now, out);
         else if (h->host[i].fn) h->host[i].fn(h->host[i].arg, s, req, now, out);
         else hall_reply_err(out, req, HK_ERR_UNAVAILABLE, "%s is not available in this build", t);

@@ -15,6 +15,11 @@ void hall_emergency_changed(hk_hall *h, hk_out *out, int64_t at)
     for (size_t i = 0; i < full->u.m.n; i++)
         hv_set(ev, full->u.m.v[i].key, hv_dup(full->u.m.v[i].val));
     hv_free(full);
+    /* a change public screens would not see (it touched only silent incidents) is not sent to
+     * them at all (core/audience.c) */
+    hv *pub = hall_view_emergency(h, HK_ROLE_DISPLAY);
+    hv_set(ev, "public", hv_bool(!hv_equal(pub, h->em_public)));
+    hv_free(pub);
     hall_emit(h, out, ev, at);
 }
 
@@ -22,6 +27,8 @@ int hall_apply_emergency(hk_hall *h, const hv *ev)
 {
     int rc = emergency_restore_hv(h->em, ev);
     emergency_outputs(h->em, &h->eo);
+    hv_free(h->em_public);
+    h->em_public = hall_view_emergency(h, HK_ROLE_DISPLAY);
     return rc < 0 ? -1 : 0;
 }
 
@@ -31,21 +38,6 @@ hv *hall_view_emergency(const hk_hall *h, int role)
     hv *v = emergency_hv_for_role(full, role);
     hv_free(full);
     return v;
-}
-
-hv *hall_event_for_role(const hv *event, int role)
-{
-    const char *name = hv_get_str(event, "ev");
-    if (!name || strcmp(name, "emergency.changed") != 0) return NULL;
-    if (role & (HK_ROLE_STAFF | HK_ROLE_SECURITY | HK_ROLE_ADMIN)) return NULL;
-    hv *pub = emergency_hv_for_role(event, role);
-    /* the envelope is the same event, whatever the role */
-    static const char *const envelope[] = {"t", "ev", "seq", "at", "cleared_by", "reason"};
-    for (size_t i = 0; i < sizeof envelope / sizeof *envelope; i++) {
-        const hv *v = hv_get(event, envelope[i]);
-        if (v) hv_set(pub, envelope[i], hv_dup(v));
-    }
-    return pub;
 }
 
 const emergency_out *hall_outputs(const hk_hall *h) { return &h->eo; }

@@ -52,6 +52,7 @@ struct hk_hall {
     int nrecent;
     emergency *em;
     emergency_out eo;
+    hv *em_public;           /* the emergency as public screens last saw it (emergency.changed `public`) */
     hk_fault faults[HK_MAX_FAULTS];
     int nfaults;
     hk_token_verifier verify_token;

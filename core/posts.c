@@ -366,19 +366,35 @@ static void emit_checked_out(hk_hall *h, hk_out *out, hk_time now, size_t wi, in
     hall_emit(h, out, ev, now.ms);
 }
 
+/* The post staff holds at window index wi: POST_A, POST_B, or -1. */
+static int post_held(const hk_hall *h, size_t wi, const char *staff)
+{
+    const hk_window_posts_cfg *pc = win_posts_cfg(h, wi);
+    return pc && pc->a && !strcmp(pc->a, staff) ? POST_A : pc && pc->b && !strcmp(pc->b, staff) ? POST_B : -1;
+}
+
+static void refuse_no_post(hk_hall *h, const hk_session *s, size_t wi, const hv *req, hk_out *out)
+{
+    hall_reply_err(out, req, HK_ERR_FORBIDDEN, "staff %s holds no post at window %d (windows[].posts in the config)",
+                   s->staff, h->wins[wi].cfg->id);
+}
+
+int posts_may_serve(hk_hall *h, const hk_session *s, int window, const hv *req, hk_out *out)
+{
+    size_t wi = win_index(h, window);
+    if (wi == (size_t)-1 || !win_posts_cfg(h, wi) || post_held(h, wi, s->staff) >= 0) return 0;
+    refuse_no_post(h, s, wi, req, out);
+    return -1;
+}
+
 void posts_cmd_checkin(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     int64_t id;
     if (hv_get_int(req, "window", &id) < 0) { hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "window (a number) is required"); return; }
     size_t wi = id >= 1 && id <= INT32_MAX ? win_index(h, (int)id) : (size_t)-1;
     if (wi == (size_t)-1) { hall_reply_err(out, req, HK_ERR_NOT_FOUND, "no window %lld", (long long)id); return; }
-    const hk_window_posts_cfg *pc = win_posts_cfg(h, wi);
-    int post = pc && pc->a && !strcmp(pc->a, s->staff) ? POST_A : pc && pc->b && !strcmp(pc->b, s->staff) ? POST_B : -1;
-    if (post < 0) {
-        hall_reply_err(out, req, HK_ERR_FORBIDDEN, "staff %s holds no post at window %d (windows[].posts in the config)",
-                  s->staff, h->wins[wi].cfg->id);
-        return;
-    }
+    int post = post_held(h, wi, s->staff);
+    if (post < 0) { refuse_no_post(h, s, wi, req, out); return; }
     int at_post;
     long at = checked_in_at(h, s->staff, &at_post);
     if (at >= 0) {

@@ -36,6 +36,10 @@ int posts_restore(hk_hall *h, const hv *m);
 /* snapshot part: the active alerts (for staff, security and admin only) */
 hv *posts_view_alerts(const hk_hall *h);
 
+/* A staff member may act at a window with posts configured only when they hold one of its posts:
+ * -1 with the forbidden reply in out otherwise, else 0 (also for a window without posts). */
+int posts_may_serve(hk_hall *h, const hk_session *s, int window, const hv *req, hk_out *out);
+
 void posts_cmd_checkin(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void posts_cmd_checkout(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);
 void posts_cmd_alerts_list(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out);

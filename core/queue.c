@@ -95,6 +95,12 @@ void queue_next_code(const hk_queue *q, int cat, int32_t day, char *code, size_t
     while (strmap_get(&q->by_code, code, &idx) == 0);
 }
 
+int queue_numbers_used(const hk_queue *q, int cat, int32_t day)
+{
+    const hk_catq *c = &q->cats[cat];
+    return c->day == day ? c->next_number - 1 : 0;
+}
+
 static int code_number(const char *code)
 {
     while (*code && (*code < '0' || *code > '9')) code++;

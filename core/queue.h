@@ -63,6 +63,8 @@ int queue_ticket_index(const hk_queue *q, const hk_ticket *t);
 
 /* The code the next ticket of category cat gets on day (A001, A002, ...; restarts each day). */
 void queue_next_code(const hk_queue *q, int cat, int32_t day, char *code, size_t len);
+/* How many numbers of category cat `day` has used (categories[].daily_cap counts them). */
+int queue_numbers_used(const hk_queue *q, int cat, int32_t day);
 
 /* Adds a waiting ticket (from a ticket.issued event). Returns its index, or -1 if the code
  * is already taken on that day. */

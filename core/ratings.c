@@ -2,6 +2,7 @@
  * statistics by window, staff, category or day (docs/cases.md). */
 #include "ratings.h"
 #include "cases.h"
+#include "text.h"
 #include "checkpoint.h"
 #include "retention.h"
 #include "days.h"
@@ -139,7 +140,7 @@ int ratings_check(const hk_hall *h, int score, const hv *req, char *why, size_t 
         return HK_ERR_BAD_REQUEST;
     }
     const hv *text = hv_get(req, "text");
-    if (text && text->t != HV_NIL && cases_text_arg(text, RATING_TEXT_MAX, "text", why, len) < 0) return HK_ERR_BAD_REQUEST;
+    if (text && text->t != HV_NIL && text_check(text, RATING_TEXT_MAX, false, "text", why, len) < 0) return HK_ERR_BAD_REQUEST;
     return HK_OK;
 }
 
@@ -585,7 +586,7 @@ void hall_cmd_followup_close(hk_hall *h, hk_session *s, const hv *req, hk_time n
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "followup (the follow-up's number) is required");
         return;
     }
-    if (cases_text_arg(hv_get(req, "resolution"), RATING_RESOLUTION_MAX, "resolution", why, sizeof why) < 0) {
+    if (text_check(hv_get(req, "resolution"), RATING_RESOLUTION_MAX, false, "resolution", why, sizeof why) < 0) {
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s (how the rating was verified and handled)", why);
         return;
     }

@@ -21,7 +21,7 @@
 const char config_demo_yaml[] =
     "# The built-in demo hall: what hallkeeper runs with no --config.\n"
     "hall: { id: demo, name: 示例政务服务中心 }\n"
-    "http: { listen: \"127.0.0.1:8080\" }        # this machine only: --listen 0.0.0.0:8080 for the hall's network\n"
+    "http: { listen: \"127.0.0.1:8080\", issue_per_min: 0 }   # this machine only (--listen 0.0.0.0:8080 for the hall's network); no per-kiosk ticket limit: the demo takes load tests\n"
     "hours:                                    # a demo works at any time of day\n"
     "  - { days: [mon, tue, wed, thu, fri, sat, sun], open: [\"00:00-24:00\"] }\n"
     "tokens:                                   # the daemon replaces these: DATA/demo-tokens, made at first start\n"
@@ -496,7 +496,7 @@ static bool is_host_name(const char *h)
 static int load_http(ld *l, yaml_node_t *n)
 {
     static const char *const keys[] = { "listen", "tls_cert", "tls_key", "rate_per_connection", "rate_per_token",
-                                         "hello_timeout_s", "max_unauthenticated", "hosts", NULL };
+                                         "hello_timeout_s", "max_unauthenticated", "hosts", "issue_per_min", NULL };
     hk_config *c = l->c;
     mview m;
     if (!n || is_null(n)) {
@@ -505,6 +505,7 @@ static int load_http(ld *l, yaml_node_t *n)
         c->rate_per_token = HK_DEFAULT_RATE_PER_TOKEN;
         c->hello_timeout_s = HK_DEFAULT_HELLO_TIMEOUT_S;
         c->max_unauthenticated = HK_DEFAULT_MAX_UNAUTHENTICATED;
+        c->issue_per_min = HK_DEFAULT_ISSUE_PER_MIN;
         return 0;
     }
     if (mv_open(l, &m, n, "http", keys) || want_str(l, &m, "listen", false, "0.0.0.0:8080", &c->listen) ||
@@ -516,7 +517,8 @@ static int load_http(ld *l, yaml_node_t *n)
         want_int(l, &m, "hello_timeout_s", false, HK_DEFAULT_HELLO_TIMEOUT_S, 1, 300, &c->hello_timeout_s) ||
         want_int(l, &m, "max_unauthenticated", false, HK_DEFAULT_MAX_UNAUTHENTICATED, 1, 100000,
                  &c->max_unauthenticated) ||
-        want_strlist(l, &m, "hosts", false, true, &c->hosts, &c->nhosts))
+        want_strlist(l, &m, "hosts", false, true, &c->hosts, &c->nhosts) ||
+        want_int(l, &m, "issue_per_min", false, HK_DEFAULT_ISSUE_PER_MIN, 0, 600, &c->issue_per_min))
         return -1;
     for (size_t i = 0; i < c->nhosts; i++)
         if (!is_host_name(c->hosts[i]))
@@ -788,14 +790,15 @@ static int category_entry(ld *l, const mview *m, size_t i)
     /* load alerts (core/posts.c): off unless set */
     hk_category_alert_cfg *al = &c->work.cat_alerts[i];
     if (want_int(l, m, "alert_wait_min", false, 0, 0, 24 * 60, &al->alert_wait_min) ||
-        want_int(l, m, "alert_length", false, 0, 0, 100000, &al->alert_length))
+        want_int(l, m, "alert_length", false, 0, 0, 100000, &al->alert_length) ||
+        want_int(l, m, "daily_cap", false, 0, 0, 9999, &cat->daily_cap))   /* codes have 3-4 digits */
         return -1;
     return 0;
 }
 
 static int load_categories(ld *l, yaml_node_t *root, yaml_node_t *n)
 {
-    static const char *const keys[] = { "id", "name", "weight", "alert_wait_min", "alert_length", NULL };
+    static const char *const keys[] = { "id", "name", "weight", "alert_wait_min", "alert_length", "daily_cap", NULL };
     static const list_spec spec = { "categories", true, "category", keys, category_alloc, category_entry };
     return load_list(l, root, n, &spec);
 }

@@ -21,7 +21,7 @@
 enum { AX_OK = 0, AX_ERR = 1, AX_USAGE = 2, AX_CONN = 3 };
 
 static const char appt_usage[] =
-    "usage: hallctl appointments import FILE.csv      all rows or none (header number,name,category,date,start,end,matter)\n"
+    "usage: hallctl appointments import FILE.csv      all rows or none (header number,name,category,date,start,end[,matter[,phone]])\n"
     "       hallctl appointments list [YYYY-MM-DD|all] today's by default (staff, admin)\n"
     "       hallctl appointments add NUMBER NAME CATEGORY START END [MATTER]\n"
     "                                                  START/END: HH:MM (today) or \"YYYY-MM-DD HH:MM\"\n"

@@ -1,5 +1,6 @@
 /* client.c: see client.h. */
 #include "client.h"
+#include "safe.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -62,7 +63,11 @@ int ctl_client_recv(ctl_client *c, int timeout_ms, hv **out)
         hv *v = NULL;
         int d = codec_decode(msg, len, &v);
         free(msg);
-        if (d == CODEC_OK) { *out = v; return 0; }
+        if (d == CODEC_OK) {
+            if (c->safe_text) ctl_safe_text(v);
+            *out = v;
+            return 0;
+        }
         /* Its id is unreadable, so waiting on would only end in a timeout. */
         fprintf(stderr, "hallctl: %s: the daemon sent a frame that cannot be decoded: %s\n", c->url,
                 codec_strerror(d));

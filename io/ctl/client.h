@@ -5,6 +5,7 @@
 #ifndef HK_CTL_CLIENT_H
 #define HK_CTL_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/val.h"
@@ -20,6 +21,7 @@ typedef struct {
     const char *url;     /* for messages */
     int timeout_ms;      /* for the whole exchange: sending and the reply */
     int64_t next_id;
+    bool safe_text;      /* text output: no received control character may reach the terminal (safe.h) */
 } ctl_client;
 
 /* CTL_CLIENT_OK with the ok reply in *reply; CTL_CLIENT_ERR with the err reply in *reply (not

@@ -1394,7 +1394,7 @@ static int ctl_request_pages(ctl_conn *c, const ctl_req *q, const char *key, hv 
 
 static int ctl_run(ctl_opts *o)
 {
-    ctl_conn c = {.o = o, .cl = {.url = o->url, .timeout_ms = o->timeout_ms, .next_id = 1}};
+    ctl_conn c = {.o = o, .cl = {.url = o->url, .timeout_ms = o->timeout_ms, .next_id = 1, .safe_text = !o->json}};
     char err[256];
     int r = wsclient_connect(o->url, CTL_SUBPROTOCOL, o->timeout_ms, &c.cl.ws, err, sizeof err);
     if (r == WSC_EURL) return ctl_usage_error("bad --url: %s", err);

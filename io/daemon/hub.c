@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/limits.h"
+#include "core/audience.h"
 #include "core/codec/codec.h"
 #include "io/base/clock.h"
 #include "io/config/token.h"
@@ -18,9 +19,8 @@ typedef struct pending {
     struct pending *next;
     client *to;                /* NULL: the client left, or nobody asked (published events) */
     frame *reply;
-    frame **events;
-    frame **events_public;     /* the version for display and kiosk, NULL = the same */
-    int *audience;
+    frame **events;            /* as persisted */
+    frame *(*views)[HK_NROLES];  /* per role slot (core/audience.h): what its connections get, NULL = none */
     size_t nevents;
     char **names;              /* each event's name, for the clients' subscriptions */
     hv **watched;              /* copies of the events the delivered hook asked for */
@@ -97,6 +97,7 @@ struct hub {
     hub_delivered_fn delivered;
     void *delivered_arg;
     hk_bucket *token_rate;     /* one per configured token */
+    hk_bucket *issue_rate;     /* ticket.issue of each token (http.issue_per_min) */
     hk_login_guard logins;
     uv_timer_t login_timer;    /* the aggregated failed-hello log lines */
     const char *verified;      /* during a hello's hall_cmd: the hash its job found matching */
@@ -108,6 +109,7 @@ struct hub {
     uint8_t (*accepted)[crypto_generichash_BYTES];
     uint8_t accept_key[crypto_generichash_KEYBYTES];
     unsigned over_cap;         /* connections refused for max_unauthenticated, not logged yet */
+    hk_numbering numbering;    /* each event's `prev` per role, in delivery order */
 };
 
 void hub_set_outputs(hub *hb, hub_outputs_fn fn, void *arg) { hb->outputs = fn; hb->outputs_arg = arg; }
@@ -143,9 +145,11 @@ hub *hub_new(uv_loop_t *loop, hk_hall *hall, store *st, journal *jr)
     hb->jr = jr;
     hb->token_rate = calloc(hall_config(hall)->ntokens + 1, sizeof *hb->token_rate);
     hb->accepted = calloc(hall_config(hall)->ntokens + 1, sizeof *hb->accepted);
-    if (!hb->token_rate || !hb->accepted || sodium_init() < 0) {
+    hb->issue_rate = calloc(hall_config(hall)->ntokens + 1, sizeof *hb->issue_rate);
+    if (!hb->token_rate || !hb->accepted || !hb->issue_rate || sodium_init() < 0) {
         free(hb->token_rate);
         free(hb->accepted);
+        free(hb->issue_rate);
         free(hb);
         return NULL;
     }
@@ -172,7 +176,7 @@ size_t hub_pending(const hub *hb) { return hb->npending; }
 
 /* ---- delivery -------------------------------------------------------------------------- */
 
-typedef struct { frame *f, *pub; int audience; const char *name; } bcast;
+typedef struct { frame *const *views; const char *name; } bcast;
 
 /* hello {events: [...]}: a name matches exactly, or a prefix ending in "." ("ticket.") */
 static bool conn_wants(const conn *cn, const char *name)
@@ -186,14 +190,13 @@ static bool conn_wants(const conn *cn, const char *name)
     return false;
 }
 
-#define HUB_PUBLIC_ROLES (HK_ROLE_DISPLAY | HK_ROLE_KIOSK | HK_ROLE_VISITOR)
-
 static void bcast_one(client *c, void *arg)
 {
     bcast *b = arg;
     conn *cn = client_data(c);
-    if (!cn || !(cn->authed_role & b->audience) || !conn_wants(cn, b->name)) return;
-    client_send(c, b->pub && (cn->authed_role & HUB_PUBLIC_ROLES) ? b->pub : b->f);
+    int slot = cn ? audience_role_slot(cn->authed_role) : -1;
+    if (slot < 0 || !b->views[slot] || !conn_wants(cn, b->name)) return;
+    client_send(c, b->views[slot]);
 }
 
 /* One command's events to every client that takes them, then its reply. In one server batch:
@@ -203,7 +206,7 @@ static void deliver(hub *hb, pending *p)
 {
     if (hb->srv) server_batch_begin(hb->srv);
     for (size_t i = 0; i < p->nevents; i++) {
-        bcast b = {p->events[i], p->events_public[i], p->audience[i], p->names[i]};
+        bcast b = {p->views[i], p->names[i]};
         if (hb->srv) server_each(hb->srv, bcast_one, &b);
     }
     if (p->to) {
@@ -222,15 +225,15 @@ static void pending_free(pending *p)
     frame_unref(p->reply);
     for (size_t i = 0; i < p->nevents; i++) {
         frame_unref(p->events[i]);
-        if (p->events_public[i]) frame_unref(p->events_public[i]);
+        for (int k = 0; k < HK_NROLES; k++)
+            if (p->views[i][k]) frame_unref(p->views[i][k]);
         free(p->names[i]);
     }
     free(p->names);
     free(p->events);
-    free(p->events_public);
+    free(p->views);
     for (size_t i = 0; i < p->nwatched; i++) hv_free(p->watched[i]);
     free(p->watched);
-    free(p->audience);
     free(p);
 }
 
@@ -278,8 +281,7 @@ static void submit(hub *hb, client *to, hk_out *out)
     if (out->reply) p->reply = frame_encode(out->reply);
     if (out->nevents) {
         p->events = hk_calloc(out->nevents, sizeof *p->events);
-        p->audience = hk_calloc(out->nevents, sizeof *p->audience);
-        p->events_public = hk_calloc(out->nevents, sizeof *p->events_public);
+        p->views = hk_calloc(out->nevents, sizeof *p->views);
         p->watched = hk_calloc(out->nevents, sizeof *p->watched);
         p->names = hk_calloc(out->nevents, sizeof *p->names);
     }
@@ -293,12 +295,16 @@ static void submit(hub *hb, client *to, hk_out *out)
         frame *f = frame_encode(ev);
         if (!f) { log_err("cannot encode event"); continue; }
         p->events[p->nevents] = f;
-        p->audience[p->nevents] = hall_event_audience(ev);
         p->names[p->nevents] = strdup(hv_get_str(ev, "ev") ? hv_get_str(ev, "ev") : "");
-        hv *pub = hall_event_for_role(ev, HK_ROLE_DISPLAY);
-        if (pub) {
-            p->events_public[p->nevents] = frame_encode(pub);
-            hv_free(pub);
+        /* one encoding per group of roles that see the same map (core/audience.c) */
+        hk_view views[HK_NROLES];
+        size_t nv = audience_views(&hb->numbering, ev, views);
+        for (size_t k = 0; k < nv; k++) {
+            frame *vf = frame_encode(views[k].ev);
+            hv_free(views[k].ev);
+            for (int r = 0; vf && r < HK_NROLES; r++)
+                if (views[k].roles & hk_roles[r]) p->views[p->nevents][r] = frame_ref(vf);
+            if (vf) frame_unref(vf);
         }
         p->nevents++;
         int64_t seq = 0, at = 0;
@@ -635,6 +641,17 @@ static void on_message(void *arg, client *c, const uint8_t *data, size_t len, in
         hv_free(req);
         return;
     }
+    /* a device (token) issuing tickets faster than people take them is a script or a stuck
+     * button: its tickets would push everyone else's back */
+    double ipm = cfg->issue_per_min;
+    if (t && !strcmp(t, "ticket.issue") && cn->s.token && ipm > 0 &&
+        !bucket_take(&hb->issue_rate[cn->s.token], ipm / 60.0, ipm / 3 >= 1 ? ipm / 3 : 1, now.ms)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "too many tickets from this device: at most %.0f a minute (http.issue_per_min)", ipm);
+        reply_err_now(hb, c, hv_get(req, "id"), HK_ERR_UNAVAILABLE, msg, false);
+        hv_free(req);
+        return;
+    }
     if (t && !strcmp(t, "hello")) {
         signin_begin(hb, c, req, now);
         return;
@@ -688,6 +705,7 @@ void hub_free(hub *hb)
         hv_free(j->req);
         free(j);
     }
+    free(hb->issue_rate);
     while (hb->head) {
         pending *p = hb->head;
         hb->head = p->next;

@@ -477,10 +477,12 @@ class Redis:
 
 # ---------------------------------------------------------------- configurations
 
-def demo_config(redis_url=None, listen="127.0.0.1:8080", hall_id="demo"):
-    """The demo hall as a YAML file text (same tokens, categories and windows as the built-in one)."""
+def demo_config(redis_url=None, listen="127.0.0.1:8080", hall_id="demo", http=""):
+    """The demo hall as a YAML file text (same tokens, categories and windows as the built-in one).
+    http: more keys of the http section ("rate_per_connection: 100"). No per-device ticket limit
+    (http.issue_per_min: 0), as in the built-in demo: tests issue tickets by the hundred."""
     y = ["hall: { id: %s, name: 测试政务服务中心 }" % hall_id,
-         'http: { listen: "%s" }' % listen]
+         'http: { listen: "%s", issue_per_min: 0%s }' % (listen, ", " + http if http else "")]
     if redis_url:
         y.append('redis: { url: "%s" }' % redis_url)
     y += ["hours:",

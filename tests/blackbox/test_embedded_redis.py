@@ -98,8 +98,12 @@ async def test_kill9_redis_while_issuing():
     ok = await disp.wait_for(lambda c: sum(1 for e in c.events if e.get("ev") == "ticket.issued") >= len(acked), 10)
     check(ok, "the display saw %d ticket.issued, %d acknowledged"
           % (sum(1 for e in disp.events if e.get("ev") == "ticket.issued"), len(acked)))
-    seqs = [e["seq"] for e in disp.events]
-    check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), "event seq has gaps across the redis restarts")
+    # no event meant for the display is missing: each one's prev is the one before it (the Redis
+    # fault events between them are for the hall's people, docs/protocol.md "Numbering")
+    evs = disp.events
+    check(all(b["seq"] > a["seq"] and b.get("prev") == a["seq"] for a, b in zip(evs, evs[1:])),
+          "the display lost an event across the redis restarts: %r" %
+          [(a["seq"], b["seq"], b.get("prev")) for a, b in zip(evs, evs[1:]) if b.get("prev") != a["seq"]][:5])
     await disp.close()
     # and it is durable: a clean restart of the daemon restores every acknowledged ticket
     last = d.redis_pid()

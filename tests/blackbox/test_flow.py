@@ -104,6 +104,10 @@ async def test_whole_flow():
         r = await staff.ok("ticket.finish", outcome="即办件")
         check(r.get("ticket", {}).get("code") == code, "ticket.finish %r" % r)
         ev = await disp.wait_event("ticket.finished", lambda e: e.get("code") == code)
+        check(ev.get("window") == 1, "finished %r" % ev)
+        # the outcome is the staff's (docs/protocol.md "Audience"): a display gets the code only
+        check("outcome" not in ev, "the display got the outcome: %r" % ev)
+        ev = await staff.wait_event("ticket.finished", lambda e: e.get("code") == code)
         check(ev.get("outcome") == "即办件" and ev.get("window") == 1, "finished %r" % ev)
         st = (await disp.ok("state.get"))["state"]
         check(window_of(st, 1).get("current") is None, "window 1 current after finish %r"
@@ -298,6 +302,12 @@ async def test_seq_and_state_consistency():
                        (e["code"] not in called or e["code"] in transferred_back))
             check(st["queues"][cat]["waiting"] == want, "queue %s waiting %s, events say %s"
                   % (cat, st["queues"][cat]["waiting"], want))
+        # queue.changed is coalesced to the next tick (200 ms): the one after the last change may
+        # still be on its way when state.get answers; once here it must agree
+        def queues_agree(c):
+            qc = [e for e in c.events if e["ev"] == "queue.changed"]
+            return qc and all(q.get("waiting") == st["queues"][cat]["waiting"] for cat, q in qc[-1]["queues"].items())
+        await disp.wait_for(queues_agree, 5)
         qc = [e for e in disp.events if e["ev"] == "queue.changed"]
         if qc:
             for cat, q in qc[-1]["queues"].items():

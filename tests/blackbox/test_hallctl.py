@@ -188,11 +188,11 @@ async def test_call():
           "window 1 line:\n%s" % res[1])
     check(re.search(r"^\s+\S+\s+%s\s+-> window 1 1号窗口$" % first, res[1], re.M), "recent calls:\n%s" % res[1])
 
-    # Window 3 serves B and D: nothing waiting there.
-    res = await ctl("call", "3", url=d.url, token=T["staff2"])
+    # Window 3 serves B and D: nothing waiting there (its post a is staff 0003).
+    res = await ctl("call", "3", url=d.url, token=T["staff3"])
     expect(res, 0, "call 3 with an empty queue")
     check(res[1] == "queue empty\n", "output: %r" % res[1])
-    res = await ctl("--json", "call", "3", url=d.url, token=T["staff2"])
+    res = await ctl("--json", "call", "3", url=d.url, token=T["staff3"])
     expect(res, 0, "call 3 --json with an empty queue")
     reply = json.loads(res[1])
     check(reply.get("t") == "err" and reply.get("code") == "queue_empty", "reply: %r" % reply)

@@ -16,8 +16,7 @@ KIOSK = hk.DEMO_TOKENS["kiosk"]
 
 
 def http_opts(opts):
-    return hk.write_config(hk.demo_config().replace('http: { listen: "127.0.0.1:8080" }',
-                                                    'http: { listen: "127.0.0.1:8080", %s }' % opts))
+    return hk.write_config(hk.demo_config(http=opts))
 
 
 async def failed_hello(d, token="wrong.token"):

@@ -16,8 +16,7 @@ from hk import check
 
 async def test_tls_same_port():
     cert, key = hk.self_signed()
-    text = hk.demo_config().replace('http: { listen: "127.0.0.1:8080" }',
-                                    'http: { listen: "127.0.0.1:8080", tls_cert: "%s", tls_key: "%s" }' % (cert, key))
+    text = hk.demo_config(http='tls_cert: "%s", tls_key: "%s"' % (cert, key))
     async with hk.fresh(config=hk.write_config(text)) as d:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
@@ -77,8 +76,7 @@ async def test_hashed_token():
 
 
 async def test_flood_limited():
-    text = hk.demo_config().replace('http: { listen: "127.0.0.1:8080" }',
-                                    'http: { listen: "127.0.0.1:8080", rate_per_connection: 100 }')
+    text = hk.demo_config(http="rate_per_connection: 100")
     async with hk.fresh(config=hk.write_config(text)) as d:
         flood = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
         other = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")

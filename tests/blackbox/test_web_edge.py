@@ -16,8 +16,7 @@ from hk import check
 
 
 def http_opts(opts, listen="127.0.0.1:8080"):
-    return hk.write_config(hk.demo_config().replace('http: { listen: "127.0.0.1:8080" }',
-                                                    'http: { listen: "%s", %s }' % (listen, opts)))
+    return hk.write_config(hk.demo_config(listen=listen, http=opts))
 
 
 def raw_request(port, path="/", host=None, origin=None, upgrade=False):

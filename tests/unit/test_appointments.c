@@ -541,10 +541,42 @@ static void test_config(void **state)
     assert_non_null(strstr(err, "unknown key 'max_wait' in queue"));
 }
 
+/* The check code: the last 4 of the phone, asked of a kiosk; an unknown number and a wrong code
+ * answer alike; 5 failures of one device in 10 minutes and it is refused; replay keeps the code. */
+static void test_check_code(void **state)
+{
+    (void)state;
+    hk_session admin = login("admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6"), kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
+    hv *r = run(&admin, T(0, 8, 0, 0), "appointment.add", "number", "s", "YY-0100", "name", "s", "张三丰",
+                "category", "s", "B", "slot_start", "s", "10:00", "slot_end", "s", "10:30", "phone", "s",
+                "138-0013-4567", NULL);
+    expect_ok(r);
+    hv_free(r);
+    hv *unknown = run(&kiosk, T(0, 9, 40, 0), "ticket.issue", "appointment", "s", "YY-0999", "check", "s", "4567", NULL);
+    hv *wrong = run(&kiosk, T(0, 9, 40, 0), "ticket.issue", "appointment", "s", "YY-0100", "check", "s", "4568", NULL);
+    expect_err(unknown, "not_found");
+    expect_err(wrong, "not_found");
+    assert_string_equal(hv_get_str(unknown, "msg"), hv_get_str(wrong, "msg"));
+    hv_free(unknown);
+    hv_free(wrong);
+    for (int i = 0; i < 3; i++) {
+        r = run(&kiosk, T(0, 9, 41, i), "ticket.issue", "appointment", "s", "YY-0100", NULL);
+        expect_err(r, "not_found");
+        hv_free(r);
+    }
+    r = run(&kiosk, T(0, 9, 42, 0), "ticket.issue", "appointment", "s", "YY-0100", "check", "s", "4567", NULL);
+    expect_err(r, "unavailable");   /* five failures: even the right code waits */
+    hv_free(r);
+    r = run(&kiosk, T(0, 9, 51, 0), "ticket.issue", "appointment", "s", "YY-0100", "check", "s", "4567", NULL);
+    expect_ok(r);                   /* ten minutes after the first failure */
+    hv_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_add, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release, setup, teardown),

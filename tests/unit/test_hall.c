@@ -525,10 +525,41 @@ static void test_priority_roles_config(void **state)
     }
 }
 
+/* categories[].daily_cap: the numbers of a day run out for that category only */
+static void test_daily_cap(void **state)
+{
+    (void)state;
+    hall_free(hall);
+    hk_config_free(&cfg);
+    char yaml[8192], err[256];
+    const char *cat = "  - { id: B, name: 不动产登记, weight: 1.0 }";
+    const char *at_b = strstr(config_demo_yaml, cat);
+    assert_non_null(at_b);
+    snprintf(yaml, sizeof yaml, "%.*s  - { id: B, name: 不动产登记, weight: 1.0, daily_cap: 2 }%s",
+             (int)(at_b - config_demo_yaml), config_demo_yaml, at_b + strlen(cat));
+    assert_int_equal(config_load_string(yaml, strlen(yaml), "cap", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.categories[1].daily_cap, 2);
+    hall = hall_new(&cfg);
+    hk_session kiosk = login("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq");
+    for (int i = 0; i < 2; i++) {
+        hv *r = run(&kiosk, 1, "ticket.issue", "category", "s", "B", NULL);
+        expect_ok(r);
+        hv_free(r);
+    }
+    hv *r = run(&kiosk, 2, "ticket.issue", "category", "s", "B", NULL);
+    expect_err(r, "unavailable");
+    assert_non_null(strstr(hv_get_str(r, "msg"), "daily_cap"));
+    hv_free(r);
+    r = run(&kiosk, 2, "ticket.issue", "category", "s", "A", NULL);   /* other categories go on */
+    expect_ok(r);
+    hv_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_daily_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay, setup, teardown),

@@ -169,6 +169,8 @@ static void test_checkin(void **state)
     hv_free(r);
     err(run(&s3, at(8, 52, 0), "staff.checkin", "window", "i", 3, NULL), "conflict");     /* already in */
     err(run(&s3, at(8, 52, 0), "staff.checkin", "window", "i", 1, NULL), "forbidden");    /* no post there */
+    err(run(&s3, at(8, 52, 0), "window.open", "window", "i", 1, NULL), "forbidden");      /* nor may it serve */
+    assert_null(last_ev("window.changed", NULL));
     err(run(&s3, at(8, 52, 0), "staff.checkin", "window", "i", 9, NULL), "not_found");
     hv *big = hv_map();
     hv_set(big, "t", hv_str("staff.checkin"));

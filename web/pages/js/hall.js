@@ -61,7 +61,7 @@ export function connect(token, handlers = {}) {
     role: null,
     hall: null,
     staff: null,              // staff id of a staff token
-    seq: null,                // last event seq seen
+    seq: null,                // last event seq seen (hello's seq before the first)
     state: null,
     request,
     close,
@@ -152,7 +152,9 @@ export function connect(token, handlers = {}) {
     const seq = msg.seq;
     if (typeof seq === "number") {
       if (client.seq !== null && seq <= client.seq) return;   // already seen
-      const gap = !events && client.seq !== null && seq !== client.seq + 1;
+      // prev: the seq of the previous event meant for this role (docs/protocol.md "Numbering");
+      // a hole in seq alone may be an event for other roles, not a loss
+      const gap = !events && client.seq !== null && typeof msg.prev === "number" && msg.prev > client.seq;
       client.seq = seq;
       if (gap) refetchState();
     }
@@ -304,7 +306,7 @@ export function applyEvent(state, ev) {
     case "emergency.changed": {
       const em = {};
       for (const [k, v] of Object.entries(ev)) {
-        if (k !== "t" && k !== "ev" && k !== "seq") em[k] = v;
+        if (k !== "t" && k !== "ev" && k !== "seq" && k !== "prev") em[k] = v;   // the envelope is not the state
       }
       state.emergency = em;
       break;

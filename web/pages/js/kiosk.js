@@ -90,7 +90,8 @@ async function requestTicket(args, label, category, errText = errorText) {
   }
 }
 
-// ---- appointments (预约签到): the number from the booking, typed or scanned ----
+// ---- appointments (预约签到): the number from the booking, typed or scanned, and the last 4
+// digits of the phone (or ID) number the booking was made with, when it has them ----
 
 const apptBtn = document.getElementById("appt-btn");
 const APPT_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "-", "0", "⌫"];
@@ -98,7 +99,8 @@ const APPT_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "-", "0", "⌫"]
 // The hall's message for a refused check-in is for operators; the visitor gets it in Chinese.
 function apptErrorText(err) {
   const msg = (err && err.msg) || "";
-  if (err && err.code === "not_found") return "未找到该预约号，请核对预约短信或凭证上的号码";
+  if (err && err.code === "not_found") return "未找到该预约号，或手机号后四位不符，请核对预约短信或凭证";
+  if (err && err.code === "unavailable" && msg.includes("failed check-ins")) return "本机签到失败次数过多，请到服务台办理";
   if (err && err.code === "conflict") {
     const from = msg.match(/check in from (?:(\d{4}-\d{2}-\d{2}) )?(\d{2}:\d{2})/);
     if (msg.includes("too early")) return "尚未到签到时间" + (from ? `，请于 ${from[1] ? from[1] + " " : ""}${from[2]} 后签到` : "");
@@ -121,23 +123,30 @@ function openAppt() {
   apptBtn.disabled = true;
   const input = el("input", { id: "appt-number", type: "text", inputmode: "text", autocomplete: "off",
     maxlength: 32, placeholder: "预约号", "aria-label": "预约号 appointment number" });
+  const check = el("input", { id: "appt-check", type: "text", inputmode: "numeric", autocomplete: "off",
+    maxlength: 4, placeholder: "手机号后四位", "aria-label": "手机号后四位 last 4 digits of the phone number" });
+  let target = input;   // the field the on-screen keypad types into
+  input.addEventListener("focus", () => { target = input; });
+  check.addEventListener("focus", () => { target = check; });
   const submit = async () => {
-    const number = input.value.trim();
+    const number = input.value.trim(), code = check.value.trim();
     if (!number) { input.focus(); return; }
     closeAppt();
-    await requestTicket({ appointment: number }, "预约签到成功 · 您的号码", null, apptErrorText);
+    await requestTicket(code ? { appointment: number, check: code } : { appointment: number }, "预约签到成功 · 您的号码",
+      null, apptErrorText);
   };
   const cancel = () => { closeAppt(); setBusy(false); apptBtn.disabled = false; };
-  input.addEventListener("keydown", (e) => { if (e.key === "Enter") submit(); });
+  for (const f of [input, check]) f.addEventListener("keydown", (e) => { if (e.key === "Enter") submit(); });
   const keys = APPT_KEYS.map((k) => el("button", { class: "btn btn-light", type: "button", "data-key": k,
     onclick: () => {
-      input.value = k === "⌫" ? input.value.slice(0, -1) : (input.value + k).slice(0, 32);
-      input.focus();
+      target.value = k === "⌫" ? target.value.slice(0, -1) : (target.value + k).slice(0, target.maxLength);
+      target.focus();
     } }, k));
   const sheet = el("div", { class: "appt-sheet", id: "appt-sheet", onclick: (e) => e.stopPropagation() },
     el("h2", {}, "预约签到 Appointment check-in"),
-    el("div", { class: "hint" }, "请输入预约短信或凭证上的预约号，预约时段开始前即可签到"),
+    el("div", { class: "hint" }, "请输入预约短信或凭证上的预约号，以及预约时所留手机号的后四位；预约时段开始前即可签到"),
     input,
+    check,
     el("div", { class: "appt-keys" }, ...keys),
     el("div", { class: "appt-actions" },
       el("button", { class: "btn btn-grey", id: "appt-cancel", type: "button", onclick: cancel }, "返回"),

@@ -299,7 +299,7 @@ function onAlertEvent(ev, state) {
   const list = state.alerts || (state.alerts = []);
   if (ev.ev === "alert.raised") {
     const a = {};
-    for (const [k, v] of Object.entries(ev)) if (!["t", "ev", "seq"].includes(k)) a[k] = v;
+    for (const [k, v] of Object.entries(ev)) if (!["t", "ev", "seq", "prev"].includes(k)) a[k] = v;
     if (!list.some((x) => x.id === a.id)) list.push(a);
     if (a.notify === client.staff) say("新提醒：" + (a.msg || ALERT_TEXT[a.kind] || a.kind), "err");
   } else {
