@@ -26,7 +26,7 @@ if len(sys.argv) != 2 or not sys.argv[1].endswith(".deb"):
     sys.exit("usage: tests/package/test_deb.py hallkeeper_VERSION_ARCH.deb")
 DEB = os.path.abspath(sys.argv[1])
 CACHE = os.environ.get("HK_PKG_ROOT_CACHE") or os.path.join(os.path.dirname(DEB), "bookworm-root")
-MIRROR = "http://deb.debian.org/debian"
+MIRROR = os.environ.get("HK_DEBIAN_MIRROR") or "http://deb.debian.org/debian"   # as in apt's sources
 ROOT = None     # the fresh root of this run (not under the harness's temp dir, which it removes
                 # with whatever is in it: this root has /proc and /dev mounted while it runs)
 
@@ -72,6 +72,7 @@ def make_root():
     global ROOT
     if not os.path.isdir(os.path.join(CACHE, "usr")):
         print("test_deb: debootstrap of bookworm into %s (once; a few minutes)" % CACHE, flush=True)
+        shutil.rmtree(CACHE + ".new", ignore_errors=True)     # what an interrupted run left
         sh(["debootstrap", "--variant=minbase", "--include=systemd", "bookworm", CACHE + ".new", MIRROR])
         os.rename(CACHE + ".new", CACHE)
     ROOT = os.path.join(tempfile.mkdtemp(prefix="hk-deb-"), "bookworm")
@@ -83,6 +84,8 @@ def make_root():
 
 
 def drop_root(failed):
+    if ROOT is None:
+        return
     for m in ("dev", "proc"):
         subprocess.run(["umount", os.path.join(ROOT, m)])
     if any(os.path.ismount(os.path.join(ROOT, m)) for m in ("dev", "proc")):
@@ -149,9 +152,9 @@ async def test_purge():
 
 def main():
     check(os.geteuid() == 0, "test_deb.py needs root (chroot, mount)")
-    make_root()
     failed = True
     try:
+        make_root()
         hk.run([test_install, test_unit_verifies, test_starts_and_answers_hello, test_purge])
     except SystemExit as e:          # hk.run exits with the result
         failed = bool(e.code)
