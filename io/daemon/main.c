@@ -25,7 +25,7 @@ static void usage(FILE *to)
           "  --config FILE   the hall's YAML configuration (default: the built-in demo hall)\n"
           "  --data DIR      where the embedded Redis and local files live (default: ./data)\n"
           "  --listen H:P    overrides http.listen of the configuration\n"
-          "  --pages DIR     the web pages to serve (default: the source tree's web/pages)\n"
+          "  --pages DIR     the web pages to serve (default: " HK_PAGES_DIR ")\n"
           "  --test-clock    lets admins move the hall's clock forward (clock.advance): tests only\n",
           to);
 }
