@@ -13,6 +13,7 @@ checks what is left (docs/pi.md). Needs root (chroot, mount). Not part of ctest:
 import asyncio
 import grp
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -124,8 +125,14 @@ async def test_unit_verifies():
 async def test_starts_and_answers_hello():
     d = InstalledDaemon()
     await d.start(timeout=30)
+    # the postinst made this box's own tokens at the first install: none of the published ones is left
+    with open(os.path.join(ROOT, "etc/hallkeeper/hall.yaml"), encoding="utf-8") as f:
+        conf = f.read()
+    check("CHANGE-AT-INSTALL" not in conf, "the published example tokens are still in the config")
+    admin = re.search(r'token: "(admin\.[A-Za-z0-9_-]{32})", role: admin', conf)
+    check(admin, "no admin token of 32 random characters in the installed config")
     c = await hk.connect(d.port)
-    r = await c.hello("admin-secret")
+    r = await c.hello(admin.group(1))
     check(r.get("t") == "ok" and r.get("role") == "admin", "hello -> %r" % r)
     check(r.get("hall", {}).get("id") == "hall-1", "not the packaged hall: %r" % r.get("hall"))
     await c.close()
