@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Clients that vanish: abrupt closes and resets at every stage of a connection, interleaved with
 normal work, and a client that never reads while thousands of events are broadcast. The daemon
-stays up, keeps answering, and the slow client is dropped (its send queue is bounded) while the
-others keep receiving every event."""
+stays up, keeps answering, and the slow client is dropped when 1 MiB of payload waits for it (its
+send queue is bounded in bytes) while the others keep receiving every event."""
 import asyncio
+import re
 import socket
 import struct
 
@@ -126,7 +127,7 @@ async def test_slow_reader_dropped():
     my_port = sock.getsockname()[1]
     check(hk.tcp_state(d.port, my_port) == "ESTABLISHED", "the slow client is not connected")
     # broadcast at least 2000 events, and more until the daemon gives up on the slow client: the
-    # kernel's socket buffers absorb a few MB before the daemon's own queue (4096 frames or 1 MiB)
+    # kernel's socket buffers absorb a few MB before the daemon's own queue (1 MiB of payload)
     # fills
     sent = 0
     dropped = False
@@ -146,6 +147,14 @@ async def test_slow_reader_dropped():
     check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the good display saw a gap in seq")
     check(dropped, "the client that never read is still connected (server side %s) after %d tickets, "
           "%d events" % (hk.tcp_state(d.port, my_port), sent, len(good.events) - n0))
+    # it was dropped at the byte limit: the next frame would have taken the payload waiting for it
+    # past 1 MiB (a frame is at most 64 KiB), whatever the number of frames
+    m = re.search(r"dropped: too slow: (\d+) bytes in (\d+) frames wait for it \(limit (\d+)\)", d.stderr_text())
+    check(m, "the daemon's log does not say how much waited for the dropped client:\n" + d.stderr_text()[-2000:])
+    waited, frames, limit = (int(g) for g in m.groups())
+    check(limit == 1 << 20, "the send queue's limit is %d bytes, docs/security.md says 1 MiB" % limit)
+    check(limit - 65536 < waited <= limit, "dropped with %d bytes waiting, not at the 1 MiB limit" % waited)
+    print("  (dropped with %d bytes in %d frames waiting)" % (waited, frames))
     # the slow client: reading now must hit the end of its stream (it was dropped), not block forever
     total = 0
     dropped = False

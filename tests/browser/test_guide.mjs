@@ -96,6 +96,9 @@ async function main({ base, wsUrl, newPage }) {
     await closeTicket(page);
     const recent = await page.locator("#g-recent").textContent();
     assert(recent.includes(prioCode) && recent.includes("优先·老人"), `recent list: '${recent}'`);
+    // the count comes with queue.changed, which coalesces changes for up to 200 ms
+    await page.waitForFunction(() => Number(document.querySelector('.g-cat[data-category="A"] .g-prio')
+      .textContent) >= 1, null, { timeout: 10000 }).catch(() => {});
     const prio = await page.locator('.g-cat[data-category="A"] .g-prio').textContent();
     assert(Number(prio) >= 1, `card A counts the priority ticket: ${prio}`);
     // the window calls it before the kiosk's normal ticket
