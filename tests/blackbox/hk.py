@@ -28,6 +28,7 @@ Public API (also for test_hallctl.py):
       await c.wait_event(name, pred=None, timeout=10) -> event (each event is returned once)
       c.events (all pushes, in order), c.unmatched (replies without a known id), c.closed, c.close_code
       await c.send_raw(bytes_or_str), await c.next_unmatched(timeout), await c.wait_closed(timeout)
+      await c.settle()   every event sent to c so far has arrived (the fence of a negative check)
   raw_open(port, rcvbuf), ws_frame(payload), tcp_state(local_port, remote_port)   for abuse tests
   run(tests)                         runs [async fn, ...]; exits 1 on any failure
   check(cond, msg), Skip(reason), tmpdir(), free_port(), await run_cmd(argv, timeout, env) -> (rc, out, err)
@@ -662,6 +663,13 @@ class Client:
         if len(self.unmatched) > start:
             return self.unmatched[start]
         return None
+
+    async def settle(self, timeout=10):
+        """Returns once every event the daemon had sent this client has arrived: its replies and
+        events leave through one ordered queue, so a state.get's reply comes behind them. The fence
+        a check that something did NOT happen needs (after clock.advance, which ticks the hall
+        before it replies, nothing is left to wait for)."""
+        await self.ok("state.get", timeout=timeout)
 
     async def wait_closed(self, timeout=5):
         return await self.wait_for(lambda c: c.closed, timeout)
