@@ -65,6 +65,33 @@ async def abrupt(port, variant):
         s.close()
 
 
+async def read_frame(loop, sock):
+    """Reads one unmasked binary server frame (after the handshake's headers) and decodes it."""
+    buf = b""
+
+    async def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 4096), 10)
+            check(chunk, "the connection closed while reading a frame")
+            buf += chunk
+    await need(4)
+    if buf.startswith(b"HTTP/"):
+        while b"\r\n\r\n" not in buf:
+            await need(len(buf) + 1)
+        buf = buf[buf.index(b"\r\n\r\n") + 4:]
+    await need(2)
+    n, head = buf[1] & 0x7f, 2
+    if n == 126:
+        await need(4)
+        n, head = struct.unpack(">H", buf[2:4])[0], 4
+    elif n == 127:
+        await need(10)
+        n, head = struct.unpack(">Q", buf[2:10])[0], 10
+    await need(head + n)
+    return msgpack.unpackb(buf[head:head + n], raw=False)
+
+
 async def test_200_abrupt_disconnects():
     d = await hk.daemon()
     disp = await hk.connect(d, "display-secret")
@@ -121,7 +148,8 @@ async def test_slow_reader_dropped():
     loop = asyncio.get_running_loop()
     sock = await hk.raw_open(d.port, rcvbuf=4096)
     await loop.sock_sendall(sock, hk.ws_frame(pack({"t": "hello", "id": 1, "token": "display-secret"})))
-    await asyncio.sleep(0.5)
+    reply = await read_frame(loop, sock)         # its hello answered: broadcasts go to it from now
+    check(reply.get("t") == "ok", "the slow client's hello: %r" % reply)
     await good.ok("state.get")
     n0 = len(good.events)
     my_port = sock.getsockname()[1]
@@ -184,10 +212,15 @@ async def test_slow_reader_dropped():
 
 async def test_many_idle_connections_closed_at_once():
     d = await hk.daemon()
+    admin = await hk.connect(d, "admin-secret")
+    base = (await admin.ok("health"))["clients"]
     conns = await asyncio.gather(*(hk.connect(d, "display-secret") for _ in range(100)))
     for c in conns:
         c.ws.transport.abort()
-    await asyncio.sleep(0.5)
+
+    async def all_closed():
+        return (await admin.ok("health"))["clients"] <= base
+    await hk.until("the daemon closed the 100 aborted connections", all_closed, 20)
     k = await hk.connect(d, "kiosk-1-secret")
     await k.ok("ticket.issue", category="D")
     await k.close()

@@ -33,7 +33,7 @@ async def test_60s_outage_under_load():
     issued, called = [], []
     stop = asyncio.Event()
     tasks = [asyncio.create_task(load(d, issued, stop)) for _ in range(3)]
-    await asyncio.sleep(1)
+    await hk.until("tickets before the outage", lambda: len(issued) >= 10, 20)
     os.kill(rpid, signal.SIGSTOP)
     t0 = time.monotonic()
     try:

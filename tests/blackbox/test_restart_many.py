@@ -59,8 +59,8 @@ async def test_restart_with_20000_tickets():
     r = await s1.ok("call.next")
     current = r["ticket"]["code"]
     called.add(current)
+    await s1.queue_settled()                     # the coalesced queue.changed of the last change
     disp = await hk.connect(d, "display-secret")
-    await asyncio.sleep(0.5)                     # the coalesced queue.changed of the last change
     before = (await disp.ok("state.get"))["state"]
     seq_before = (await disp.hello("display-secret"))["seq"]
     waiting = sum(before["queues"][c]["waiting"] for c in hk.DEMO_CATEGORIES)
