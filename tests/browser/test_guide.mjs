@@ -6,7 +6,7 @@
 // and on the page. Env: HK_BIN (required), HK_SRC. Writes guide.png and guide-ticket.png to the
 // screenshot dir. Exits non-zero on any failure.
 import path from "node:path";
-import { assert, log, runBrowserTest, SHOTS, test, wsClient } from "./harness.mjs";
+import { assert, eventOf, log, runBrowserTest, SHOTS, test, wsClient } from "./harness.mjs";
 
 const pad = (n) => String(n).padStart(2, "0");
 const ymd = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
@@ -19,17 +19,6 @@ async function waiting(page, cat) {
 async function closeTicket(page) {
   await page.locator("#g-ticket-done").click();
   await page.locator("#g-ticket-overlay").waitFor({ state: "detached", timeout: 5000 });
-}
-
-// Waits until the events a connection collected hold one matching pred; returns it.
-async function eventOf(client, pred, what) {
-  const t0 = Date.now();
-  for (;;) {
-    const e = client.events.find(pred);
-    if (e) return e;
-    if (Date.now() - t0 > 5000) throw new Error(`no ${what} within 5 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function main({ base, wsUrl, newPage }) {

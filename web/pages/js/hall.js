@@ -162,6 +162,8 @@ export function connect(token, handlers = {}) {
       publishState(client.state);
     }
     onEvent(msg, client.state);
+    // how far the page is: the seq of the last event it applied (tests and support read it)
+    if (typeof seq === "number") document.documentElement.dataset.seq = String(seq);
   }
 
   function onMessage(e) {
