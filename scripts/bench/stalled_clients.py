@@ -16,7 +16,9 @@ in its log) and how many frames/bytes a reading display received (their mean pay
 bound the limits imply for the stalled clients: each may hold 1 MiB of payload
 (SERVER_MAX_QUEUED_BYTES) plus, per queued frame, its ~40-byte header and an 8-byte ring slot, and
 lws keeps at most 64 KiB per connection of a write the socket did not take; the frames are
-shared, so that is the worst case, when no two stalled clients hold the same frames.
+shared, so that is the worst case (bound_kb), when no two stalled clients hold the same frames;
+when they all hold the same broadcasts (they stalled at about the same time), one copy of the
+frames plus each client's ring and lws's partial write (bound_shared_kb).
 Every wait is bounded; prints RESULT lines.
 """
 import asyncio
@@ -245,6 +247,7 @@ async def run(name, stall):
         print("RESULT stalled_%s_tickets_per_s %.0f" % (name, issued / elapsed))
         print("RESULT stalled_%s_rss_start_kb %d" % (name, rss0))
         print("RESULT stalled_%s_rss_growth_kb %d" % (name, peak - rss0))
+        print("RESULT stalled_%s_rss_peak_kb %d" % (name, peak))
         print("RESULT stalled_%s_call_p50_ms %.2f" % (name, pct(lat, 50)))
         print("RESULT stalled_%s_call_p99_ms %.2f" % (name, pct(lat, 99)))
         print("RESULT stalled_%s_calls %d" % (name, len(lat)))
@@ -264,8 +267,11 @@ async def run(name, stall):
 async def main():
     await run("base", False)
     mean = await run("stalled", True)
-    per = QUEUE_LIMIT + (QUEUE_LIMIT / max(mean, 1)) * FRAME_OVERHEAD + LWS_PARTIAL
-    print("RESULT stalled_bound_kb %d" % (STALLED * per / 1024))
+    frames = QUEUE_LIMIT / max(mean, 1)            # frames in a full queue
+    shared = QUEUE_LIMIT + frames * 40             # the same frames queued for every stalled client
+    per = frames * 8 + LWS_PARTIAL                 # and each one's ring slots and lws's partial write
+    print("RESULT stalled_bound_shared_kb %d" % ((shared + STALLED * per) / 1024))
+    print("RESULT stalled_bound_kb %d" % (STALLED * (QUEUE_LIMIT + frames * FRAME_OVERHEAD + LWS_PARTIAL) / 1024))
     print("RESULT stalled_n %d" % STALLED)
 
 
