@@ -1,5 +1,6 @@
 /* frame.h: an encoded outgoing WebSocket message, refcounted so one broadcast buffer is shared
- * by every receiver. The payload sits after LWS_PRE bytes of headroom for lws_write. */
+ * by every receiver. One allocation: this header, LWS_PRE bytes of headroom for lws_write, then
+ * the payload, so a queued frame costs its payload plus about 40 bytes. */
 #ifndef HK_FRAME_H
 #define HK_FRAME_H
 
@@ -11,7 +12,7 @@
 typedef struct {
     int refs;
     size_t len;        /* payload bytes */
-    uint8_t *buf;      /* LWS_PRE headroom + payload */
+    uint8_t buf[];     /* LWS_PRE headroom + payload */
 } frame;
 
 frame *frame_encode(const hv *v);   /* NULL if v cannot be encoded */

@@ -20,7 +20,7 @@ struct client {
     struct lws *wsi;
     server *srv;
     client *prev, *next;
-    frame **q;                 /* ring of qcap frames, grown as needed up to SERVER_MAX_QUEUE */
+    frame **q;                 /* ring of qcap frames, grown as needed; qbytes <= SERVER_MAX_QUEUED_BYTES */
     size_t qcap, qhead, qlen, qbytes;
     uint8_t *rx;               /* reassembly of a fragmented message, at most CODEC_MAX_FRAME */
     size_t rxlen;
@@ -258,8 +258,11 @@ static int server_batch_grow(server *s)
 int client_send(client *c, frame *f)
 {
     if (c->dropping) return -1;
-    if (c->qlen == SERVER_MAX_QUEUE || c->qbytes + f->len > SERVER_MAX_QUEUED_BYTES) {
-        client_drop(c, "too slow: its send queue is full");
+    if (c->qbytes + f->len > SERVER_MAX_QUEUED_BYTES) {
+        char why[128];
+        snprintf(why, sizeof why, "too slow: %zu bytes in %zu frames wait for it (limit %u)", c->qbytes,
+                 c->qlen, SERVER_MAX_QUEUED_BYTES);
+        client_drop(c, why);
         return -1;
     }
     if (c->qlen == c->qcap && client_grow(c) < 0) {

@@ -11,8 +11,9 @@
 
 #include "frame.h"
 
-#define SERVER_MAX_QUEUE 4096         /* frames waiting for one client ... */
-#define SERVER_MAX_QUEUED_BYTES (1u << 20)  /* ... or bytes: past either, it is too slow: dropped */
+/* Payload bytes waiting for one client (the frames are shared, see frame.h): past this it is too
+ * slow and dropped. The one limit of the send queue (docs/security.md, docs/reliability.md). */
+#define SERVER_MAX_QUEUED_BYTES (1u << 20)
 #define SERVER_WRITES_PER_CALLBACK 32 /* frames written per writeable callback while the socket takes them */
 #define SERVER_MAX_PER_ADDR 256  /* WebSocket connections from one address (loopback excepted) */
 

@@ -21,7 +21,12 @@ static void cmd_clock_advance(void *arg, const hk_session *s, const hv *req, hk_
     } else if (hv_get_int(req, "ms", &ms) < 0 || ms < 0 || ms > 400LL * 86400 * 1000) {
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "ms must be 0 .. 400 days");
     } else {
+        /* a tick on either side of the jump, as a hall's ticks would see the time pass: what was
+         * due before it and what falls due by the new time is published before this reply, so a
+         * test that moves the clock can read (or miss) it without waiting */
+        hub_tick(d->hb);
         hk_clock_advance(ms);
+        hub_tick(d->hb);
         log_warn("test clock moved forward by %lld ms", (long long)ms);
         hall_reply_ok(out, req);
         hv_set(out->reply, "now", hv_int(hk_clock_now().ms));   /* the clock as moved, not `now` */

@@ -29,9 +29,11 @@ Public API (also for test_hallctl.py):
       await c.wait_event(name, pred=None, timeout=10) -> event (each event is returned once)
       c.events (all pushes, in order), c.unmatched (replies without a known id), c.closed, c.close_code
       await c.send_raw(bytes_or_str), await c.next_unmatched(timeout), await c.wait_closed(timeout)
+      await c.settle()   every event sent to c so far has arrived (the fence of a negative check)
+      await c.queue_settled()   the coalesced queue.changed of the last change has reached c
   raw_open(port, rcvbuf), ws_frame(payload), tcp_state(local_port, remote_port)   for abuse tests
   run(tests)                         runs [async fn, ...]; exits 1 on any failure
-  check(cond, msg), Skip(reason), tmpdir(), free_port(), await run_cmd(argv, timeout, env) -> (rc, out, err)
+  check(cond, msg), await until(what, pred, timeout) (polls a condition no client is told of), Skip(reason), tmpdir(), free_port(), await run_cmd(argv, timeout, env) -> (rc, out, err)
   pid_alive(pid), redis_pids_on(path), kill_all_children()
 Environment: HK_KEEP=1 keeps the temp dirs (they are kept anyway when a test fails).
 """
@@ -90,6 +92,20 @@ class CheckFailed(AssertionError):
 def check(cond, msg):
     if not cond:
         raise CheckFailed(msg)
+
+
+async def until(what, pred, timeout=10):
+    """Polls pred() (plain or async) every 50 ms until it is true; returns its value, or fails
+    naming `what` after timeout seconds. For conditions no client is told of (logs, processes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if asyncio.iscoroutine(v):
+            v = await v
+        if v:
+            return v
+        check(time.monotonic() < deadline, "not within %ss: %s" % (timeout, what))
+        await asyncio.sleep(0.05)
 
 
 # ---------------------------------------------------------------- processes and temp dirs
@@ -686,6 +702,28 @@ class Client:
         if len(self.unmatched) > start:
             return self.unmatched[start]
         return None
+
+    async def settle(self, timeout=10):
+        """Returns once every event the daemon had sent this client has arrived: its replies and
+        events leave through one ordered queue, so a state.get's reply comes behind them. The fence
+        a check that something did NOT happen needs (after clock.advance, which ticks the hall
+        before it replies, nothing is left to wait for)."""
+        await self.ok("state.get", timeout=timeout)
+
+    async def queue_settled(self, timeout=10):
+        """Waits until the coalesced queue.changed of the last change has reached this client (the
+        hall sends it at its next tick, up to 200 ms after the change): the last one it got shows the
+        queues state.get shows. The client must have been connected before that change."""
+        deadline = time.monotonic() + timeout
+        while True:
+            queues = (await self.ok("state.get"))["state"]["queues"]
+            seen = [e for e in self.events if e.get("ev") == "queue.changed"]
+            if seen and seen[-1].get("queues") == queues:
+                return
+            n = len(self.events)
+            left = deadline - time.monotonic()
+            check(left > 0, "no queue.changed showing the queues %r within %ss" % (queues, timeout))
+            await self.wait_for(lambda c: len(c.events) > n, left)
 
     async def wait_closed(self, timeout=5):
         return await self.wait_for(lambda c: c.closed, timeout)

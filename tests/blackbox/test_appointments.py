@@ -106,8 +106,7 @@ async def test_appointment_day():
         check(called == t["code"], "the appointment's %s is called first, got %s (normal %s)" % (t["code"], called, normal))
 
         # YY-2 never comes: released once the clock passes 09:30 + 15 min
-        await clock_to(admin, day.replace(hour=9, minute=44))
-        await asyncio.sleep(0.6)
+        await clock_to(admin, day.replace(hour=9, minute=44))   # ticks before it replies
         check(not [e for e in admin.events if e.get("ev") == "appointment.released"], "not released before 09:45")
         await clock_to(admin, day.replace(hour=9, minute=45))
         rel = await admin.wait_event("appointment.released", lambda e: e.get("number") == "YY-2", timeout=5)
@@ -116,8 +115,8 @@ async def test_appointment_day():
         check("released" in r["msg"], "a released appointment: %r" % r)
 
         # names and appointment events stay with staff and admin
-        await asyncio.sleep(0.5)
         for c, who in ((disp, "display"), (kiosk, "kiosk")):
+            await c.settle()
             evs = [e.get("ev") for e in c.events if str(e.get("ev", "")).startswith("appointment.")]
             check(not evs, "%s got appointment events %r" % (who, evs))
             check(not leaked_names(c.events), "%s saw a name in %r" % (who, leaked_names(c.events)))

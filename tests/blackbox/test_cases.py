@@ -71,8 +71,7 @@ async def test_case_warning_overdue_and_restart():
         second = (await admin.wait_event("case.opened", lambda e: e.get("kind") == "上报件"))["case"]
 
         now = (await admin.ok("clock.advance", ms=0))["now"]
-        await admin.ok("clock.advance", ms=max(0, warn_at - now - 60000))
-        await asyncio.sleep(0.6)
+        await admin.ok("clock.advance", ms=max(0, warn_at - now - 60000))   # ticks before it replies
         check(not [e for e in admin.events if e.get("ev") == "case.warning" and e.get("case") == case],
               "no warning a minute before warn_at")
         await admin.ok("clock.advance", ms=61000)
@@ -118,7 +117,8 @@ async def test_case_warning_overdue_and_restart():
         await staff.err("case.close", "conflict", case=case, result="again")
 
         before = (await admin.ok("cases.list", status="all"))["cases"]
-        await asyncio.sleep(0.5)
+        await disp.settle()
+        await kiosk.settle()
         no_private(disp, "display")
         no_private(kiosk, "kiosk")
 
@@ -127,7 +127,7 @@ async def test_case_warning_overdue_and_restart():
         admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
         after = (await admin.ok("cases.list", status="all"))["cases"]
         check(after == before, "cases after a restart\n%r\n!=\n%r" % (after, before))
-        await asyncio.sleep(0.6)
+        await admin.ok("clock.advance", ms=0)           # the restarted hall's tick, before the reply
         again = [e for e in admin.events if e.get("ev") in ("case.warning", "case.overdue") and e.get("case") == case]
         check(not again, "nothing is reported twice after a restart: %r" % again)
         check(any(c["case"] == second for c in after), "the 上报件 case survives")
@@ -177,7 +177,8 @@ async def test_bad_rating_followup():
         check([g["n"] for g in by_staff if g["key"] == "0002"] == [2], "by staff %r" % by_staff)
         await admin.err("ratings.stats", "bad_request", by="hour")
         await staff.err("ratings.stats", "forbidden")
-        await asyncio.sleep(0.3)
+        await disp.settle()
+        await kiosk.settle()
         no_private(disp, "display")
         no_private(kiosk, "kiosk")
 

@@ -142,10 +142,10 @@ async def test_checkpoint_restart_and_trim():
         await kiosk.ok("ticket.issue", category="A")
         t = (await s2.ok("call.next"))["ticket"]
         await s2.ok("ticket.finish", outcome="联办件", matter="BDC01", partners=["税务局"])
-        await admin.ok("clock.advance", ms=60 * 1000)
-        await hk.asyncio.sleep(0.6)                     # a few ticks settle
+        await admin.ok("clock.advance", ms=60 * 1000)   # the hall ticks before it replies
 
         for c in (admin, kiosk, display, s1, s2):
+            await c.settle()
             names = [e.get("ev") for e in c.events]
             check(not any(n and n.startswith("day.checkpoint") for n in names),
                   "a client received a checkpoint: %r" % names)
@@ -223,15 +223,13 @@ async def test_big_checkpoint_while_redis_is_down():
             check(rep.get("imported") == 1000, "import: %r" % {k: rep[k] for k in rep if k != "appointments"})
         for _ in range(3):
             await kiosk.ok("ticket.issue", category="A")
-        await admin.ok("clock.advance", ms=60 * 1000)
-        await hk.asyncio.sleep(0.3)
+        await admin.ok("clock.advance", ms=60 * 1000)   # the hall ticks before it replies
         cp_before = await resp.cmd(r.url, "GET", CHECKPOINT)
         await r.stop()                                  # Redis goes away; the hall goes on
         await to_local(admin, 1, 9, 0)                  # the rollover writes the checkpoint
         await admin.wait_event("day.closed")
         await kiosk.ok("ticket.issue", category="B")
-        await admin.ok("clock.advance", ms=60 * 1000)
-        await hk.asyncio.sleep(0.6)
+        await admin.ok("clock.advance", ms=60 * 1000)   # the hall ticks before it replies
         before = await snapshot(d)
         check(len(before["appointments"]) > 0, "appointments listed")
         await d.kill()

@@ -92,10 +92,7 @@ async def test_city_follows_two_halls_and_resumes():
         evs = await resp.hall_events(r.url, "west")
         return any(e[1] == "queue.changed" and sum(q["waiting"] for q in e[3]["queues"].values()) == 3
                    for e in evs)
-    for _ in range(50):
-        if await queue_stored():
-            break
-        await asyncio.sleep(0.1)
+    await hk.until("west's queue.changed of 3 waiting in Redis", queue_stored, 30)
 
     city = await City(r.url, ["east", "west"]).start()
     _, snap = await city.wait(lambda m: m.get("snapshot") and m["hall"] == "west", what="west's snapshot")

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Clients that vanish: abrupt closes and resets at every stage of a connection, interleaved with
 normal work, and a client that never reads while thousands of events are broadcast. The daemon
-stays up, keeps answering, and the slow client is dropped (its send queue is bounded) while the
-others keep receiving every event."""
+stays up, keeps answering, and the slow client is dropped when 1 MiB of payload waits for it (its
+send queue is bounded in bytes) while the others keep receiving every event."""
 import asyncio
+import re
 import socket
 import struct
 
@@ -64,6 +65,33 @@ async def abrupt(port, variant):
         s.close()
 
 
+async def read_frame(loop, sock):
+    """Reads one unmasked binary server frame (after the handshake's headers) and decodes it."""
+    buf = b""
+
+    async def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 4096), 10)
+            check(chunk, "the connection closed while reading a frame")
+            buf += chunk
+    await need(4)
+    if buf.startswith(b"HTTP/"):
+        while b"\r\n\r\n" not in buf:
+            await need(len(buf) + 1)
+        buf = buf[buf.index(b"\r\n\r\n") + 4:]
+    await need(2)
+    n, head = buf[1] & 0x7f, 2
+    if n == 126:
+        await need(4)
+        n, head = struct.unpack(">H", buf[2:4])[0], 4
+    elif n == 127:
+        await need(10)
+        n, head = struct.unpack(">Q", buf[2:10])[0], 10
+    await need(head + n)
+    return msgpack.unpackb(buf[head:head + n], raw=False)
+
+
 async def test_200_abrupt_disconnects():
     d = await hk.daemon()
     disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
@@ -119,13 +147,14 @@ async def test_slow_reader_dropped():
     loop = asyncio.get_running_loop()
     sock = await hk.raw_open(d.port, rcvbuf=4096)
     await loop.sock_sendall(sock, hk.ws_frame(pack({"t": "hello", "id": 1, "token": "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"})))
-    await asyncio.sleep(0.5)
+    reply = await read_frame(loop, sock)         # its hello answered: broadcasts go to it from now
+    check(reply.get("t") == "ok", "the slow client's hello: %r" % reply)
     await good.ok("state.get")
     n0 = len(good.events)
     my_port = sock.getsockname()[1]
     check(hk.tcp_state(d.port, my_port) == "ESTABLISHED", "the slow client is not connected")
     # broadcast at least 2000 events, and more until the daemon gives up on the slow client: the
-    # kernel's socket buffers absorb a few MB before the daemon's own queue (4096 frames or 1 MiB)
+    # kernel's socket buffers absorb a few MB before the daemon's own queue (1 MiB of payload)
     # fills
     sent = 0
     dropped = False
@@ -145,6 +174,14 @@ async def test_slow_reader_dropped():
     check(seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the good display saw a gap in seq")
     check(dropped, "the client that never read is still connected (server side %s) after %d tickets, "
           "%d events" % (hk.tcp_state(d.port, my_port), sent, len(good.events) - n0))
+    # it was dropped at the byte limit: the next frame would have taken the payload waiting for it
+    # past 1 MiB (a frame is at most 64 KiB), whatever the number of frames
+    m = re.search(r"dropped: too slow: (\d+) bytes in (\d+) frames wait for it \(limit (\d+)\)", d.stderr_text())
+    check(m, "the daemon's log does not say how much waited for the dropped client:\n" + d.stderr_text()[-2000:])
+    waited, frames, limit = (int(g) for g in m.groups())
+    check(limit == 1 << 20, "the send queue's limit is %d bytes, docs/security.md says 1 MiB" % limit)
+    check(limit - 65536 < waited <= limit, "dropped with %d bytes waiting, not at the 1 MiB limit" % waited)
+    print("  (dropped with %d bytes in %d frames waiting)" % (waited, frames))
     # the slow client: reading now must hit the end of its stream (it was dropped), not block forever
     total = 0
     dropped = False
@@ -174,10 +211,15 @@ async def test_slow_reader_dropped():
 
 async def test_many_idle_connections_closed_at_once():
     d = await hk.daemon()
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
+    base = (await admin.ok("health"))["clients"]
     conns = await asyncio.gather(*(hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj") for _ in range(100)))
     for c in conns:
         c.ws.transport.abort()
-    await asyncio.sleep(0.5)
+
+    async def all_closed():
+        return (await admin.ok("health"))["clients"] <= base
+    await hk.until("the daemon closed the 100 aborted connections", all_closed, 20)
     k = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
     await k.ok("ticket.issue", category="D")
     await k.close()

@@ -68,7 +68,7 @@ async def test_kill9_redis_while_issuing():
     acked, errors = [], []
     stop = asyncio.Event()
     tasks = [asyncio.ensure_future(issuer(d, acked, stop, errors, cat)) for cat in "ABC"]
-    await asyncio.sleep(0.7)
+    await hk.until("tickets before the first kill", lambda: len(acked) >= 10 or errors, 20)
     kills = []
     for rnd in range(3):
         old = d.redis_pid()
@@ -76,9 +76,8 @@ async def test_kill9_redis_while_issuing():
         n_before = len(acked)
         os.kill(old, 9)
         kills.append(old)
-        await asyncio.sleep(1.0)
-        check(d.alive(), "round %d: the daemon died with its redis-server" % rnd)
         new = await wait_new_redis(d, old)
+        check(d.alive(), "round %d: the daemon died with its redis-server" % rnd)
         check(new, "round %d: the daemon did not restart redis-server within 20 s (old pid %d)" % (rnd, old))
         # requests keep completing: more tickets are acknowledged after the restart
         for _ in range(200):
@@ -145,7 +144,11 @@ async def test_redis_stopped_for_a_while():
     finally:
         os.kill(pid, 18)  # SIGCONT
     await k.close()
-    await asyncio.sleep(1)
+
+    async def caught_up():     # Redis has what the journal acknowledged meanwhile
+        h = await (await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")).ok("health")
+        return h["redis_up"] and h["pending"] == 0
+    await hk.until("Redis caught up after SIGCONT", caught_up, 20)
     check(await waiting_total(d) == len(acked), "waiting count differs from %d acknowledged" % len(acked))
     await d.stop()
     await d.start()
@@ -167,8 +170,10 @@ async def test_redis_emptied_restored_from_journal():
     called = (await staff.ok("call.next"))["ticket"]["code"]
     seq = (await (await hk.connect(d)).hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"))["seq"]
     before = (await kiosk.ok("state.get"))["state"]
+    rpid = d.redis_pid()
     await d.kill()
-    await asyncio.sleep(0.5)
+    # the redis-server child ends with its parent (SIGTERM): gone before its files are
+    await hk.until("the redis-server child exits", lambda: not rpid or not hk.pid_alive(rpid))
     shutil.rmtree(os.path.join(d.data, "redis"))
     await d.start()
     check("restored from the local" in d.stderr_text(), "no journal restore in the log")

@@ -178,8 +178,8 @@ async def test_silent_incident_not_public():
         await sec.ok("emergency.trigger", playbook="mass_incident")
         ev = await staff.wait_event("emergency.changed", lambda e: e.get("active"))
         check(ev.get("playbook") == "mass_incident", "staff should see the silent incident: %r" % ev)
-        await asyncio.sleep(0.5)
         for c, who in ((disp, "display"), (kiosk, "kiosk")):
+            await c.settle()
             for e in c.events:
                 if e.get("ev") == "emergency.changed":
                     check(not e.get("active") and "mass_incident" not in repr(e), "%s saw %r" % (who, e))

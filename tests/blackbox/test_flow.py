@@ -271,7 +271,9 @@ async def test_seq_and_state_consistency():
         await s3.ok("window.pause", reason="x")
         for cat in "BA":
             codes.append((await kiosk.ok("ticket.issue", category=cat))["ticket"]["code"])
-        # every event seen by the display, strictly +1 from the hello seq
+        # every event seen by the display, strictly +1 from the hello seq (once the coalesced
+        # queue.changed of the last change is in: the checks below read it)
+        await disp.queue_settled()
         last = await disp.request("state.get")
         st = last["state"]
         ok = await disp.wait_for(lambda c: len(c.events) >= 1 and any(e.get("ev") == "ticket.issued" and

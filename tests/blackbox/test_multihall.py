@@ -45,7 +45,8 @@ async def test_three_halls_share_one_redis():
     await asyncio.gather(*(d.start() for d in daemons.values()))
     results = await asyncio.gather(*(work(daemons[h], HALLS[h], 30 + 5 * i) for i, h in enumerate(HALLS)))
     done = dict(zip(HALLS, results))
-    await asyncio.sleep(0.6)           # the last coalesced queue.changed (within 200 ms) is out
+    for hall in HALLS:
+        await done[hall][2].queue_settled()   # the kiosk's: the last coalesced queue.changed is out
 
     before = {}
     for hall, d in daemons.items():
@@ -125,11 +126,11 @@ async def test_three_halls_share_one_redis():
         await k.ok("ticket.issue", category=HALLS[hall])
         seq2, _ = await snapshot(daemons[hall])
         check(seq2 > before[hall][0], "%s did not move on" % hall)
+        await k.queue_settled()
     seq3, _ = await snapshot(south)
     check(seq3 == seq, "south's seq moved (%d -> %d) by others' work" % (seq, seq3))
 
     # all three restarted at once, from Redis alone: each gets exactly its own day back
-    await asyncio.sleep(0.6)
     before = {h: await snapshot(d) for h, d in daemons.items()}
     for d in daemons.values():
         await d.stop()

@@ -72,7 +72,9 @@ async def test_print_fault_and_recovery():
         check(job.endswith(b"\x1d\x56\x42\x00"), "job does not end with a cut")
         # a counter ticket is not printed
         s = (await (await hk.connect_role(d, "staff")).ok("ticket.issue", category="B"))["ticket"]
-        await asyncio.sleep(0.5)
+        # jobs print in order: once a later kiosk ticket is out, the staff ticket's turn is past
+        after = (await kiosk.ok("ticket.issue", category="C"))["ticket"]
+        await pr.wait_job(lambda j: after["code"].encode() in j)
         check(not any(s["code"].encode() in j for j in pr.jobs), "a staff ticket was printed")
 
         # the printer goes away: the kiosk still gets its ticket, a fault is raised

@@ -177,9 +177,12 @@ async def test_earlier_day_from_redis():
     async with hk.fresh(args=["--test-clock"]) as d:
         admin, codes = await drive_day(d)
         day1 = (await admin.ok("report.day"))["day"]
+        fresh_days = d.stderr_text().count("journal: a new day")
         await admin.ok("clock.advance", ms=86_400_000)
         kiosk = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq")
-        await asyncio.sleep(1.5)   # the local journal starts the new day afresh (once a second)
+        # the local journal starts the new day afresh (checked once a second)
+        await hk.until("the journal starts the new day",
+                       lambda: d.stderr_text().count("journal: a new day") > fresh_days)
         await kiosk.ok("ticket.issue", category="C")
         today = await report_day(admin)
         check(today["day"] > day1 and today["source"] == "journal", "today %r" % {k: today[k] for k in ("day", "source")})

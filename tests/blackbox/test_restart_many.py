@@ -59,8 +59,8 @@ async def test_restart_with_20000_tickets():
     r = await s1.ok("call.next")
     current = r["ticket"]["code"]
     called.add(current)
+    await s1.queue_settled()                     # the coalesced queue.changed of the last change
     disp = await hk.connect(d, "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj")
-    await asyncio.sleep(0.5)                     # the coalesced queue.changed of the last change
     before = (await disp.ok("state.get"))["state"]
     probe = await hk.connect(d)                  # one hello per connection: a new one for the seq
     seq_before = (await probe.hello("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"))["seq"]

@@ -102,6 +102,11 @@ async def _in_sync(replica):
     return b"master_link_status:up" in info
 
 
+async def more_than(acked, n, since=0.0):
+    """More than n of the acknowledged (time, code) pairs since the monotonic time `since`."""
+    return sum(1 for t, _ in acked if t >= since) > n
+
+
 async def issue_loop(d, acked, stop, errors):
     c = await hk.connect(d, "kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq", events=False)
     while not stop.is_set():
@@ -122,7 +127,7 @@ async def test_failover_follows_the_new_master():
     acked, errors, stop = [], [], asyncio.Event()
     tasks = [asyncio.create_task(issue_loop(d, acked, stop, errors)) for _ in range(2)]
     admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")
-    await asyncio.sleep(1.5)
+    await wait_for("tickets before the failover", lambda: more_than(acked, 5), 20)
     before = len(acked)
     check(before > 5, "only %d tickets before the failover" % before)
 
@@ -132,13 +137,14 @@ async def test_failover_follows_the_new_master():
     await wait_for("the daemon on the promoted replica", lambda: _logged(d, followed), 40)
     t_follow = time.monotonic() - t_kill
     during = sum(1 for t, _ in acked if t_kill <= t <= t_kill + t_follow)
-    await asyncio.sleep(1.5)          # and a little more on the new master
+    t_new = time.monotonic()          # and a few more on the new master
+    await wait_for("tickets on the new master", lambda: more_than(acked, 5, t_new), 20)
     stop.set()
     await asyncio.gather(*tasks)
     check(not errors, "ticket.issue failed during the failover: %r" % errors[:3])
     check(during > 0, "no ticket was issued while the master was away (%.1f s)" % t_follow)
 
-    await asyncio.sleep(0.5)          # the last coalesced queue.changed (within 200 ms) is out
+    await admin.queue_settled()       # the last coalesced queue.changed (within 200 ms) is out
 
     async def drained():
         h = await (await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")).ok("health")
@@ -186,7 +192,7 @@ async def test_failover_follows_the_new_master():
     await wait_for("the old master back as a synced replica", old_is_replica, 40)
     acked2, stop = [], asyncio.Event()
     tasks = [asyncio.create_task(issue_loop(d, acked2, stop, errors)) for _ in range(2)]
-    await asyncio.sleep(1)
+    await wait_for("tickets before the manual failover", lambda: more_than(acked2, 5), 20)
     t0 = time.monotonic()
 
     async def failover():      # NOGOODSLAVE while the sentinel has not yet judged the replica fit
@@ -195,10 +201,11 @@ async def test_failover_follows_the_new_master():
     back = "link up (127.0.0.1:%d (master %s))" % (master.port, MASTER)
     await wait_for("the daemon back on the old master", lambda: _logged(d, back), 40)
     t_back = time.monotonic() - t0
-    await asyncio.sleep(1)
+    t_old = time.monotonic()
+    await wait_for("tickets on the old master", lambda: more_than(acked2, 5, t_old), 20)
     stop.set()
     await asyncio.gather(*tasks)
-    await asyncio.sleep(0.5)
+    await admin.queue_settled()       # the last coalesced queue.changed is out
     check(not errors, "ticket.issue failed during the manual failover: %r" % errors[:3])
     h = await wait_for("everything confirmed", drained, 20)
     events = await resp.hall_events(master.addr, "senti")

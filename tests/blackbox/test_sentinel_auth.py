@@ -14,7 +14,7 @@ import msgpack
 import hk
 import resp
 from hk import check
-from test_sentinel import MASTER, Server, _logged, issue_loop, sentinel_config, wait_for
+from test_sentinel import MASTER, Server, _logged, issue_loop, more_than, sentinel_config, wait_for
 
 PW = "data pass 1"          # a space: AUTH must send it as one argument
 SPW = "sentinel-secret"
@@ -107,18 +107,21 @@ async def test_auth_and_failover():
     check("link up (127.0.0.1:%d (master %s))" % (master.port, MASTER) in d.stderr_text(),
           "not on the master:\n" + d.stderr_text()[-1500:])
     acked, errors, stop = [], [], asyncio.Event()
+    admin = await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")   # hears the queue.changed of the last ticket
     task = asyncio.create_task(issue_loop(d, acked, stop, errors))
-    await asyncio.sleep(1)
+    await wait_for("tickets before the failover", lambda: more_than(acked, 5), 20)
     check(len(acked) > 5, "only %d tickets before the failover" % len(acked))
     await master.kill()
     followed = "link up (127.0.0.1:%d (master %s))" % (replica.port, MASTER)
     t0 = time.monotonic()
     await wait_for("the daemon on the promoted replica", lambda: _logged(d, followed), 25)
     print("  followed the failover in %.1f s with AUTH on sentinels and master" % (time.monotonic() - t0))
-    await asyncio.sleep(1)
+    t_new = time.monotonic()
+    await wait_for("tickets on the new master", lambda: more_than(acked, 5, t_new), 20)
     stop.set()
     await task
     check(not errors, "ticket.issue failed: %r" % errors[:3])
+    await admin.queue_settled()   # its seq is the hall's last before health is asked
 
     async def drained():
         h = await (await hk.connect(d, "admin.o_E5yjNGPdBR4VbsC5kjf9mCrMdfjhY6")).ok("health")

@@ -110,6 +110,17 @@ function stopDaemon() {
 }
 
 // A hall.v1 client for node: request(t, args) -> reply (rejects on err), events collected.
+// Waits until the events a wsClient collected hold one matching pred; returns it.
+export async function eventOf(client, pred, what) {
+  const t0 = Date.now();
+  for (;;) {
+    const e = client.events.find(pred);
+    if (e) return e;
+    if (Date.now() - t0 > 5000) throw new Error(`no ${what} within 5 s`);
+    await sleep(50);
+  }
+}
+
 export function wsClient(url) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, "hall.v1");

@@ -6,7 +6,7 @@
 // and on the page. Env: HK_BIN (required), HK_SRC. Writes guide.png and guide-ticket.png to the
 // screenshot dir. Exits non-zero on any failure.
 import path from "node:path";
-import { assert, log, runBrowserTest, SHOTS, test, wsClient } from "./harness.mjs";
+import { assert, eventOf, log, runBrowserTest, SHOTS, test, wsClient } from "./harness.mjs";
 
 const pad = (n) => String(n).padStart(2, "0");
 const ymd = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
@@ -19,17 +19,6 @@ async function waiting(page, cat) {
 async function closeTicket(page) {
   await page.locator("#g-ticket-done").click();
   await page.locator("#g-ticket-overlay").waitFor({ state: "detached", timeout: 5000 });
-}
-
-// Waits until the events a connection collected hold one matching pred; returns it.
-async function eventOf(client, pred, what) {
-  const t0 = Date.now();
-  for (;;) {
-    const e = client.events.find(pred);
-    if (e) return e;
-    if (Date.now() - t0 > 5000) throw new Error(`no ${what} within 5 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function main({ base, wsUrl, newPage }) {
@@ -96,6 +85,9 @@ async function main({ base, wsUrl, newPage }) {
     await closeTicket(page);
     const recent = await page.locator("#g-recent").textContent();
     assert(recent.includes(prioCode) && recent.includes("优先·老人"), `recent list: '${recent}'`);
+    // the count comes with queue.changed, which coalesces changes for up to 200 ms
+    await page.waitForFunction(() => Number(document.querySelector('.g-cat[data-category="A"] .g-prio')
+      .textContent) >= 1, null, { timeout: 10000 }).catch(() => {});
     const prio = await page.locator('.g-cat[data-category="A"] .g-prio').textContent();
     assert(Number(prio) >= 1, `card A counts the priority ticket: ${prio}`);
     // the window calls it before the kiosk's normal ticket

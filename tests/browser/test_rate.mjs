@@ -72,7 +72,10 @@ async function main({ base, wsUrl, newPage }) {
 
     await test("rate: a ticket finished at window 2 leaves window 1's device idle", async () => {
       await serveAt(staff2, "C");
-      await sleep(1500);
+      // the page has applied that ticket.finished (it came before the reply on staff2's connection)
+      const fin = staff2.events.filter((e) => e.ev === "ticket.finished").pop();
+      await page.waitForFunction((s) => Number(document.documentElement.dataset.seq) >= s, fin.seq,
+        { timeout: 10000 });
       assert(await page.locator("#screen").getAttribute("data-screen") === "idle", "still idle");
     });
 

@@ -259,9 +259,8 @@ async function main({ newPage }) {
       await page.locator("#sheet button", { hasText: "临时离开" }).click();
       await page.waitForFunction(() => document.getElementById("win-status").textContent.includes("暂停"), null, { timeout: 5000 });
       assert(await pageB.locator('#alerts li[data-alert]', { hasText: "A岗离岗" }).count() === 0, "no alert yet");
-      // The controller's tick (every 200 ms) notes when the pause began; let it see the pause
-      // before the clock jumps, as it would in a real hall.
-      await sleep(1000);
+      // The controller's tick notes when the pause began: clock.advance ticks once before the
+      // jump, as a real hall's tick would see the pause before the time passes.
       await admin.request("clock.advance", { ms: 11 * 60000 });
       const rowB = pageB.locator("#alerts li[data-alert]", { hasText: "A岗离岗" });
       await rowB.waitFor({ timeout: 5000 });

@@ -302,7 +302,7 @@ async function loadReport() {
     loadRatings();
   } catch (err) {
     $("k-served").textContent = "–";
-    showReportMsg("今日统计不可用：" + errorText(err) + (err && err.msg ? " — " + err.msg : ""), true);
+    showReportMsg("今日统计不可用：" + errorText(err, { msg: " — " }), true);
   }
 }
 
@@ -334,7 +334,7 @@ async function openReport() {
     showReportMsg(`日报 ${r.day} 已打开（${r.events} 条事件）`);
   } catch (err) {
     if (w) w.close();
-    showReportMsg("无法生成日报：" + errorText(err) + (err && err.msg ? " — " + err.msg : ""), true);
+    showReportMsg("无法生成日报：" + errorText(err, { msg: " — " }), true);
   }
 }
 
@@ -351,7 +351,7 @@ async function downloadCsv() {
     a.remove();
     showReportMsg(`已下载 report-${r.day}.csv（${r.events} 条事件）`);
   } catch (err) {
-    showReportMsg("无法下载：" + errorText(err) + (err && err.msg ? " — " + err.msg : ""), true);
+    showReportMsg("无法下载：" + errorText(err, { msg: " — " }), true);
   }
 }
 

@@ -2,7 +2,7 @@
 // live (waiting, estimated wait, the windows open for it), a normal ticket at one tap, a priority
 // ticket with its reason at two (ticket.issue {priority, priority_reason}), appointment check-in
 // by number, and the ticket just issued, to tell or show the visitor.
-import { boot, el, forgetToken, formatTime, startClock, waitText, categoryName, ERROR_TEXT } from "./hall.js";
+import { boot, el, errorText, forgetToken, formatTime, startClock, waitText, categoryName } from "./hall.js";
 import { mountReport } from "./report.js";
 
 // docs/protocol.md `priority_reason`: a class of visitor for the daily figures, never a name.
@@ -32,23 +32,9 @@ function say(text, kind = "info") {
 // The error word in Chinese plus what the guide can do about it; the controller's own sentence
 // (English, it names the rule) follows for the ones a guide cannot read off the word alone.
 function errText(err, args) {
-  if (!err) return "未知错误";
-  const msg = err.msg || "";
-  if (err.code === "forbidden" && args && args.priority === "priority")
+  if (err && err.code === "forbidden" && args && args.priority === "priority")
     return "本令牌不能发放优先号：请用工作人员令牌登录（配置 queue.priority_roles）";
-  if (args && args.appointment) {
-    if (err.code === "not_found") return `未找到预约号 ${args.appointment}，请核对预约短信或凭证`;
-    if (err.code === "conflict") {
-      const from = msg.match(/check in from (?:(\d{4}-\d{2}-\d{2}) )?(\d{2}:\d{2})/);
-      if (msg.includes("too early")) return "尚未到签到时间" + (from ? `，请于 ${from[1] ? from[1] + " " : ""}${from[2]} 后签到` : "");
-      const t = msg.match(/already checked in: ticket (\S+)/);
-      if (t) return `该预约已签到，号码是 ${t[1]}`;
-      if (msg.includes("cancelled")) return "该预约已取消，请取普通号";
-      if (msg.includes("missed") || msg.includes("released")) return "已超过预约时段，请取普通号";
-    }
-  }
-  const word = ERROR_TEXT[err.code] || err.code || "错误";
-  return msg && err.code !== "offline" && err.code !== "timeout" ? `${word}：${msg}` : word;
+  return errorText(err, { msg: "：", appointment: args && args.appointment });
 }
 
 // The windows that serve a category now: open ones first, then paused ones.

@@ -25,9 +25,38 @@ export const ERROR_TEXT = {
   timeout: "服务器无响应，请重试",
 };
 
-export function errorText(err) {
+// errorText(err, {msg, appointment}): what every page says about a refused request.
+//   msg: a separator ("：" on the staff pages, " — " on the consoles): the word, then the
+//     controller's own sentence (it names the rule or the line). Without it, a visitor's screen:
+//     the word alone (the sentence only for a word it does not know).
+//   appointment: a refused check-in, in the visitor's words (true, or the number to name).
+export function errorText(err, { msg: sep = "", appointment = null } = {}) {
   if (!err) return "未知错误";
-  return ERROR_TEXT[err.code] || err.msg || err.code || "未知错误";
+  const checkIn = appointment && checkInText(err, appointment);
+  if (checkIn) return checkIn;
+  if (!sep) return ERROR_TEXT[err.code] || err.msg || err.code || "未知错误";
+  const word = ERROR_TEXT[err.code] || err.code || "错误";
+  const msg = err.msg || "";
+  return msg && msg !== word && err.code !== "offline" && err.code !== "timeout" ? word + sep + msg : word;
+}
+
+// The hall's message for a refused check-in is for operators; the visitor gets it in Chinese.
+function checkInText(err, number) {
+  const msg = err.msg || "";
+  // an unknown number and a wrong check code get the same answer (docs/security.md)
+  if (err.code === "not_found") {
+    return typeof number === "string" ? `未找到预约号 ${number}，或手机号后四位不符，请核对预约短信或凭证`
+      : "未找到该预约号，或手机号后四位不符，请核对预约短信或凭证";
+  }
+  if (err.code === "unavailable" && msg.includes("failed check-ins")) return "本机签到失败次数过多，请到服务台办理";
+  if (err.code !== "conflict") return null;
+  const from = msg.match(/check in from (?:(\d{4}-\d{2}-\d{2}) )?(\d{2}:\d{2})/);
+  if (msg.includes("too early")) return "尚未到签到时间" + (from ? `，请于 ${from[1] ? from[1] + " " : ""}${from[2]} 后签到` : "");
+  const t = msg.match(/already checked in: ticket (\S+)/);
+  if (t) return `该预约已签到，号码是 ${t[1]}`;
+  if (msg.includes("cancelled")) return "该预约已取消，请取普通号";
+  if (msg.includes("missed") || msg.includes("released")) return "已超过预约时段，请取普通号";
+  return null;
 }
 
 // connect(token, {onState, onEvent, onStatus, events}) -> client.
@@ -36,12 +65,19 @@ export function errorText(err) {
 // connection (a client too slow to keep up is disconnected, and every hello resyncs).
 // onState(state): the hall snapshot changed (hello, state.get, or an event applied to it).
 // onEvent(ev, state): every push, after it was applied to the snapshot.
-// onStatus(status, detail): "connecting" | "online" | "offline" | "denied" (wrong token: no retry).
+// onStatus(status, detail): "connecting" | "ready" (detail: hello's reply) | "online" | "offline" |
+// "denied" (wrong token: no retry).
+// ping: the heartbeat, {t, everyMs} (default state.get every second; a phone may not read the
+// state: ticket.get); onPing(reply) gets each answer. banner: false = no offline banner (the page
+// says it itself from onStatus).
 export function connect(token, handlers = {}) {
   const onState = handlers.onState || (() => {});
   const onEvent = handlers.onEvent || (() => {});
   const onStatus = handlers.onStatus || (() => {});
+  const onPing = handlers.onPing || (() => {});
   const events = handlers.events || null;
+  const ping = handlers.ping || { t: "state.get", everyMs: PING_EVERY_MS };
+  const banner = handlers.banner !== false;
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
 
   let ws = null;
@@ -71,7 +107,7 @@ export function connect(token, handlers = {}) {
   function setOffline(off) {
     if (off === offlineShown) return;
     offlineShown = off;
-    showOfflineBanner(off);
+    if (banner) showOfflineBanner(off);
     onStatus(off ? "offline" : "online");
   }
 
@@ -141,10 +177,11 @@ export function connect(token, handlers = {}) {
       return;
     }
     pingSentAt = now;
-    rawRequest("state.get").then((r) => {
+    rawRequest(ping.t).then((r) => {
       pingSentAt = 0;
       setOffline(false);
       publishState(r.state);
+      onPing(r);
     }).catch(() => { pingSentAt = 0; });
   }
 
@@ -164,6 +201,8 @@ export function connect(token, handlers = {}) {
       publishState(client.state);
     }
     onEvent(msg, client.state);
+    // how far the page is: the seq of the last event it applied (tests and support read it)
+    if (typeof seq === "number") document.documentElement.dataset.seq = String(seq);
   }
 
   function onMessage(e) {
@@ -251,10 +290,10 @@ export function connect(token, handlers = {}) {
     clearTimeout(reconnectTimer);
     if (ws) ws.close();
     failPending();
-    showOfflineBanner(false);
+    if (banner) showOfflineBanner(false);
   }
 
-  pingTimer = setInterval(heartbeat, PING_EVERY_MS);
+  pingTimer = setInterval(heartbeat, ping.everyMs);
   open();
   return client;
 }
@@ -423,9 +462,15 @@ function showOfflineBanner(show) {
 }
 
 // Full-screen evacuation overlay on every public screen while a non-silent emergency is active.
-export function renderEmergency(em) {
-  let box = document.getElementById("emergency-overlay");
+// With a node (a phone's notice, class "hidden" when there is nothing to say), the same in one line.
+export function renderEmergency(em, node = null) {
   const show = !!(em && em.active && !em.silent);
+  if (node) {
+    node.classList.toggle("hidden", !show);
+    if (show) node.textContent = (em.drill ? "【演练 DRILL】" : "") + "大厅紧急情况：" + (em.name || "") + "，请听从现场工作人员指挥";
+    return;
+  }
+  let box = document.getElementById("emergency-overlay");
   if (!show) {
     if (box) box.remove();
     return;

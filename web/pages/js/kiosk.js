@@ -96,22 +96,6 @@ async function requestTicket(args, label, category, errText = errorText) {
 const apptBtn = document.getElementById("appt-btn");
 const APPT_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "-", "0", "⌫"];
 
-// The hall's message for a refused check-in is for operators; the visitor gets it in Chinese.
-function apptErrorText(err) {
-  const msg = (err && err.msg) || "";
-  if (err && err.code === "not_found") return "未找到该预约号，或手机号后四位不符，请核对预约短信或凭证";
-  if (err && err.code === "unavailable" && msg.includes("failed check-ins")) return "本机签到失败次数过多，请到服务台办理";
-  if (err && err.code === "conflict") {
-    const from = msg.match(/check in from (?:(\d{4}-\d{2}-\d{2}) )?(\d{2}:\d{2})/);
-    if (msg.includes("too early")) return "尚未到签到时间" + (from ? `，请于 ${from[1] ? from[1] + " " : ""}${from[2]} 后签到` : "");
-    const t = msg.match(/already checked in: ticket (\S+)/);
-    if (t) return `该预约已签到，您的号码是 ${t[1]}`;
-    if (msg.includes("cancelled")) return "该预约已取消，请取普通号";
-    if (msg.includes("missed") || msg.includes("released")) return "已超过预约时段，请取普通号";
-  }
-  return errorText(err);
-}
-
 function closeAppt() {
   const o = document.getElementById("appt-overlay");
   if (o) o.remove();
@@ -133,7 +117,7 @@ function openAppt() {
     if (!number) { input.focus(); return; }
     closeAppt();
     await requestTicket(code ? { appointment: number, check: code } : { appointment: number }, "预约签到成功 · 您的号码",
-      null, apptErrorText);
+      null, (err) => errorText(err, { appointment: true }));
   };
   const cancel = () => { closeAppt(); setBusy(false); apptBtn.disabled = false; };
   for (const f of [input, check]) f.addEventListener("keydown", (e) => { if (e.key === "Enter") submit(); });

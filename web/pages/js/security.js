@@ -53,11 +53,8 @@ function roleWho(who) {
   return (ROLE_TEXT[role] || role) + (rest.length ? " " + rest.join(" ") : "");
 }
 
-// errorText hides the server's msg for known codes; the console needs both (the msg names the line).
-function errFull(err) {
-  const base = errorText(err);
-  return err && err.msg && err.msg !== base ? `${base} — ${err.msg}` : base;
-}
+// The console needs the word and the server's msg (it names the line).
+const errFull = (err) => errorText(err, { msg: " — " });
 
 function clearErrText(err) {
   const m = err && err.code === "conflict" && /still active[^:]*:\s*(\S+)\s*$/.exec(err.msg || "");

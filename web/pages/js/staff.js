@@ -1,8 +1,8 @@
 // staff.js: the window staff's tablet: log in with the staff PIN, check in at a post (A/B), open a
 // window, call and serve, finish with the outcome and its details (四件管理), and follow the
 // member's alerts, open cases and today's appointments (docs/protocol.md, docs/cases.md).
-import { boot, el, forgetToken, formatTime, startClock, waitText, categoryName,
-  ERROR_TEXT, WINDOW_STATUS_TEXT, TICKET_STATE_TEXT } from "./hall.js";
+import { boot, el, errorText, forgetToken, formatTime, startClock, waitText, categoryName,
+  WINDOW_STATUS_TEXT, TICKET_STATE_TEXT } from "./hall.js";
 import { mountReport } from "./report.js";
 
 const OUTCOMES = ["即办件", "承诺件", "联办件", "上报件", "补正", "受理", "不予受理"];
@@ -35,11 +35,7 @@ const timers = {};
 startClock($("clock"), { date: false });
 
 // The error word in Chinese plus the controller's own sentence, which names what was wrong.
-function errText(err) {
-  if (!err) return "未知错误";
-  const word = ERROR_TEXT[err.code] || err.code || "错误";
-  return err.msg && err.code !== "offline" && err.code !== "timeout" ? `${word}：${err.msg}` : word;
-}
+const errText = (err) => errorText(err, { msg: "：" });
 
 function say(text, kind = "info") {
   for (const id of ["msg", "pick-msg"]) {

@@ -2,37 +2,25 @@
 // live, and a notice (banner, vibration, chime) when it is 3 away and when it is called.
 // The phone says hello with the ticket's own key ("ticket:CODE:KEY"): it may read its own ticket
 // and the public queue events, nothing else. No personal data is shown or kept.
-import { encode, decode } from "../vendor/msgpack/index.mjs";
+import { connect, renderEmergency } from "./hall.js";
 import { playChime, unlockChime, chimeBlocked } from "./chime.js";
 
 const SOON_AHEAD = 3;              // "3 away": the notice to come back to the hall
 const REFRESH_DEBOUNCE_MS = 250;   // many events in a moment make one ticket.get
 const HEARTBEAT_MS = 15000;        // a ticket.get this often, so a dead link is noticed
-const BACKOFF_MIN_MS = 1000, BACKOFF_MAX_MS = 15000;
 const EVENTS = ["ticket.called", "ticket.started", "ticket.noshow", "ticket.transferred",
   "queue.changed", "window.changed", "day.closed"];
+const STATUS_TEXT = { connecting: "正在连接…", ready: "已连接，实时更新 · live", online: "已连接，实时更新 · live",
+  offline: "连接已断开，正在重新连接… offline", denied: "" };
 
 const $ = (id) => document.getElementById(id);
 const code = decodeURIComponent(location.pathname.replace(/^\/t\//, "").replace(/\/.*$/, "")).toUpperCase();
 const key = new URLSearchParams(location.search).get("k") || "";
 
-let ws = null, nextId = 1, backoff = BACKOFF_MIN_MS, denied = false;
-const pending = new Map();
-let refreshTimer = null, heartbeatTimer = null;
+let client = null;
+let refreshTimer = null;
 let shown = null;                  // the ticket as last rendered
 let noticed = { soon: false, called: 0 };   // notices given (called: the recall count + 1)
-
-function setStatus(text) { $("t-status").textContent = text; }
-
-function request(t, args = {}) {
-  return new Promise((resolve, reject) => {
-    if (!ws || ws.readyState !== WebSocket.OPEN) { reject({ code: "offline" }); return; }
-    const id = nextId++;
-    const timer = setTimeout(() => { pending.delete(id); reject({ code: "timeout" }); }, 10000);
-    pending.set(id, { resolve, reject, timer });
-    ws.send(encode(Object.assign({}, args, { t, id })));
-  });
-}
 
 function alertPerson(pattern) {
   if (navigator.vibrate) { try { navigator.vibrate(pattern); } catch (e) { /* not allowed: the banner stays */ } }
@@ -84,78 +72,39 @@ function render(t) {
   if (waiting && t.ahead > SOON_AHEAD) noticed.soon = false;   // transferred back into a longer line
 }
 
-// An emergency in the hall (the public view: what the hall displays show), drills marked.
-function renderEmergency(em) {
-  const n = $("t-emergency");
-  if (!em || !em.active) { n.className = "notice emergency hidden"; return; }
-  n.textContent = (em.drill ? "【演练 DRILL】" : "") + "大厅紧急情况：" + (em.name || "") + "，请听从现场工作人员指挥";
-  n.className = "notice emergency";
+function showTicketReply(r) {
+  render(r.ticket);
+  renderEmergency(r.emergency, $("t-emergency"));
 }
 
 function refresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
-    request("ticket.get").then((r) => { render(r.ticket); renderEmergency(r.emergency); }).catch((e) => {
+    client.request("ticket.get").then(showTicketReply).catch((e) => {
       if (e && e.code === "not_found") { showNotice("本号已不在今日队列中", "bad"); $("t-state").textContent = "已结束"; }
     });
   }, REFRESH_DEBOUNCE_MS);
 }
 
-function connect() {
-  if (denied) return;
-  setStatus("正在连接…");
-  ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws", "hall.v1");
-  ws.binaryType = "arraybuffer";
-  ws.onopen = () => {
-    const id = nextId++;
-    pending.set(id, {
-      resolve: (r) => {
-        backoff = BACKOFF_MIN_MS;
-        setStatus("已连接，实时更新 · live");
-        if (r.hall && r.hall.name) $("t-hall").textContent = r.hall.name;
-        render(r.ticket);
-        renderEmergency(r.state && r.state.emergency);
-        clearInterval(heartbeatTimer);
-        heartbeatTimer = setInterval(refresh, HEARTBEAT_MS);
-      },
-      reject: (e) => {
-        if (e && e.code === "unauthenticated") {
-          denied = true;
-          $("t-state").textContent = "链接无效或已过期";
-          showNotice("无法查看：请重新扫描票上的二维码（二维码仅当天有效）", "bad");
-          setStatus("");
-        }
-      },
-      timer: null,
-    });
-    ws.send(encode({ t: "hello", id, token: "ticket:" + code + ":" + key, events: EVENTS }));
-  };
-  ws.onmessage = (m) => {
-    let msg;
-    try { msg = decode(new Uint8Array(m.data)); } catch (e) { return; }
-    if (msg.t === "ev") {
-      // our own call is shown at once, from the event itself; ticket.get then confirms it
-      if (msg.ev === "ticket.called" && msg.code === code && shown) {
-        render(Object.assign({}, shown, { state: "called", window: msg.window, window_name: msg.window_name,
-          position: 0, ahead: 0, recalls: msg.recall ? (shown.recalls || 0) + 1 : shown.recalls || 0 }));
-      }
-      refresh();
-      return;
-    }
-    const p = pending.get(msg.id);
-    if (!p) return;
-    pending.delete(msg.id);
-    if (p.timer) clearTimeout(p.timer);
-    if (msg.t === "ok") p.resolve(msg); else p.reject(msg);
-  };
-  ws.onclose = () => {
-    clearInterval(heartbeatTimer);
-    for (const [id, p] of pending) { if (p.timer) clearTimeout(p.timer); p.reject({ code: "offline" }); pending.delete(id); }
-    if (denied) return;
-    setStatus("连接已断开，正在重新连接… offline");
-    setTimeout(connect, backoff);
-    backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
-  };
+function onStatus(status, r) {
+  $("t-status").textContent = STATUS_TEXT[status] ?? "";
+  if (status === "ready") {
+    if (r.hall && r.hall.name) $("t-hall").textContent = r.hall.name;
+    render(r.ticket);
+    renderEmergency(r.state && r.state.emergency, $("t-emergency"));
+  } else if (status === "denied") {
+    $("t-state").textContent = "链接无效或已过期";
+    showNotice("无法查看：请重新扫描票上的二维码（二维码仅当天有效）", "bad");
+  }
+}
+
+function onEvent(msg) {
+  // our own call is shown at once, from the event itself; ticket.get then confirms it
+  if (msg.ev === "ticket.called" && msg.code === code && shown) {
+    render(Object.assign({}, shown, { state: "called", window: msg.window, window_name: msg.window_name,
+      position: 0, ahead: 0, recalls: msg.recall ? (shown.recalls || 0) + 1 : shown.recalls || 0 }));
+  }
+  refresh();
 }
 
 $("t-alerts").addEventListener("click", () => {
@@ -168,10 +117,11 @@ $("t-alerts").addEventListener("click", () => {
 });
 
 if (!/^[A-Z0-9]{1,15}$/.test(code) || !key) {
-  denied = true;
   $("t-state").textContent = "链接不完整";
   showNotice("请扫描票上的二维码打开本页", "bad");
 } else {
   $("t-code").textContent = code;
-  connect();
+  // the shared hall.v1 client; the phone may not read the hall's state, so its heartbeat is its ticket
+  client = connect("ticket:" + code + ":" + key, { events: EVENTS, onStatus, onEvent, banner: false,
+    ping: { t: "ticket.get", everyMs: HEARTBEAT_MS }, onPing: showTicketReply });
 }
