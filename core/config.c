@@ -1,5 +1,5 @@
 /* config.c: lookups over a loaded hk_config, role names, and freeing. Pure: libc only.
- * io/config_load.c builds the struct; everything here also copes with a half-built one. */
+ * io/config/config_load.c builds the struct; everything here also copes with a half-built one. */
 #include "config.h"
 
 #include <stdlib.h>

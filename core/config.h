@@ -1,4 +1,4 @@
-/* config.h: the hall's configuration as plain data. io/config_load.c fills it from YAML
+/* config.h: the hall's configuration as plain data. io/config/config_load.c fills it from YAML
  * (contract.md "Configuration"); core/ only reads it. Every array is malloc'd with its count. */
 #ifndef HK_CONFIG_H
 #define HK_CONFIG_H

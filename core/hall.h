@@ -124,7 +124,7 @@ hv *hall_event_for_role(const hv *event, int role);
 void hall_fault(hk_hall *h, const char *kind, bool active, int64_t since_ms, const char *detail,
                 hk_time now, hk_out *out);
 
-/* The speakers began or ended an announcement (io/audio.c): emits announce.started or
+/* The speakers began or ended an announcement (io/audio/audio.c): emits announce.started or
  * announce.finished {text, zone, priority (call|notice|emergency), truncated}. */
 void hall_announce(hk_hall *h, hk_out *out, bool started, const char *text, const char *zone,
                    const char *priority, bool truncated, hk_time now);

@@ -13,7 +13,7 @@
 #include "alloc.h"
 
 /* What one checkpoint event may take, counted as an upper bound of its msgpack size (below the
- * 64 KiB frame limit of web/codec.h, with room for the envelope). */
+ * 64 KiB frame limit of core/codec/codec.h, with room for the envelope). */
 #define CP_EVENT_BUDGET (48 * 1024)
 
 /* ---- reading helpers (checkpoint.h) ------------------------------------------------------- */

@@ -174,7 +174,7 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "appointment must be a string");
         return;
     }
-    const hv *qr = hv_get(req, "qr");   /* read by the host (io/hallkeeper_printer.c) */
+    const hv *qr = hv_get(req, "qr");   /* read by the host (io/daemon/printing.c) */
     if (qr && qr->t != HV_BOOL) {
         hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "qr must be true or false (true: the reply carries the phone link's QR code)");
         return;

@@ -1,5 +1,5 @@
 /* speaker.h: what each speaker zone plays next (docs/audio.md), pure logic: no I/O, no clock, no
- * PCM. The audio adapter (io/audio.c) owns the samples and pulls "segments" (which clip, which
+ * PCM. The audio adapter (io/audio/audio.c) owns the samples and pulls "segments" (which clip, which
  * samples) period by period; the scheduler decides priorities, preemption and the evacuation loop.
  * Rules:
  *  - priorities emergency > notice > call. Queued items play notice first, then calls, each FIFO.

@@ -1,6 +1,6 @@
 /* val.h: a small dynamic value tree (nil, bool, int, float, string, array, map).
  * It is how core/ sees protocol requests, replies and events without knowing msgpack:
- * web/codec.c turns frames into these trees and back. Maps have string keys, in insertion order. */
+ * core/codec/codec.c turns frames into these trees and back. Maps have string keys, in insertion order. */
 #ifndef HK_VAL_H
 #define HK_VAL_H
 

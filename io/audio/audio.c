@@ -1,4 +1,4 @@
-/* audio.c: the speakers on the loop (io/audio.h): clips and their synthesis queue, call and notice
+/* audio.c: the speakers on the loop (io/audio/audio.h): clips and their synthesis queue, call and notice
  * composition, the emergency program, and the pacing clock that pulls core/speaker.c's segments
  * into the zones' sinks every AUDIO_PERIOD_MS. */
 #include "audio.h"

@@ -69,7 +69,7 @@ void audio_emergency(audio *a, const emergency_out *out);
  * running synthesis job, closes the sinks, then calls cb(arg) (may be NULL) and frees a. */
 void audio_close(audio *a, void (*cb)(void *arg), void *arg);
 
-/* ---- clips (io/audio_clips.c): PCM at AUDIO_RATE ---- */
+/* ---- clips (io/audio/audio_clips.c): PCM at AUDIO_RATE ---- */
 typedef struct {
     int16_t *pcm;
     size_t n;
@@ -90,7 +90,7 @@ int audio_wav_parse(const uint8_t *data, size_t len, audio_pcm *out);
 void audio_wav_header(uint8_t hdr[44], size_t nsamples);
 void audio_pcm_free(audio_pcm *p);
 
-/* ---- sinks (io/audio_sink_*.c), used by io/audio.c ---- */
+/* ---- sinks (io/audio_sink_*.c), used by io/audio/audio.c ---- */
 typedef struct {
     const char *text, *zone, *priority;
     int64_t started_at_ms;      /* asked for */

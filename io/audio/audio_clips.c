@@ -1,6 +1,6 @@
 /* audio_clips.c: the PCM pieces announcements are made of: generated chime and sounder, speech
  * from espeak-ng kept in DATA/audio-cache (one WAV per (voice, text)), WAV reading and writing.
- * audio_synth() blocks on a child process: io/audio.c runs it in the libuv thread pool. */
+ * audio_synth() blocks on a child process: io/audio/audio.c runs it in the libuv thread pool. */
 #include "audio.h"
 
 #include <errno.h>

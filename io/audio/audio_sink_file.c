@@ -1,5 +1,5 @@
 /* audio_sink_file.c: the file sink: each announcement becomes one WAV in the zone's directory,
- * written as it is "played" (paced by io/audio.c's clock, so a cut announcement leaves a short
+ * written as it is "played" (paced by io/audio/audio.c's clock, so a cut announcement leaves a short
  * file), and one line of DIR/index.jsonl when it ends. For tests and for halls without speakers.
  * Writes are small and go to the page cache; nothing is fsync'd (recordings are not records). */
 #include "audio.h"

@@ -1,5 +1,5 @@
-/* hallctl_appt.c: `hallctl appointments import FILE.csv | list [DATE|all] | add ... | cancel NUMBER`
- * (see hallctl_appt.h and docs/appointments.md). Arguments and the file are checked before
+/* appt.c: `hallctl appointments import FILE.csv | list [DATE|all] | add ... | cancel NUMBER`
+ * (see appt.h and docs/appointments.md). Arguments and the file are checked before
  * connecting, so a usage error never touches the hall. */
 #include "appt.h"
 #include "client.h"

@@ -1,4 +1,4 @@
-/* hallctl_appt.h: `hallctl appointments ...` (docs/appointments.md): import a day's CSV, list,
+/* appt.h: `hallctl appointments ...` (docs/appointments.md): import a day's CSV, list,
  * add and cancel appointments. It holds its own short conversation with the daemon, because an
  * import sends a file and a list may take several pages. */
 #ifndef HK_HALLCTL_APPT_H

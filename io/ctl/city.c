@@ -1,4 +1,4 @@
-/* hallctl_city.c: see hallctl_city.h and docs/streams.md. Synchronous hiredis is right here: this
+/* city.c: see city.h and docs/streams.md. Synchronous hiredis is right here: this
  * is a command-line consumer, not the hall's loop. Each hall's stream is read through a consumer
  * group (XREADGROUP), so a restarted consumer resumes where it left off: what it acknowledged
  * (XACK) is never reported again, and what it had read but not acknowledged is read again. The

@@ -1,4 +1,4 @@
-/* hallctl_city.h: `hallctl city`, a city-level consumer of several halls' event streams in one
+/* city.h: `hallctl city`, a city-level consumer of several halls' event streams in one
  * Redis (docs/streams.md). It reads Redis directly, through a consumer group, not the daemons. */
 #ifndef HK_HALLCTL_CITY_H
 #define HK_HALLCTL_CITY_H

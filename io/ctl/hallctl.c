@@ -1,4 +1,4 @@
-/* hallctl_main.c: the operator's command-line client over hall.v1 (docs/hallctl.md).
+/* hallctl.c: the operator's command-line client over hall.v1 (docs/hallctl.md).
  * Each run is one connection: connect, hello, one or two requests, print, close. Arguments are
  * checked before connecting, so a usage error never touches the hall. */
 #include <errno.h>
@@ -1454,12 +1454,12 @@ static int ctl_run_own(ctl_opts *o)
     const char *cmd = o->pos[0];
     bool city = strcmp(cmd, "city") == 0;
     if (o->count && !city && strcmp(cmd, "watch") != 0) return ctl_usage_error("%s", "--count is only for watch and city");
-    if (strcmp(cmd, "appointments") == 0)   /* io/hallctl_appt.c */
+    if (strcmp(cmd, "appointments") == 0)   /* io/ctl/appt.c */
         return hallctl_appt_main(o->url, o->token, o->json, o->timeout_ms, o->npos - 1, o->pos + 1);
-    if (strcmp(cmd, "report") == 0 || strcmp(cmd, "archive") == 0)   /* io/hallctl_report.c */
+    if (strcmp(cmd, "report") == 0 || strcmp(cmd, "archive") == 0)   /* io/ctl/report.c */
         return hallctl_report_run(o->npos, o->pos, o->url, o->token, o->timeout_ms, o->json);
     if (!city) return -1;
-    /* io/hallctl_city.c reads Redis, not a daemon (docs/streams.md): --redis URL (or --url when
+    /* io/ctl/city.c reads Redis, not a daemon (docs/streams.md): --redis URL (or --url when
      * it is redis:// or unix://), else HALL_REDIS_URL */
     const char *rurl = o->redis ? o->redis
                        : o->url && (!strncmp(o->url, "redis://", 8) || !strncmp(o->url, "unix://", 7)) ? o->url

@@ -1,4 +1,4 @@
-/* hv_json.c: see hv_json.h. */
+/* json.c: see json.h. */
 #include "json.h"
 
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* hv_json.h: a value tree (core/val.h) written as JSON, for hallctl's --json output, reports and
+/* json.h: a value tree (core/val.h) written as JSON, for hallctl's --json output, reports and
  * archives. One writer, so every tool prints the same JSON for the same value. */
 #ifndef HK_HV_JSON_H
 #define HK_HV_JSON_H

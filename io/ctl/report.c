@@ -1,4 +1,4 @@
-/* hallctl_report.c: `hallctl report` and `hallctl archive` (docs/reports.md). Both fetch the
+/* report.c: `hallctl report` and `hallctl archive` (docs/reports.md). Both fetch the
  * day's events from the daemon (report.events, page by page) and fold them with the same
  * aggregator the daemon uses (core/report.c), so the numbers agree with report.day. An archive
  * is a directory readable without hallkeeper: the events as JSON lines, the report as CSV, HTML

@@ -1,4 +1,4 @@
-/* hallctl_report.h: `hallctl report` and `hallctl archive` (io/hallctl_report.c, docs/reports.md). */
+/* report.h: `hallctl report` and `hallctl archive` (io/ctl/report.c, docs/reports.md). */
 #ifndef HK_HALLCTL_REPORT_H
 #define HK_HALLCTL_REPORT_H
 

@@ -80,7 +80,7 @@ void restore_note_event(daemon_t *d, uint64_t seq, const hv *ev);   /* tracks th
  * Returns 0, or -1 if the table lacks one of them (logged). */
 int daemon_cmds_register(daemon_t *d);
 
-/* hallkeeper_audio.c: the speakers */
+/* speakers.c: the speakers */
 void daemon_speakers_open(daemon_t *d);        /* after the restore; logs and goes on without */
 void daemon_on_delivered(void *arg, const hv *ev);   /* hub_delivered_fn: a durable ticket.called is spoken */
 /* hk_host_cmd (arg = the daemon): the announce command */

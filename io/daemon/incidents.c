@@ -1,4 +1,4 @@
-/* hallkeeper_incidents.c: see hallkeeper_incidents.h. The log is derived from events that are
+/* incidents.c: see incidents.h. The log is derived from events that are
  * themselves kept in the hall's event stream (hall:{ID}:events), so every record names the seq
  * of the event it comes from. */
 #include "incidents.h"

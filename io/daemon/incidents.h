@@ -1,4 +1,4 @@
-/* hallkeeper_incidents.h: the daemon's glue between the hall's events and the incident log
+/* incidents.h: the daemon's glue between the hall's events and the incident log
  * (incident_log.h). Incident records are derived from the emergency.changed events (by diffing
  * each emergency object against the one seen before) and from input edges during an incident;
  * incidents.list serves them to security and admin. Part of the hallkeeper program. */

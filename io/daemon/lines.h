@@ -1,4 +1,4 @@
-/* hallkeeper_gpio.h: the daemon's glue between the GPIO lines (gpio/), the hall's emergency
+/* lines.h: the daemon's glue between the GPIO lines (gpio/), the hall's emergency
  * state (core/) and the hub (web/). Part of the hallkeeper program, not of a library. */
 #ifndef HK_HALLKEEPER_GPIO_H
 #define HK_HALLKEEPER_GPIO_H

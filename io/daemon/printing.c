@@ -1,4 +1,4 @@
-/* hallkeeper_printer.c: the daemon's glue for phones and the ticket printer (see the header). One
+/* printing.c: the daemon's glue for phones and the ticket printer (see the header). One
  * daemon per process, so the module keeps its state here rather than in daemon_t. */
 #include "printing.h"
 

@@ -1,4 +1,4 @@
-/* hallkeeper_printer.h: the daemon's glue for phones and the ticket printer (docs/mobile.md,
+/* printing.h: the daemon's glue for phones and the ticket printer (docs/mobile.md,
  * docs/printer.md): the ticket link secret and its check, the link and QR code in ticket.issue
  * replies, printing kiosk tickets once durable, and the "printer" fault. */
 #ifndef HK_HALLKEEPER_PRINTER_H

@@ -1,4 +1,4 @@
-/* hallkeeper_audio.c: the daemon's glue to the speakers (io/audio.c): announce events, audio
+/* speakers.c: the daemon's glue to the speakers (io/audio/audio.c): announce events, audio
  * faults, calls spoken once durable and shown, and the announce command. */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* qr.h: QR codes of a ticket's phone link (docs/mobile.md), with libqrencode: a module matrix,
- * an SVG for the kiosk screen and a 1-bit raster for the ESC/POS printer (io/printer.c). */
+ * an SVG for the kiosk screen and a 1-bit raster for the ESC/POS printer (io/printer/printer.c). */
 #ifndef HK_QR_H
 #define HK_QR_H
 

@@ -1,4 +1,4 @@
-/* harness_codec.c: the frame pre-validator and decoder (web/codec.c) on arbitrary bytes. */
+/* harness_codec.c: the frame pre-validator and decoder (core/codec/codec.c) on arbitrary bytes. */
 #include "harness.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* harness_config.c: the YAML config loader (io/config_load.c) on arbitrary text, and the hall
+/* harness_config.c: the YAML config loader (io/config/config_load.c) on arbitrary text, and the hall
  * built from whatever it accepts. */
 #include "harness.h"
 

@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def demo_yaml():
-    """The config_demo_yaml string of io/config_load.c, unescaped from its C literals."""
+    """The config_demo_yaml string of io/config/config_load.c, unescaped from its C literals."""
     src = open(os.path.join(ROOT, "io", "config_load.c"), encoding="utf-8").read()
     body = src.split("const char config_demo_yaml[] =", 1)[1].split(";\n", 1)[0]
     return "".join(ast.literal_eval(lit) for lit in re.findall(r'"(?:[^"\\]|\\.)*"', body))

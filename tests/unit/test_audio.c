@@ -1,4 +1,4 @@
-/* test_audio.c: the speakers (io/audio.c) on a real loop with the file sink in a temporary
+/* test_audio.c: the speakers (io/audio/audio.c) on a real loop with the file sink in a temporary
  * directory and the real espeak-ng: a call's WAV (loud enough, plausible length, chime then code
  * then window), an emergency cutting a call and looping tone/message, no stale call after the
  * clear, and broken sinks reported as faults while calling goes on. */

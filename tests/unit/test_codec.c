@@ -1,4 +1,4 @@
-/* test_codec.c: the msgpack codec of hall.v1 (web/codec.c): exact encodings, round trips,
+/* test_codec.c: the msgpack codec of hall.v1 (core/codec/codec.c): exact encodings, round trips,
  * every rejection the validator owes the server, a seeded mutation run and the seed corpus. */
 #include <stdarg.h>
 #include <stddef.h>

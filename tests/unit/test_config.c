@@ -1,4 +1,4 @@
-/* test_config.c: the YAML loader (io/config_load.c) and core/config.c lookups: the demo hall, the
+/* test_config.c: the YAML loader (io/config/config_load.c) and core/config.c lookups: the demo hall, the
  * contract's example, defaults, hours, HALL_REDIS_URL, and bad configs with their FILE:LINE. */
 #include <setjmp.h>
 #include <stdarg.h>

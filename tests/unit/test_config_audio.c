@@ -1,4 +1,4 @@
-/* test_config_audio.c: the optional `audio:` keys of issue 5 (io/config_load.c): zones, templates,
+/* test_config_audio.c: the optional `audio:` keys of issue 5 (io/config/config_load.c): zones, templates,
  * repeat, digits, second language, sounder length; strict checking with FILE:LINE messages. */
 #include <stdarg.h>
 #include <stddef.h>

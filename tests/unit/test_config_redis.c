@@ -1,4 +1,4 @@
-/* test_config_redis.c: the `redis` section of the configuration (load_redis in io/config_load.c):
+/* test_config_redis.c: the `redis` section of the configuration (load_redis in io/config/config_load.c):
  * url, or sentinels + master + db for Redis Sentinel, and every wrong combination with its
  * FILE:LINE message. */
 #include <setjmp.h>

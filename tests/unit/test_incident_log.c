@@ -1,5 +1,5 @@
-/* test_incident_log.c: the incident log (io/incident_log.c) and its daemon glue
- * (io/hallkeeper_incidents.c): canonical form as Python writes it, append/reopen/verify, tamper
+/* test_incident_log.c: the incident log (io/store/incident_log.c) and its daemon glue
+ * (io/daemon/incidents.c): canonical form as Python writes it, append/reopen/verify, tamper
  * detection (a changed byte, a deleted line, a re-hashed record, a torn tail), the chain_broken
  * note, and records derived from a real hall's events (drill, ack, real input, clear). */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* test_journal.c: the local journal (io/journal.c): records read back in order, the header's
+/* test_journal.c: the local journal (io/store/journal.c): records read back in order, the header's
  * byte order (little-endian whatever the host, so a data dir moves between x86-64 and arm64), a
  * torn or garbled tail ignored, rewrite, compaction from a seq and reset, and the batched fsync reported through the
  * loop. */

@@ -1,5 +1,5 @@
-/* test_qr_printer.c: the ticket printer's ESC/POS stream (io/printer.c), the QR code (io/qr.c),
- * the phone link's key (io/ticket_key.c), the printer on a device file through the real loop,
+/* test_qr_printer.c: the ticket printer's ESC/POS stream (io/printer/printer.c), the QR code (io/printer/qr.c),
+ * the phone link's key (io/printer/ticket_key.c), the printer on a device file through the real loop,
  * and the visitor role of the hall (core/hall_mobile.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -284,7 +284,7 @@ static hk_time at(int64_t s)
     return t;
 }
 
-/* the host's check, as hallkeeper_printer.c makes it, with a fixed secret */
+/* the host's check, as io/daemon/printing.c makes it, with a fixed secret */
 static uint8_t test_secret[TICKET_KEY_SECRET_LEN];
 static bool verifier(void *ctx, const char *hall_id, int32_t day, const char *code, const char *key)
 {

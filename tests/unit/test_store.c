@@ -1,4 +1,4 @@
-/* test_store.c: the Redis event log (io/store.c) and the embedded redis-server (io/redis_child.c)
+/* test_store.c: the Redis event log (io/store/store.c) and the embedded redis-server (io/store/redis_child.c)
  * against a real redis-server in a temporary directory: pipelined appends, ordered completions,
  * idempotent resends, link loss (SIGKILL and a stalled server), paged restore, clean shutdown,
  * held appends released after a look at the stream's last entry. */
