@@ -61,7 +61,7 @@ async def test_posts_added_later():
 
 def limits_config():
     text = hk.demo_config().replace(", issue_per_min: 0", "")          # the default limit
-    text = text.replace('  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",', '  - { token: "kiosk-2-secret",   role: kiosk }\n  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",')
+    text = text.replace('  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",', '  - { token: "kiosk-2.Rq7Hn2Wc9Vx4Lb6Tk1Zp8Md3Gs5Fy0Ja",   role: kiosk }\n  - { token: "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj",')
     cat = "  - { id: B, name: 不动产登记, weight: 1.0 }"
     check(cat in text, "demo config has no category B line")
     return text.replace(cat, cat[:-2] + ", daily_cap: 3 }")
@@ -84,7 +84,7 @@ async def test_issue_rate_and_daily_cap():
         st = (await staff.ok("state.get"))["state"]
         check(st["queues"]["A"]["waiting"] == 10 + len(ok), "waiting %r" % st["queues"]["A"])
         # another device is not held back
-        kiosk2 = await hk.connect(d, "kiosk-2-secret", events=False)
+        kiosk2 = await hk.connect(d, "kiosk-2.Rq7Hn2Wc9Vx4Lb6Tk1Zp8Md3Gs5Fy0Ja", events=False)
         for _ in range(3):
             await kiosk2.ok("ticket.issue", category="B")
         r = await kiosk2.err("ticket.issue", "unavailable", category="B")
