@@ -484,7 +484,10 @@ static int item_enqueue(audio *a, item *it)
     }
     if (!it->refs) {
         item_free(a, it);
-        return rc == SPEAKER_EFULL ? AUDIO_EFULL : rc == SPEAKER_EFROZEN ? AUDIO_EFROZEN : AUDIO_EINVAL;
+        return rc == SPEAKER_EFULL     ? AUDIO_EFULL
+               : rc == SPEAKER_EFROZEN ? AUDIO_EFROZEN
+               : rc == SPEAKER_ENOMEM  ? AUDIO_ENOMEM
+                                       : AUDIO_EINVAL;
     }
     kick(a);
     return 0;
