@@ -56,10 +56,10 @@ async def main():
     started, finished = {}, {}
     deadline = time.monotonic() + a.deadline
     while len(finished) < len(codes) and time.monotonic() < deadline:
-        try:
+        try:        # 30 s without an announcement: the rest were dropped
             m = await disp.event(lambda m: m.get("ev") in ("announce.started", "announce.finished")
-                                 and m.get("priority") == "call", timeout=max(1, deadline - time.monotonic()))
-        except RuntimeError:
+                                 and m.get("priority") == "call", timeout=min(30, max(1, deadline - time.monotonic())))
+        except (RuntimeError, asyncio.TimeoutError):
             break
         hits = [c for c in codes if c in (m.get("text") or "")]
         if len(hits) != 1:
