@@ -107,9 +107,12 @@ idInput.addEventListener("keydown", (e) => {
   showIdBanner("已读取身份证，请选择业务取号（60岁以上老人为优先号）");
 });
 document.getElementById("id-cancel").addEventListener("click", () => { takeIdNumber(); });
-// the reader types wherever the focus is: keep it on the field while nothing else needs the keyboard
+// the reader types wherever the focus is: keep it on the field while nothing else needs the
+// keyboard (the appointment sheet, the sign-in prompt's token field)
 document.addEventListener("click", () => {
-  if (!document.getElementById("appt-overlay")) idInput.focus({ preventScroll: true });
+  const f = document.activeElement;
+  if (document.getElementById("appt-overlay") || (f && f !== idInput && f.tagName === "INPUT")) return;
+  idInput.focus({ preventScroll: true });
 });
 idInput.focus();
 
