@@ -167,6 +167,7 @@ typedef struct {
 #define HK_DEFAULT_APPOINTMENT_EARLY_MIN 30
 #define HK_DEFAULT_APPOINTMENT_GRACE_MIN 15
 #define HK_DEFAULT_PRIORITY_ROLES (HK_ROLE_STAFF | HK_ROLE_ADMIN)   /* the guide is a staff member */
+#define HK_DEFAULT_ELDERLY_AGE 60    /* 60岁以上老人优先 */
 typedef struct {
     bool set;
     int priority_max_in_row;     /* priority calls of a category in a row while normal ones wait */
@@ -174,6 +175,7 @@ typedef struct {
     int appointment_early_min;   /* check-in opens this long before the slot */
     int appointment_grace_min;   /* ... and closes this long after it; then it is released */
     int priority_roles;          /* HK_ROLE_* that may ask ticket.issue for priority "priority" */
+    int elderly_age;             /* a kiosk's id_number of this age or more gets a priority ticket */
 } hk_queue_policy_cfg;
 /* 四件管理 (docs/cases.md): a matter (事项) and its time limits in working days of the hall. */
 typedef struct {

@@ -4,6 +4,7 @@
  * then build the reply from the new state; host rows run what the host registered. */
 #include "hall_int.h"
 #include "text.h"
+#include "idcard.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -120,6 +121,36 @@ static void cmd_state_get(hk_hall *h, hk_session *s, const hv *req, hk_time now,
     hv_set(hall_reply_ok(out, req), "state", hall_state(h, s->role, now));
 }
 
+/* id_number (docs/queue.md, ID-card priority): a kiosk's card reader gives the visitor's resident
+ * ID number; its birth date decides an elderly priority ticket. The number is only read here: it
+ * is in no reply, event, log or message (the request itself is not stored). 0, or -1 replied. */
+static int ticket_id_number(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out, bool *elderly)
+{
+    const char *id = hv_get_str(req, "id_number");
+    if (s->role != HK_ROLE_KIOSK) {
+        hall_reply_err(out, req, HK_ERR_FORBIDDEN, "id_number is read by a kiosk's card reader (role kiosk only)");
+        return -1;
+    }
+    if (hv_has(req, "priority") || hv_has(req, "priority_reason") || hv_has(req, "appointment")) {
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "id_number decides the priority itself: send it without priority, "
+                       "priority_reason or appointment");
+        return -1;
+    }
+    if (!id) {
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "id_number must be a string of 18 characters");
+        return -1;
+    }
+    int32_t birth;
+    int rc = idcard_check(id, now.day, &birth);
+    if (rc < 0) {
+        hall_reply_err(out, req, HK_ERR_BAD_REQUEST, "%s", idcard_error(rc));
+        return -1;
+    }
+    int age = h->cfg->queue.set ? h->cfg->queue.elderly_age : HK_DEFAULT_ELDERLY_AGE;
+    *elderly = idcard_age(birth, now.day) >= age;
+    return 0;
+}
+
 static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time now, hk_out *out)
 {
     const char *catid = hv_get_str(req, "category");
@@ -157,6 +188,9 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
             return;
         }
     }
+    bool elderly = false;
+    if (hv_has(req, "id_number") && ticket_id_number(h, s, req, now, out, &elderly) < 0) return;
+    if (elderly) reason = "elderly";
     /* queue.priority_roles (a config built by hand, queue.set false, takes the default) */
     int proles = h->cfg->queue.set ? h->cfg->queue.priority_roles : HK_DEFAULT_PRIORITY_ROLES;
     if (asks_priority && !(appt && appt->t == HV_STR) && !(proles & s->role)) {   /* a booking is priority anyway */
@@ -190,7 +224,7 @@ static void cmd_ticket_issue(hk_hall *h, hk_session *s, const hv *req, hk_time n
     }
     (void)s;
     hall_roll_day(h, out, now);   /* the first ticket of a new day closes the last one first */
-    bool priority = appt_cat >= 0 || (prio && !strcmp(prio, "priority"));
+    bool priority = appt_cat >= 0 || elderly || (prio && !strcmp(prio, "priority"));
     char code[16];
     int32_t day = posts_business_day(h->cfg, now);   /* work.rollover: codes restart with the business day */
     int cap = h->cfg->categories[cat].daily_cap;     /* a booking was promised: never capped */

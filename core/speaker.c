@@ -1,6 +1,6 @@
 /* speaker.c: the speaker scheduler and the code-to-words rule (core/speaker.h). Pure: the
- * adapter passes lengths in samples and pulls segments; no memory is allocated after
- * speaker_new(). */
+ * adapter passes lengths in samples and pulls segments; memory is allocated only when a zone's
+ * queue grows (calls are never refused for room). */
 #include "speaker.h"
 
 #include <stdlib.h>
@@ -59,13 +59,22 @@ int speaker_code_words_en(const char *code, const char **words, size_t max)
 
 /* ---- the scheduler ---- */
 
-#define MARKS_MAX (2 * SPEAKER_QUEUE_MAX + 4)
+/* A call's parts in its PCM (speaker_call_parts), then the pause before a joined call. */
+enum { P_LEAD, P_HEAD, P_BODY, P_FAST, P_TAIL, P_REST, P_JOIN, P_END };
+#define JOIN_MAX 5          /* calls in one joined sentence: more is hard to follow */
+#define QUEUE_START 8       /* first capacity of a zone's queue; it grows for calls */
 
 typedef struct {
     uint64_t owner;
     int priority;
-    size_t len, pos;
     bool started;
+    bool call;                 /* a call with parts: a backlog may shorten it */
+    bool joining;              /* the next call continues its sentence */
+    bool quick;                /* the fast body instead of the body */
+    size_t part[P_REST + 1];
+    size_t gap;                /* pause before a joined call */
+    int phase;
+    size_t ppos;               /* samples of the phase played */
 } sp_item;
 
 typedef struct {
@@ -77,10 +86,13 @@ typedef struct {
 typedef struct {
     bool has_cur;
     sp_item cur;
-    sp_item q[SPEAKER_QUEUE_MAX];
-    size_t nq;
-    sp_mark marks[MARKS_MAX];      /* ends to report, oldest first (ring) */
+    sp_item *q;
+    size_t nq, cap;            /* marks hold 2 * cap + 4 */
+    sp_mark *marks;            /* ends to report, oldest first (ring) */
     size_t mhead, nmarks;
+    /* how the last item ended, for the next call: right after a call (no chime), joined */
+    bool after_call, joined;
+    int chain;                 /* calls so far in the sentence being joined */
     /* the evacuation program in this zone */
     bool ev_on, ev_started, ev_done;
     int ev_seg;                    /* -1 = lead-in, else message index */
@@ -100,6 +112,28 @@ struct speaker {
     sp_zone z[];
 };
 
+#define MARKS_CAP(z) (2 * (z)->cap + 4)
+
+/* Doubles a zone's queue and its ring of ends (kept in order). 0 or SPEAKER_ENOMEM. */
+static int zone_grow(sp_zone *z)
+{
+    size_t cap = z->cap ? 2 * z->cap : QUEUE_START;
+    sp_item *q = realloc(z->q, cap * sizeof *q);
+    if (!q)
+        return SPEAKER_ENOMEM;
+    z->q = q;
+    sp_mark *m = malloc((2 * cap + 4) * sizeof *m);
+    if (!m)
+        return SPEAKER_ENOMEM;
+    for (size_t i = 0; i < z->nmarks; i++)
+        m[i] = z->marks[(z->mhead + i) % MARKS_CAP(z)];
+    free(z->marks);
+    z->marks = m;
+    z->mhead = 0;
+    z->cap = cap;
+    return 0;
+}
+
 speaker *speaker_new(size_t nzones)
 {
     if (nzones == 0 || nzones > SPEAKER_ZONES_MAX)
@@ -108,11 +142,22 @@ speaker *speaker_new(size_t nzones)
     if (!s)
         return NULL;
     s->nzones = nzones;
+    for (size_t i = 0; i < nzones; i++)
+        if (zone_grow(&s->z[i])) {
+            speaker_free(s);
+            return NULL;
+        }
     return s;
 }
 
 void speaker_free(speaker *s)
 {
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nzones; i++) {
+        free(s->z[i].q);
+        free(s->z[i].marks);
+    }
     free(s);
 }
 
@@ -133,9 +178,9 @@ bool speaker_evacuating(const speaker *s)
 
 static void mark(sp_zone *z, uint64_t owner, int priority, int flags)
 {
-    if (z->nmarks >= MARKS_MAX)
+    if (z->nmarks >= MARKS_CAP(z))
         return;     /* callers check room first; never reached */
-    z->marks[(z->mhead + z->nmarks) % MARKS_MAX] = (sp_mark){ owner, priority, flags | SPEAKER_SEG_LAST };
+    z->marks[(z->mhead + z->nmarks) % MARKS_CAP(z)] = (sp_mark){ owner, priority, flags | SPEAKER_SEG_LAST };
     z->nmarks++;
 }
 
@@ -159,19 +204,43 @@ static void cut_zone(sp_zone *z, int upto)
             z->q[keep++] = z->q[i];
     }
     z->nq = keep;
+    z->after_call = z->joined = false;
+    z->chain = 0;
+}
+
+static int enqueue(speaker *s, size_t zone, sp_item it)
+{
+    sp_zone *z = &s->z[zone];
+    if (s->evac || (s->frozen && it.priority == SPEAKER_CALL))
+        return SPEAKER_EFROZEN;
+    if (it.priority == SPEAKER_NOTICE) {
+        size_t notices = 0;
+        for (size_t i = 0; i < z->nq; i++)
+            notices += z->q[i].priority == SPEAKER_NOTICE;
+        if (notices >= SPEAKER_QUEUE_MAX)
+            return SPEAKER_EFULL;
+    }
+    /* every live item may leave an end to report: room for all of them (see MARKS_CAP) */
+    if ((z->has_cur ? 1 : 0) + z->nq + z->nmarks + 1 >= z->cap && zone_grow(z))
+        return SPEAKER_ENOMEM;
+    z->q[z->nq++] = it;
+    return 0;
 }
 
 int speaker_enqueue(speaker *s, size_t zone, int priority, uint64_t owner, size_t len)
 {
     if (zone >= s->nzones || owner == 0 || len == 0 || (priority != SPEAKER_CALL && priority != SPEAKER_NOTICE))
         return SPEAKER_EINVAL;
-    if (s->evac || (s->frozen && priority == SPEAKER_CALL))
-        return SPEAKER_EFROZEN;
-    sp_zone *z = &s->z[zone];
-    if ((z->has_cur ? 1 : 0) + z->nq + z->nmarks >= SPEAKER_QUEUE_MAX)
-        return SPEAKER_EFULL;
-    z->q[z->nq++] = (sp_item){ .owner = owner, .priority = priority, .len = len };
-    return 0;
+    return enqueue(s, zone, (sp_item){ .owner = owner, .priority = priority, .part[P_BODY] = len });
+}
+
+int speaker_enqueue_call(speaker *s, size_t zone, uint64_t owner, const speaker_call_parts *p)
+{
+    if (zone >= s->nzones || owner == 0 || !p || p->body == 0)
+        return SPEAKER_EINVAL;
+    return enqueue(s, zone, (sp_item){ .owner = owner, .priority = SPEAKER_CALL, .call = true,
+                                       .part = { p->lead, p->head, p->body, p->fast, p->tail, p->rest },
+                                       .gap = p->join_gap });
 }
 
 void speaker_freeze(speaker *s, bool frozen)
@@ -203,7 +272,7 @@ int speaker_evacuate(speaker *s, uint64_t owner, uint64_t lead, size_t lead_len,
             return SPEAKER_EINVAL;
     for (size_t i = 0; i < s->nzones; i++) {
         const sp_zone *z = &s->z[i];
-        if (z->nmarks + 2 + z->nq > MARKS_MAX)
+        if (z->nmarks + 2 + z->nq + 1 > MARKS_CAP(z))
             return SPEAKER_EFULL;   /* only if pulls stopped; the adapter tries again */
     }
     if (s->evac)
@@ -275,6 +344,82 @@ static void ev_advance(speaker *s, size_t zi)
     mark(z, s->ev_owner, SPEAKER_EMERGENCY, 0);
 }
 
+/* ---- playing calls and notices ---- */
+
+static size_t next_pick(const sp_zone *z)
+{
+    size_t pick = 0;
+    for (size_t i = 0; i < z->nq; i++)
+        if (z->q[i].priority > z->q[pick].priority)
+            pick = i;
+    return pick;
+}
+
+static size_t phase_len(const sp_item *it)
+{
+    return it->phase == P_JOIN ? it->gap : it->part[it->phase];
+}
+
+static size_t part_start(const sp_item *it, int phase)
+{
+    size_t at = 0;
+    for (int i = 0; i < phase && i <= P_REST; i++)
+        at += it->part[i];
+    return at;
+}
+
+/* Whether the phase the current item has reached plays: how a backlog shortens calls. Decided
+ * once, when the phase is reached, from what waits at that moment. */
+static bool phase_wanted(sp_zone *z, sp_item *it)
+{
+    if (!it->call)
+        return it->phase != P_JOIN;
+    switch (it->phase) {
+    case P_LEAD: return !z->joined && !z->after_call;   /* no chime between consecutive calls */
+    case P_HEAD: return !z->joined;                     /* a joined call continues the sentence */
+    case P_BODY:                                        /* faster in a backlog */
+        it->quick = it->part[P_FAST] && (z->joined || z->nq);
+        return !it->quick;
+    case P_FAST: return it->quick;
+    case P_TAIL:                                        /* the next call joins this sentence */
+        it->joining = z->nq && z->chain + 1 < JOIN_MAX && z->q[next_pick(z)].call;
+        return !it->joining;
+    case P_REST: return !it->joining && z->nq == 0;     /* a repeat only when nothing waits */
+    case P_JOIN: return it->joining;
+    default: return true;
+    }
+}
+
+/* Moves the item past finished and left-out phases. true when it has ended. */
+static bool settle(sp_zone *z, sp_item *it)
+{
+    while (it->phase < P_END) {
+        if (it->ppos == 0 && !phase_wanted(z, it)) {
+            it->phase++;
+            continue;
+        }
+        if (it->ppos < phase_len(it))
+            return false;
+        it->phase++;
+        it->ppos = 0;
+    }
+    return true;
+}
+
+static void start_next(sp_zone *z)
+{
+    size_t pick = next_pick(z);
+    z->cur = z->q[pick];
+    memmove(&z->q[pick], &z->q[pick + 1], (z->nq - pick - 1) * sizeof z->q[0]);
+    z->nq--;
+    z->has_cur = true;
+    if (!z->cur.call)
+        z->after_call = z->joined = false;
+    if (!z->joined)
+        z->chain = 0;
+    settle(z, &z->cur);     /* the body is never empty: it does not end here */
+}
+
 size_t speaker_pull(speaker *s, size_t zone, size_t n, speaker_seg *out, size_t max, size_t *done)
 {
     size_t k = 0, got = 0;
@@ -287,7 +432,7 @@ size_t speaker_pull(speaker *s, size_t zone, size_t n, speaker_seg *out, size_t 
         if (z->nmarks) {
             const sp_mark *m = &z->marks[z->mhead];
             out[k++] = (speaker_seg){ .owner = m->owner, .priority = m->priority, .flags = m->flags };
-            z->mhead = (z->mhead + 1) % MARKS_MAX;
+            z->mhead = (z->mhead + 1) % MARKS_CAP(z);
             z->nmarks--;
             continue;
         }
@@ -325,37 +470,36 @@ size_t speaker_pull(speaker *s, size_t zone, size_t n, speaker_seg *out, size_t 
                 ev_advance(s, zone);
             continue;
         }
-        if (!z->has_cur && z->nq && !z->ev_on) {
-            size_t pick = 0;
-            for (size_t i = 0; i < z->nq; i++)
-                if (z->q[i].priority > z->q[pick].priority)
-                    pick = i;
-            z->cur = z->q[pick];
-            memmove(&z->q[pick], &z->q[pick + 1], (z->nq - pick - 1) * sizeof z->q[0]);
-            z->nq--;
-            z->has_cur = true;
-        }
+        if (!z->has_cur && z->nq && !z->ev_on)
+            start_next(z);
         if (!z->has_cur) {
             g->count = want;               /* silence */
             got += want;
             k++;
+            z->after_call = z->joined = false;
+            z->chain = 0;
             continue;
         }
         sp_item *it = &z->cur;
-        g->owner = g->clip = it->owner;
+        g->owner = it->owner;
         g->priority = it->priority;
         if (!it->started) {
             g->flags |= SPEAKER_SEG_FIRST;
             it->started = true;
         }
-        g->offset = it->pos;
-        g->count = it->len - it->pos < want ? it->len - it->pos : want;
-        it->pos += g->count;
+        size_t len = phase_len(it);
+        g->clip = it->phase == P_JOIN ? 0 : it->owner;     /* the pause is silence */
+        g->offset = it->phase == P_JOIN ? 0 : part_start(it, it->phase) + it->ppos;
+        g->count = len - it->ppos < want ? len - it->ppos : want;
+        it->ppos += g->count;
         got += g->count;
         k++;
-        if (it->pos == it->len) {
+        if (settle(z, it)) {
             mark(z, it->owner, it->priority, 0);
             z->has_cur = false;
+            z->after_call = it->call;
+            z->joined = it->joining;
+            z->chain = it->joining ? z->chain + 1 : 0;
         }
     }
     *done = got;

@@ -8,6 +8,10 @@
  *    queued, and refuses calls and notices until it ends. Nothing queued before it survives it,
  *    so no stale call plays after the clear.
  *  - a queue freeze (without evacuation audio) cuts and drops calls and refuses new ones.
+ *  - outside those, no call is refused: a zone's queue grows. A backlog shortens calls instead
+ *    (speaker_enqueue_call): no chime between consecutive calls, no repeat while anything
+ *    waits, the code and window spoken faster, and up to 5 calls in a row joined into one
+ *    sentence ("请A1号到1号窗口 … A2号到2号窗口办理").
  *  - the evacuation pattern per zone: lead-in clip (the sounder tone), then each message meant for
  *    the zone, again and again while any message loops; a non-looping program plays once.
  * Every end of an item is reported by a segment (SPEAKER_SEG_LAST, count 0 for cuts and drops),
@@ -23,12 +27,12 @@
 enum { SPEAKER_CALL = 0, SPEAKER_NOTICE = 1, SPEAKER_EMERGENCY = 2 };
 enum {
     SPEAKER_EFROZEN = -1,   /* refused: evacuation active (or queue frozen, for calls) */
-    SPEAKER_EFULL = -2,     /* the zone's queue is full */
+    SPEAKER_EFULL = -2,     /* the zone has SPEAKER_QUEUE_MAX notices waiting */
     SPEAKER_EINVAL = -3,    /* bad zone, id 0, zero length, too many messages */
     SPEAKER_ENOMEM = -4,
 };
 #define SPEAKER_ZONES_MAX 32     /* zone masks are 32 bits */
-#define SPEAKER_QUEUE_MAX 8      /* per zone: a backlog of calls longer than a minute helps nobody, and holds their sound in memory */
+#define SPEAKER_QUEUE_MAX 8      /* notices waiting per zone (calls are not bounded: a backlog shortens them) */
 #define SPEAKER_MSGS_MAX 16      /* messages of one evacuation program */
 
 const char *speaker_priority_name(int priority);   /* "call", "notice", "emergency" */
@@ -75,9 +79,26 @@ speaker *speaker_new(size_t nzones);   /* NULL if nzones is 0 or > SPEAKER_ZONES
 void speaker_free(speaker *s);
 size_t speaker_zones(const speaker *s);
 
-/* Queues a call or notice (owner != 0, len samples > 0) on zone. 0, SPEAKER_EFROZEN (calls while
- * frozen or evacuating, notices while evacuating: the caller drops it), _EFULL, _EINVAL. */
+/* Queues a call or notice (owner != 0, len samples > 0) on zone, played whole. 0, SPEAKER_EFROZEN
+ * (calls while frozen or evacuating, notices while evacuating: the caller drops it), _EFULL (notices
+ * only), _EINVAL, _ENOMEM. */
 int speaker_enqueue(speaker *s, size_t zone, int priority, uint64_t owner, size_t len);
+
+/* A call's sound, laid out in this order in the owner's clip, so that a backlog can leave parts
+ * out: each part is decided when it is reached, from what waits in the zone then. */
+typedef struct {
+    size_t lead;        /* the chime and its pause: left out right after another call */
+    size_t head;        /* the sentence before the code (请): left out when joined to the call before */
+    size_t body;        /* the code and the window (> 0): played unless fast is */
+    size_t fast;        /* the same spoken faster (0: none): played instead in a backlog (joined to
+                         * the call before, or calls waiting when the body is reached) */
+    size_t tail;        /* the rest of the first sentence (办理) and its pause: left out when the
+                         * next call joins this sentence */
+    size_t rest;        /* repeats and the second language: left out when anything waits */
+    size_t join_gap;    /* silence between two joined calls (clip 0 in its segment) */
+} speaker_call_parts;
+/* Queues a call with parts. 0, SPEAKER_EFROZEN, _EINVAL (bad zone, owner 0, empty body), _ENOMEM. */
+int speaker_enqueue_call(speaker *s, size_t zone, uint64_t owner, const speaker_call_parts *parts);
 
 /* Freezes or unfreezes calls. Freezing cuts calls in progress and drops queued calls. */
 void speaker_freeze(speaker *s, bool frozen);

@@ -16,7 +16,9 @@
 #define ID_CHIME 2
 #define CLIP_BASE 16
 #define ITEM_BASE (1ull << 32)
-#define PENDING_MAX 16
+#define PENDING_MAX 16              /* notices waiting for their speech (calls are never refused) */
+#define JOIN_GAP MS(250)            /* pause between two calls joined into one sentence */
+#define SENTENCE_GAP MS(350)        /* after a sentence; the rest of the pause before a repeat is the repeat's */
 #define FAULTS_MAX 8
 #define MS(x) ((size_t)(x) * AUDIO_RATE / 1000)
 #define PIECE_CHIME ((size_t)-2)   /* a piece that is the chime, not a clip */
@@ -27,14 +29,21 @@ enum { SYN_EMERGENCY = 0, SYN_NOTICE = 1, SYN_PIECE = 2, SYN_LATER = 3 };
 
 typedef struct {
     char *voice, *text;
+    int rate;           /* espeak-ng words per minute */
     audio_pcm pcm;
     int state, order;
 } clip_t;
+
+/* The parts of a call a backlog may leave out (speaker_call_parts, in order). */
+enum { PART_LEAD, PART_HEAD, PART_BODY, PART_FAST, PART_TAIL, PART_REST, PARTS };
+/* which sentence add_template() makes: the first, a repeat, or the quick body for a backlog */
+enum { TPL_FIRST, TPL_REPEAT, TPL_FAST };
 
 /* A call or notice being composed: clips and the pause after each. */
 typedef struct {
     size_t clip;        /* index, or PIECE_CHIME */
     size_t gap;         /* samples of silence after it */
+    int part;           /* PART_* */
 } piece;
 
 typedef struct item {
@@ -45,20 +54,27 @@ typedef struct item {
     char *text;
     int16_t *pcm;       /* calls and notices, once composed */
     size_t n;
-    char *parts;        /* JSON for the file sink's index */
+    struct span { const char *text; size_t at, n; } *spans;   /* each piece in pcm, for the index */
+    size_t nspans;
     piece *pieces;      /* until composed */
     size_t npieces;
+    size_t part[PARTS]; /* samples of each part, once composed */
     int64_t asked_ms;
     bool pending;       /* waiting for clips */
     struct item *next;
 } item;
 
+#define RUNS_MAX 16
 typedef struct {
     char id[HK_AUDIO_NAME_MAX];
     audio_sink *sink;
     bool faulted;
     item *cur;
     audio_ann ann;
+    /* which samples of cur's pcm went where in the sink: a backlog leaves parts out */
+    struct run { size_t src, at, n; } runs[RUNS_MAX];
+    size_t nruns;
+    char *parts;                    /* ann.parts_json, built at the end */
 } zone;
 
 typedef struct {
@@ -66,6 +82,7 @@ typedef struct {
     audio *a;
     size_t clip;
     char *voice, *text, *dir;
+    int rate;
     audio_pcm pcm;
     int rc;
     char err[256];
@@ -123,10 +140,10 @@ static void fault(audio *a, const char *msg)
 
 static void synth_next(audio *a);
 
-static size_t clip_want(audio *a, const char *voice, const char *text, int order)
+static size_t clip_want(audio *a, const char *voice, int rate, const char *text, int order)
 {
     for (size_t i = 0; i < a->nclips; i++)
-        if (!strcmp(a->clips[i].text, text) && !strcmp(a->clips[i].voice, voice)) {
+        if (!strcmp(a->clips[i].text, text) && !strcmp(a->clips[i].voice, voice) && a->clips[i].rate == rate) {
             if (order < a->clips[i].order)
                 a->clips[i].order = order;
             return i;
@@ -140,7 +157,7 @@ static size_t clip_want(audio *a, const char *voice, const char *text, int order
         a->cap = cap;
     }
     clip_t *c = &a->clips[a->nclips];
-    *c = (clip_t){ .voice = strdup(voice), .text = strdup(text), .state = CLIP_WANTED, .order = order };
+    *c = (clip_t){ .voice = strdup(voice), .text = strdup(text), .rate = rate, .state = CLIP_WANTED, .order = order };
     if (!c->voice || !c->text) {
         free(c->voice);
         free(c->text);
@@ -153,7 +170,7 @@ static size_t clip_want(audio *a, const char *voice, const char *text, int order
 static void synth_work(uv_work_t *req)
 {
     synth_job *j = req->data;
-    j->rc = audio_synth(j->dir, j->voice, j->text, &j->pcm, j->err, sizeof j->err);
+    j->rc = audio_synth(j->dir, j->voice, j->rate, j->text, &j->pcm, j->err, sizeof j->err);
 }
 
 static void item_try_compose(audio *a);
@@ -203,6 +220,7 @@ static void synth_next(audio *a)
         return;
     j->a = a;
     j->clip = best;
+    j->rate = a->clips[best].rate;
     j->voice = strdup(a->clips[best].voice);
     j->text = strdup(a->clips[best].text);
     j->dir = strdup(a->data_dir);
@@ -260,7 +278,7 @@ static void item_free(audio *a, item *it)
         }
     free(it->text);
     free(it->pcm);
-    free(it->parts);
+    free(it->spans);
     free(it->pieces);
     free(it);
 }
@@ -273,7 +291,7 @@ static item *item_find(audio *a, uint64_t id)
     return NULL;
 }
 
-static int add_piece(item *it, size_t clip, size_t gap)
+static int add_piece(item *it, size_t clip, size_t gap, int part)
 {
     if (clip == SIZE_MAX)
         return -1;      /* clip_want ran out of memory */
@@ -281,17 +299,24 @@ static int add_piece(item *it, size_t clip, size_t gap)
     if (!p)
         return -1;
     it->pieces = p;
-    p[it->npieces++] = (piece){ clip, gap };
+    p[it->npieces++] = (piece){ clip, gap, part };
     return 0;
 }
 
 /* Pieces of one template: literal runs as clips, {code} word by word, {window} by name,
- * {window_id} as a number. Runs of punctuation and spaces become pauses. */
+ * {window_id} as a number. Runs of punctuation and spaces become pauses. In the first sentence
+ * of a call (TPL_FIRST), the text before the first placeholder is the head, the text after the
+ * last one the tail, the rest the body; a repeat is all rest; TPL_FAST is the body alone, spoken
+ * faster with shorter pauses, which a backlog plays instead (docs/audio.md). */
 static int add_template(audio *a, item *it, const char *tpl, const char *voice, bool en, const char *code,
-                        const hk_window_cfg *w)
+                        const hk_window_cfg *w, int mode)
 {
     char buf[HK_AUDIO_TEXT_MAX];
     const char *p = tpl;
+    bool seen = false;      /* a placeholder before */
+    int body = mode == TPL_FIRST ? PART_BODY : mode == TPL_FAST ? PART_FAST : PART_REST;
+    int rate = mode == TPL_FAST ? AUDIO_FAST_WPM : AUDIO_RATE_WPM;
+    size_t word_gap = mode == TPL_FAST ? MS(20) : MS(40), gap = mode == TPL_FAST ? MS(40) : MS(80);
     while (*p) {
         if (*p == '{') {
             const char *e = strchr(p, '}');
@@ -305,16 +330,17 @@ static int add_template(audio *a, item *it, const char *tpl, const char *voice, 
                 if (nw < 0)
                     return -1;
                 for (int i = 0; i < nw; i++)
-                    if (add_piece(it, clip_want(a, voice, words[i], SYN_PIECE), MS(40)))
+                    if (add_piece(it, clip_want(a, voice, rate, words[i], SYN_PIECE), word_gap, body))
                         return -1;
             } else if (!strncmp(p, "{window}", k) || !strncmp(p, "{window_id}", k)) {
                 if (!strncmp(p, "{window}", k) && w->name)
                     snprintf(buf, sizeof buf, "%s", w->name);
                 else
                     snprintf(buf, sizeof buf, "%d", w->id);
-                if (add_piece(it, clip_want(a, voice, buf, SYN_PIECE), MS(80)))
+                if (add_piece(it, clip_want(a, voice, rate, buf, SYN_PIECE), gap, body))
                     return -1;
             }
+            seen = true;
             p = e + 1;
             continue;
         }
@@ -328,10 +354,26 @@ static int add_template(audio *a, item *it, const char *tpl, const char *voice, 
             if ((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'A' && buf[i] <= 'Z') ||
                 (buf[i] >= 'a' && buf[i] <= 'z') || (unsigned char)buf[i] >= 0x80)
                 speech = true;
-        if (speech && add_piece(it, clip_want(a, voice, buf, SYN_PIECE), MS(80)))
+        int part = mode == TPL_REPEAT ? PART_REST : !seen ? (*p ? PART_HEAD : PART_BODY) : *p ? PART_BODY : PART_TAIL;
+        if (part == PART_BODY)
+            part = body;
+        else if (mode == TPL_FAST)
+            continue;       /* the quick body has no head or tail */
+        if (speech && add_piece(it, clip_want(a, voice, rate, buf, SYN_PIECE), gap, part))
             return -1;
     }
     return 0;
+}
+
+/* Orders the first sentence's pieces by part (stable): the quick body goes after the body, before the tail. */
+static void sort_pieces(item *it)
+{
+    for (size_t i = 1; i < it->npieces; i++)
+        for (size_t j = i; j > 0 && it->pieces[j - 1].part > it->pieces[j].part; j--) {
+            piece t = it->pieces[j];
+            it->pieces[j] = it->pieces[j - 1];
+            it->pieces[j - 1] = t;
+        }
 }
 
 /* The text a template reads, for events and the index. */
@@ -380,7 +422,7 @@ static const char *second_template(const audio *a)
     return t[0] ? t : "Number {code}, please go to window {window_id}.";
 }
 
-/* Pieces ready: the PCM, and the parts list for the index. 1 composed, 0 still waiting, -1 no memory. */
+/* Pieces ready: the PCM, and where each piece is in it. 1 composed, 0 still waiting, -1 no memory. */
 static int compose(audio *a, item *it)
 {
     size_t n = 0;
@@ -390,33 +432,24 @@ static int compose(audio *a, item *it)
             return 0;
         n += (p->clip == PIECE_CHIME ? a->chime.n : a->clips[p->clip].pcm.n) + p->gap;
     }
-    size_t plen = 64 + it->npieces * 96, pn = 0;
+    memset(it->part, 0, sizeof it->part);
     it->pcm = calloc(n ? n : 1, sizeof *it->pcm);
-    it->parts = malloc(plen);
-    if (!it->pcm || !it->parts)
+    it->spans = calloc(it->npieces ? it->npieces : 1, sizeof *it->spans);
+    if (!it->pcm || !it->spans)
         return -1;
-    it->parts[pn++] = '[';
     size_t at = 0;
     for (size_t i = 0; i < it->npieces; i++) {
         const piece *p = &it->pieces[i];
         const audio_pcm *src = p->clip == PIECE_CHIME ? &a->chime : &a->clips[p->clip].pcm;
         const char *name = p->clip == PIECE_CHIME ? "(chime)" : a->clips[p->clip].text;
         memcpy(it->pcm + at, src->pcm, src->n * sizeof *src->pcm);
-        char js[HK_AUDIO_TEXT_MAX * 2];
-        json_str(js, sizeof js, name, strlen(name));
-        size_t need = strlen(js) + 64;
-        if (pn + need + 2 > plen) {
-            plen = (pn + need + 2) * 2;
-            char *np = realloc(it->parts, plen);
-            if (!np)
-                return -1;
-            it->parts = np;
-        }
-        pn += (size_t)snprintf(it->parts + pn, plen - pn, "%s{\"text\":%s,\"at\":%zu,\"n\":%zu}", i ? "," : "",
-                               js, at, src->n);
+        it->spans[it->nspans++] = (struct span){ name, at, src->n };    /* clip texts live as long as a */
         at += src->n + p->gap;
+        /* the pause after the first sentence is kept short when the repeat is left out */
+        size_t keep = p->part == PART_TAIL && p->gap > SENTENCE_GAP ? SENTENCE_GAP : p->gap;
+        it->part[p->part] += src->n + keep;
+        it->part[PART_REST] += p->gap - keep;
     }
-    snprintf(it->parts + pn, plen - pn, "]");
     it->n = n;
     free(it->pieces);
     it->pieces = NULL;
@@ -432,7 +465,12 @@ static int item_enqueue(audio *a, item *it)
     for (size_t z = 0; z < a->nzones; z++) {
         if (!(it->zones & (1u << z)))
             continue;
-        int r = speaker_enqueue(a->sp, z, it->priority, it->id, it->n ? it->n : 1);
+        speaker_call_parts cp = { it->part[PART_LEAD], it->part[PART_HEAD], it->part[PART_BODY], it->part[PART_FAST],
+                                  it->part[PART_TAIL], it->part[PART_REST], JOIN_GAP };
+        /* pieces are in part order (audio_call), so the parts lay out the PCM */
+        int r = it->priority == SPEAKER_CALL && cp.body
+                    ? speaker_enqueue_call(a->sp, z, it->id, &cp)
+                    : speaker_enqueue(a->sp, z, it->priority, it->id, it->n ? it->n : 1);
         if (r == 0)
             it->refs++;
         else
@@ -440,7 +478,10 @@ static int item_enqueue(audio *a, item *it)
     }
     if (!it->refs) {
         item_free(a, it);
-        return rc == SPEAKER_EFULL ? AUDIO_EFULL : rc == SPEAKER_EFROZEN ? AUDIO_EFROZEN : AUDIO_EINVAL;
+        return rc == SPEAKER_EFULL     ? AUDIO_EFULL
+               : rc == SPEAKER_EFROZEN ? AUDIO_EFROZEN
+               : rc == SPEAKER_ENOMEM  ? AUDIO_ENOMEM
+                                       : AUDIO_EINVAL;
     }
     kick(a);
     return 0;
@@ -490,8 +531,6 @@ int audio_call(audio *a, const char *code, int window_id)
         return AUDIO_EINVAL;
     if (speaker_evacuating(a->sp) || speaker_frozen(a->sp))
         return AUDIO_EFROZEN;
-    if (pending_count(a) >= PENDING_MAX)
-        return AUDIO_EFULL;
     size_t z = 0;
     while (z < a->nzones && strcmp(a->zones[z].id, w->zone ? w->zone : "hall"))
         z++;
@@ -509,14 +548,23 @@ int audio_call(audio *a, const char *code, int window_id)
     if (!it)
         return AUDIO_ENOMEM;
     int repeat = a->cfg->audio.repeat > 0 ? a->cfg->audio.repeat : 2;
-    int rc = add_piece(it, PIECE_CHIME, MS(250));
-    for (int r = 0; r < repeat && !rc; r++) {
-        rc = add_template(a, it, tpl, a->voice, false, code, w);
-        if (!rc && it->npieces)
+    /* pieces in the order of their parts, so that the parts lay out the PCM (item_enqueue) */
+    int rc = add_piece(it, PIECE_CHIME, MS(250), PART_LEAD);
+    if (!rc)
+        rc = add_template(a, it, tpl, a->voice, false, code, w, TPL_FIRST);
+    if (!rc)
+        rc = add_template(a, it, tpl, a->voice, false, code, w, TPL_FAST);
+    if (!rc)
+        sort_pieces(it);
+    for (int r = 1; r < repeat && !rc; r++) {
+        if (it->npieces)
             it->pieces[it->npieces - 1].gap = MS(700);
+        rc = add_template(a, it, tpl, a->voice, false, code, w, TPL_REPEAT);
     }
+    if (!rc && it->npieces)
+        it->pieces[it->npieces - 1].gap = MS(700);
     if (!rc && a->voice2)
-        rc = add_template(a, it, second_template(a), a->voice2, true, code, w);
+        rc = add_template(a, it, second_template(a), a->voice2, true, code, w, TPL_REPEAT);
     if (rc) {
         item_free(a, it);
         return AUDIO_ENOMEM;
@@ -556,8 +604,8 @@ int audio_notice(audio *a, const char *text, const char *const *zones, size_t nz
     item *it = item_new(a, SPEAKER_NOTICE, mask, text);
     if (!it)
         return AUDIO_ENOMEM;
-    size_t c = clip_want(a, a->voice, text, SYN_NOTICE);
-    if (c == SIZE_MAX || add_piece(it, PIECE_CHIME, MS(250)) || add_piece(it, c, 0)) {
+    size_t c = clip_want(a, a->voice, AUDIO_RATE_WPM, text, SYN_NOTICE);
+    if (c == SIZE_MAX || add_piece(it, PIECE_CHIME, MS(250), PART_LEAD) || add_piece(it, c, 0, PART_BODY)) {
         item_free(a, it);
         return AUDIO_ENOMEM;
     }
@@ -604,7 +652,7 @@ static int em_start(audio *a, const em_state *want)
         const hk_step_cfg *st = want->steps[i];
         char msg[HK_AUDIO_TEXT_MAX * 4];
         snprintf(msg, sizeof msg, "%s%s", want->drill ? DRILL_PREFIX : "", st->text ? st->text : "");
-        size_t c = clip_want(a, a->voice, msg, SYN_EMERGENCY);
+        size_t c = clip_want(a, a->voice, AUDIO_RATE_WPM, msg, SYN_EMERGENCY);
         size_t k = strlen(text);
         snprintf(text + k, sizeof text - k, "%s%s", k ? " " : "", msg);
         uint32_t mask = st->nzones ? 0 : all;
@@ -687,6 +735,47 @@ static void sink_result(audio *a, zone *z, int rc, const char *err, bool recover
     }
 }
 
+static void note_run(zone *z, size_t src, size_t n)
+{
+    struct run *r = z->nruns ? &z->runs[z->nruns - 1] : NULL;
+    if (r && r->src + r->n == src && r->at + r->n == z->ann.samples)
+        r->n += n;
+    else if (z->nruns < RUNS_MAX)
+        z->runs[z->nruns++] = (struct run){ src, z->ann.samples, n };
+}
+
+/* The index's parts of the announcement ending in z: each piece that was played whole, at its
+ * sample in the file. NULL without memory or for emergencies (no pieces). */
+static const char *parts_json(zone *z)
+{
+    free(z->parts);
+    z->parts = NULL;
+    const item *it = z->cur;
+    if (!it || !it->nspans)
+        return NULL;
+    size_t len = 64, n = 0;
+    for (size_t i = 0; i < it->nspans; i++)
+        len += 2 * strlen(it->spans[i].text) + 64;
+    if (!(z->parts = malloc(len)))
+        return NULL;
+    n += (size_t)snprintf(z->parts, len, "[");
+    for (size_t i = 0; i < it->nspans; i++) {
+        const struct span *sp = &it->spans[i];
+        for (size_t k = 0; k < z->nruns; k++) {
+            const struct run *r = &z->runs[k];
+            if (sp->at < r->src || sp->at + sp->n > r->src + r->n)
+                continue;
+            char js[HK_AUDIO_TEXT_MAX * 2];
+            json_str(js, sizeof js, sp->text, strlen(sp->text));
+            n += (size_t)snprintf(z->parts + n, len - n, "%s{\"text\":%s,\"at\":%zu,\"n\":%zu}", n > 1 ? "," : "",
+                                  js, r->at + (sp->at - r->src), sp->n);
+            break;
+        }
+    }
+    snprintf(z->parts + n, len - n, "]");
+    return z->parts;
+}
+
 static void seg_write(audio *a, zone *z, const speaker_seg *g)
 {
     if (!z->sink || !z->cur || g->count == 0)
@@ -703,6 +792,8 @@ static void seg_write(audio *a, zone *z, const speaker_seg *g)
     char err[256] = "";
     int rc = 0;
     if (src && (g->clip != z->cur->id || z->cur->n)) {
+        if (g->clip == z->cur->id)
+            note_run(z, g->offset, g->count);
         rc = z->sink->ops->write(z->sink, src + g->offset, g->count, err, sizeof err);
     } else {
         for (size_t left = g->count; left && !rc;) {
@@ -725,8 +816,8 @@ static void seg_handle(audio *a, size_t zi, const speaker_seg *g)
         if (it) {
             z->cur = it;
             z->ann = (audio_ann){ .text = it->text, .zone = z->id, .priority = speaker_priority_name(it->priority),
-                                  .started_at_ms = it->asked_ms, .first_sample_at_ms = hk_clock_now().ms,
-                                  .parts_json = it->parts };
+                                  .started_at_ms = it->asked_ms, .first_sample_at_ms = hk_clock_now().ms };
+            z->nruns = 0;
             if (z->sink)
                 sink_result(a, z, z->sink->ops->begin(z->sink, &z->ann, err, sizeof err), err, true);
             if (a->cb.started && !a->closing)
@@ -740,6 +831,7 @@ static void seg_handle(audio *a, size_t zi, const speaker_seg *g)
         if (it && z->cur == it && !(g->flags & SPEAKER_SEG_DROPPED)) {
             z->ann.ended_at_ms = hk_clock_now().ms;
             z->ann.truncated = (g->flags & SPEAKER_SEG_TRUNCATED) != 0;
+            z->ann.parts_json = parts_json(z);
             if (z->sink)
                 sink_result(a, z, z->sink->ops->end(z->sink, &z->ann, err, sizeof err), err, false);
             if (a->cb.finished && !a->closing)
@@ -865,7 +957,7 @@ static void want_playbook_texts(audio *a, const hk_playbook_cfg *pb)
     for (size_t i = 0; i < pb->nsteps; i++) {
         const hk_step_cfg *st = &pb->steps[i];
         if (st->text && (!strcmp(st->do_, "announce") || !strcmp(st->do_, "notice")))
-            clip_want(a, a->voice, st->text, SYN_EMERGENCY);
+            clip_want(a, a->voice, AUDIO_RATE_WPM, st->text, SYN_EMERGENCY);
     }
 }
 
@@ -890,9 +982,10 @@ static void want_fixed_clips(audio *a)
             snprintf(code, sizeof code, "%s%d", c->categories[i].id, d);
             for (size_t w = 0; w < c->nwindows; w++) {
                 item tmp = { 0 };
-                add_template(a, &tmp, window_template(a, c->windows[w].id), a->voice, false, code, &c->windows[w]);
+                add_template(a, &tmp, window_template(a, c->windows[w].id), a->voice, false, code, &c->windows[w], TPL_FIRST);
+                add_template(a, &tmp, window_template(a, c->windows[w].id), a->voice, false, code, &c->windows[w], TPL_FAST);
                 if (a->voice2)
-                    add_template(a, &tmp, second_template(a), a->voice2, true, code, &c->windows[w]);
+                    add_template(a, &tmp, second_template(a), a->voice2, true, code, &c->windows[w], TPL_REPEAT);
                 free(tmp.pieces);
             }
         }
@@ -968,9 +1061,11 @@ static void free_all(audio *a)
         audio_pcm_free(&a->clips[i].pcm);
     }
     free(a->clips);
-    for (size_t z = 0; z < a->nzones; z++)
+    for (size_t z = 0; z < a->nzones; z++) {
         if (a->zones[z].sink)
             a->zones[z].sink->ops->free(a->zones[z].sink);
+        free(a->zones[z].parts);
+    }
     free(a->zones);
     speaker_free(a->sp);
     audio_pcm_free(&a->chime);
@@ -1008,6 +1103,7 @@ void audio_close(audio *a, void (*cb)(void *arg), void *arg)
             char err[256];
             z->ann.ended_at_ms = hk_clock_now().ms;
             z->ann.truncated = true;
+            z->ann.parts_json = parts_json(z);
             z->sink->ops->end(z->sink, &z->ann, err, sizeof err);
         }
         z->cur = NULL;

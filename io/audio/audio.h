@@ -16,6 +16,8 @@
 
 #define AUDIO_RATE 22050            /* Hz, mono, signed 16-bit: espeak-ng's own format */
 #define AUDIO_PERIOD_MS 20          /* the pacing clock */
+#define AUDIO_RATE_WPM 150          /* espeak-ng's speed for every clip: slow and clear */
+#define AUDIO_FAST_WPM 230          /* the code and window of a call in a backlog (docs/audio.md) */
 
 /* The speakers' codes (core/speaker.h), with the same numbers: a code means one thing on both
  * sides of audio.c. The announce command turns them into the protocol's words (errors.h). */
@@ -51,7 +53,8 @@ audio *audio_new(uv_loop_t *loop, const hk_config *cfg, const char *data_dir, co
 bool audio_ready(const audio *a);
 
 /* Announces ticket `code` to window_id's zone (also for call.recall). 0, AUDIO_EFROZEN (dropped,
- * not queued for later), AUDIO_EINVAL, AUDIO_EFULL. */
+ * not queued for later), AUDIO_EINVAL, AUDIO_ENOMEM. Never refused for a backlog: the zone's
+ * scheduler shortens queued calls instead (core/speaker.h). */
 int audio_call(audio *a, const char *code, int window_id);
 
 /* Free text to the named zones (none = all), synthesised off the loop, then played with notice
@@ -78,12 +81,12 @@ typedef struct {
 /* The call chime (two falling notes) and the evacuation sounder (a slow sweep), generated. */
 int audio_chime(audio_pcm *out);
 int audio_tone(audio_pcm *out, int seconds);
-/* Cache file of (voice, text): DIR/audio-cache/HASH.wav. */
-void audio_cache_path(const char *data_dir, const char *voice, const char *text, char *out, size_t len);
-/* Speech for (voice, text): read from the cache, else made by espeak-ng (blocking: call it from
+/* Cache file of (voice, rate in words per minute, text): DIR/audio-cache/HASH.wav. */
+void audio_cache_path(const char *data_dir, const char *voice, int rate, const char *text, char *out, size_t len);
+/* Speech for (voice, rate, text): read from the cache, else made by espeak-ng (blocking: call it from
  * a worker thread) and stored there. Leading/trailing silence trimmed, resampled to AUDIO_RATE.
  * 0, or -1 with a message in err. */
-int audio_synth(const char *data_dir, const char *voice, const char *text, audio_pcm *out, char *err,
+int audio_synth(const char *data_dir, const char *voice, int rate, const char *text, audio_pcm *out, char *err,
                 size_t errlen);
 /* WAV (RIFF PCM 16-bit mono or stereo, any rate) into AUDIO_RATE mono. 0 or -1. */
 int audio_wav_parse(const uint8_t *data, size_t len, audio_pcm *out);

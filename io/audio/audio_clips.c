@@ -193,13 +193,18 @@ static void cache_dir(const char *data_dir, char *out, size_t len)
     else snprintf(out, len, "%s/audio-cache", data_dir);
 }
 
-void audio_cache_path(const char *data_dir, const char *voice, const char *text, char *out, size_t len)
+void audio_cache_path(const char *data_dir, const char *voice, int rate, const char *text, char *out, size_t len)
 {
     char dir[3900];
     cache_dir(data_dir, dir, sizeof dir);
     uint64_t h = 14695981039346656037ull;
     h = fnv(h, "hk-audio-1", 11);   /* bump when the synthesis options change */
     h = fnv(h, voice, strlen(voice) + 1);
+    if (rate != AUDIO_RATE_WPM) {       /* the usual rate keeps the names the cache always had */
+        char r[16];
+        int k = snprintf(r, sizeof r, "@%d", rate);
+        h = fnv(h, r, (size_t)k + 1);
+    }
     h = fnv(h, text, strlen(text));
     snprintf(out, len, "%s/%016llx.wav", dir, (unsigned long long)h);
 }
@@ -245,16 +250,18 @@ static int load_wav(const char *path, audio_pcm *out)
     return rc;
 }
 
-/* espeak-ng -v VOICE -b 1 -s 150 -w TMP -- TEXT, then TMP renamed into place: a crash halfway
+/* espeak-ng -v VOICE -b 1 -s RATE -w TMP -- TEXT, then TMP renamed into place: a crash halfway
  * leaves no half file in the cache. */
-static int run_espeak(const char *voice, const char *text, const char *tmp, char *err, size_t errlen)
+static int run_espeak(const char *voice, int rate, const char *text, const char *tmp, char *err, size_t errlen)
 {
+    char srate[16];
+    snprintf(srate, sizeof srate, "%d", rate);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    char *argv[] = { "espeak-ng", "-v", (char *)voice, "-b", "1", "-s", "150", "-w", (char *)tmp, "--",
+    char *argv[] = { "espeak-ng", "-v", (char *)voice, "-b", "1", "-s", srate, "-w", (char *)tmp, "--",
                      (char *)text, NULL };
     pid_t pid;
     int rc = posix_spawnp(&pid, "espeak-ng", &fa, NULL, argv, environ);
@@ -276,12 +283,12 @@ static int run_espeak(const char *voice, const char *text, const char *tmp, char
     return 0;
 }
 
-int audio_synth(const char *data_dir, const char *voice, const char *text, audio_pcm *out, char *err,
+int audio_synth(const char *data_dir, const char *voice, int rate, const char *text, audio_pcm *out, char *err,
                 size_t errlen)
 {
     char path[4096], tmp[4200];
     memset(out, 0, sizeof *out);
-    audio_cache_path(data_dir, voice, text, path, sizeof path);
+    audio_cache_path(data_dir, voice, rate, text, path, sizeof path);
     if (load_wav(path, out)) {
         char dir[4096];
         cache_dir(data_dir, dir, sizeof dir);
@@ -290,7 +297,7 @@ int audio_synth(const char *data_dir, const char *voice, const char *text, audio
             return -1;
         }
         snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)gettid());
-        if (run_espeak(voice, text, tmp, err, errlen)) {
+        if (run_espeak(voice, rate, text, tmp, err, errlen)) {
             unlink(tmp);
             return -1;
         }

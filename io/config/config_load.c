@@ -1419,7 +1419,7 @@ static int load_work(ld *l, yaml_node_t *n)
 static int load_queue_policy(ld *l, yaml_node_t *n)
 {
     static const char *const keys[] = { "priority_max_in_row", "normal_max_wait_min", "appointment_early_min",
-                                        "appointment_grace_min", "priority_roles", NULL };
+                                        "appointment_grace_min", "priority_roles", "elderly_age", NULL };
     hk_queue_policy_cfg *q = &l->c->queue;
     mview m;
     q->set = true;
@@ -1428,6 +1428,7 @@ static int load_queue_policy(ld *l, yaml_node_t *n)
     q->appointment_early_min = HK_DEFAULT_APPOINTMENT_EARLY_MIN;
     q->appointment_grace_min = HK_DEFAULT_APPOINTMENT_GRACE_MIN;
     q->priority_roles = HK_DEFAULT_PRIORITY_ROLES;
+    q->elderly_age = HK_DEFAULT_ELDERLY_AGE;
     if (!n || is_null(n))
         return 0;
     if (mv_open(l, &m, n, "queue", keys) ||
@@ -1438,7 +1439,8 @@ static int load_queue_policy(ld *l, yaml_node_t *n)
         want_int(l, &m, "appointment_early_min", false, HK_DEFAULT_APPOINTMENT_EARLY_MIN, 0, 720,
                  &q->appointment_early_min) ||
         want_int(l, &m, "appointment_grace_min", false, HK_DEFAULT_APPOINTMENT_GRACE_MIN, 0, 720,
-                 &q->appointment_grace_min))
+                 &q->appointment_grace_min) ||
+        want_int(l, &m, "elderly_age", false, HK_DEFAULT_ELDERLY_AGE, 40, 120, &q->elderly_age))
         return -1;
     /* who may issue priority tickets; [] leaves priority to appointments only */
     if (!mv_given(&m, "priority_roles"))

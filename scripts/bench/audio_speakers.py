@@ -4,7 +4,7 @@
                                      [--deadline S]
 
 The daemon runs a hall whose windows 1..W are each in a zone of their own (z1..zW, file sink), and
-staff tokens staff-000K-pin open window K. So that every call is spoken alone, each window makes
+staff tokens staff-000K.Zx9Qw2Lp7Rt4Yv6Nb1Mc8Kd3Hf5Gj open window K. So that every call is spoken alone, each window makes
 one call at a time: ticket.issue, call.next, wait for its zone's announce.finished, ticket.finish;
 the W zones speak in parallel (one call takes several seconds to speak).
 (a) call.next -> first sample handed to the sink: index first_sample_at_ms - the ticket.called
@@ -97,6 +97,19 @@ def index_lines(data):
     return out
 
 
+async def wait_cache_settled(data, limit):
+    """The clip cache is rendered in a worker thread at start: waits (up to limit s) until it has settled."""
+    cache = os.path.join(data, "audio-cache")
+    last, stable, t0 = -1, 0, time.monotonic()
+    while stable < 4 and time.monotonic() - t0 < limit:
+        if not os.path.isdir(data):
+            raise RuntimeError("the data directory is gone (the benchmark was stopped)")
+        n = len(os.listdir(cache)) if os.path.isdir(cache) else 0
+        stable = stable + 1 if n == last and n > 0 else 0
+        last = n
+        await asyncio.sleep(0.5)
+
+
 def q(v, p):
     v = sorted(v)
     if not v:
@@ -141,18 +154,8 @@ async def main():
     ap.add_argument("--emergencies", type=int, default=30)
     ap.add_argument("--deadline", type=float, default=240)
     a = ap.parse_args()
-    t_start = time.monotonic()
 
-    # the clip cache: rendered in a worker thread at start; wait until it has settled
-    cache = os.path.join(a.data, "audio-cache")
-    last, stable = -1, 0
-    while stable < 4 and time.monotonic() - t_start < 60:
-        if not os.path.isdir(a.data):
-            raise RuntimeError("the data directory is gone (the benchmark was stopped)")
-        n = len(os.listdir(cache)) if os.path.isdir(cache) else 0
-        stable = stable + 1 if n == last and n > 0 else 0
-        last = n
-        await asyncio.sleep(0.5)
+    await wait_cache_settled(a.data, 60)
 
     # (a) calls, every window in a zone of its own, one call at a time per window
     cats_of = {1: ["A", "B"], 2: ["C", "A"], 3: ["B", "D"], 4: ["D", "C"]}

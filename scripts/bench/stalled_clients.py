@@ -122,7 +122,7 @@ def raw_display(stall):
         if not chunk:
             raise RuntimeError("a stalled display's handshake was refused")
         head += chunk
-    payload = msgpack.packb({"t": "hello", "id": 1, "token": "display-secret"})
+    payload = msgpack.packb({"t": "hello", "id": 1, "token": "display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj"})
     mask = os.urandom(4)
     s.sendall(bytes([0x82, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
     return s
@@ -165,9 +165,9 @@ async def run(name, stall):
             await asyncio.sleep(0.1)
         else:
             raise RuntimeError("the daemon is not ready after 20 s")
-        readers = [await Client.open("display-secret") for _ in range(READERS)]
-        kiosks = [await Client.open("kiosk-1-secret") for _ in range(KIOSKS)]
-        staff = await Client.open("staff-0001-pin")
+        readers = [await Client.open("display.ZAVt0mvZ54hGrrZU9gz567w-K-EP-Ybj") for _ in range(READERS)]
+        kiosks = [await Client.open("kiosk-1.XDSErQyktoER0Vf7vwFx9WJ38mePr1Zq") for _ in range(KIOSKS)]
+        staff = await Client.open("staff-0001.Cp9HZ0Pr75l4U27BDUIcvbulyV1D5vqp")
         await staff.request("window.open", window=1)
         socks = [raw_display(True) for _ in range(STALLED)] if stall else []
         drainer = None

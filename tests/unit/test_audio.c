@@ -264,7 +264,7 @@ static void test_emergency_preempts_and_loops(void **st)
     assert_non_null(text);
     audio_pcm msg, tone;
     char err[256];
-    assert_int_equal(audio_synth(g_dir, "cmn-latn-pinyin", text, &msg, err, sizeof err), 0);
+    assert_int_equal(audio_synth(g_dir, "cmn-latn-pinyin", AUDIO_RATE_WPM, text, &msg, err, sizeof err), 0);
     assert_int_equal(audio_tone(&tone, 8), 0);
     unsigned play_ms = (unsigned)((tone.n + msg.n) * 1000 / AUDIO_RATE) + 1500;
     run_until(&f, never, play_ms);

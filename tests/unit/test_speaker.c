@@ -45,7 +45,7 @@ static void test_code_words(void **st)
 /* ---- the scheduler: a log of what a zone played ---- */
 
 typedef struct {
-    speaker_seg seg[512];
+    speaker_seg seg[4096];
     size_t n;
 } tape;
 
@@ -61,7 +61,7 @@ static void play(speaker *s, size_t zone, size_t n, size_t period, tape *t)
             size_t sum = 0;
             for (size_t i = 0; i < k; i++) {
                 sum += seg[i].count;
-                if (seg[i].owner && t->n < 512)
+                if (seg[i].owner && t->n < 4096)
                     t->seg[t->n++] = seg[i];
             }
             assert_int_equal(sum, done);
@@ -135,11 +135,12 @@ static void test_priorities(void **st)
     assert_true(first_at(&t, 3) < first_at(&t, 2));
     assert_int_equal(samples_of(&t, 2, &end), 500);
     assert_int_equal(samples_of(&t, 3, &end), 500);
-    /* the queue has a bound */
+    /* notices waiting have a bound; calls do not (test_no_call_refused) */
     int rc = 0;
     for (uint64_t id = 10; id < 10 + SPEAKER_QUEUE_MAX + 1 && !rc; id++)
-        rc = speaker_enqueue(s, 0, SPEAKER_CALL, id, 10);
+        rc = speaker_enqueue(s, 0, SPEAKER_NOTICE, id, 10);
     assert_int_equal(rc, SPEAKER_EFULL);
+    assert_int_equal(speaker_enqueue(s, 0, SPEAKER_CALL, 30, 10), 0);
     speaker_free(s);
 }
 
@@ -289,6 +290,245 @@ static void test_failed_message_skipped(void **st)
     speaker_free(s);
 }
 
+/* ---- a backlog of calls is shortened, never refused ---- */
+
+static const speaker_call_parts PARTS = { .lead = 10, .head = 20, .body = 30, .tail = 40, .rest = 50, .join_gap = 5 };
+
+/* Each owner of the tape in order of first sample, with one FIRST and one untruncated LAST. */
+static void each_once(const tape *t, uint64_t from, uint64_t to)
+{
+    for (uint64_t id = from; id <= to; id++) {
+        int firsts = 0, lasts = 0;
+        for (size_t i = 0; i < t->n; i++)
+            if (t->seg[i].owner == id) {
+                firsts += (t->seg[i].flags & SPEAKER_SEG_FIRST) != 0;
+                if (t->seg[i].flags & SPEAKER_SEG_LAST) {
+                    lasts++;
+                    assert_int_equal(t->seg[i].flags, SPEAKER_SEG_LAST);
+                }
+            }
+        assert_int_equal(firsts, 1);
+        assert_int_equal(lasts, 1);
+        if (id > from)
+            assert_true(first_at(t, id - 1) < first_at(t, id));
+    }
+}
+
+/* Samples of owner taken from its own clip from offset `at` on (-1: none), and of its silence. */
+static size_t clip_samples(const tape *t, uint64_t owner, size_t *first_offset, size_t *silence)
+{
+    size_t n = 0;
+    *first_offset = SIZE_MAX;
+    *silence = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->seg[i].owner != owner || !t->seg[i].count)
+            continue;
+        if (t->seg[i].clip == 0) {
+            *silence += t->seg[i].count;
+            continue;
+        }
+        assert_int_equal(t->seg[i].clip, owner);
+        if (*first_offset == SIZE_MAX)
+            *first_offset = t->seg[i].offset;
+        n += t->seg[i].count;
+    }
+    return n;
+}
+
+static void test_call_alone_plays_whole(void **st)
+{
+    (void)st;
+    speaker *s = speaker_new(1);
+    assert_int_equal(speaker_enqueue_call(s, 0, 1, &PARTS), 0);
+    tape t = { 0 };
+    play(s, 0, 1000, 7, &t);
+    size_t off, sil;
+    assert_int_equal(clip_samples(&t, 1, &off, &sil), 150);       /* chime, sentence, repeat */
+    assert_int_equal(off, 0);
+    assert_int_equal(sil, 0);
+    each_once(&t, 1, 1);
+    /* a call after silence has its chime again */
+    assert_int_equal(speaker_enqueue_call(s, 0, 2, &PARTS), 0);
+    play(s, 0, 1000, 7, &t);
+    assert_int_equal(clip_samples(&t, 2, &off, &sil), 150);
+    assert_int_equal(speaker_enqueue_call(s, 0, 3, &(speaker_call_parts){ .lead = 5 }), SPEAKER_EINVAL);
+    assert_int_equal(speaker_enqueue_call(s, 1, 3, &PARTS), SPEAKER_EINVAL);
+    assert_int_equal(speaker_enqueue_call(s, 0, 0, &PARTS), SPEAKER_EINVAL);
+    speaker_free(s);
+}
+
+static void test_backlog_joined(void **st)
+{
+    (void)st;
+    speaker *s = speaker_new(1);
+    for (uint64_t id = 1; id <= 3; id++)
+        assert_int_equal(speaker_enqueue_call(s, 0, id, &PARTS), 0);
+    tape t = { 0 };
+    play(s, 0, 2000, 7, &t);
+    each_once(&t, 1, 3);
+    size_t off, sil;
+    /* 1: chime, 请, code and window, then a pause: 2 continues the sentence (no 办理, no repeat) */
+    assert_int_equal(clip_samples(&t, 1, &off, &sil), 60);
+    assert_int_equal(off, 0);
+    assert_int_equal(sil, 5);
+    /* 2: code and window only */
+    assert_int_equal(clip_samples(&t, 2, &off, &sil), 30);
+    assert_int_equal(off, 30);
+    assert_int_equal(sil, 5);
+    /* 3: the end of the sentence, and its repeat: nothing waits any more */
+    assert_int_equal(clip_samples(&t, 3, &off, &sil), 120);
+    assert_int_equal(off, 30);
+    assert_int_equal(sil, 0);
+    assert_false(speaker_busy(s));
+    speaker_free(s);
+}
+
+static void test_backlog_sentence_bounded(void **st)
+{
+    (void)st;
+    speaker *s = speaker_new(1);
+    for (uint64_t id = 1; id <= 7; id++)
+        assert_int_equal(speaker_enqueue_call(s, 0, id, &PARTS), 0);
+    tape t = { 0 };
+    play(s, 0, 4000, 7, &t);
+    each_once(&t, 1, 7);
+    size_t off, sil;
+    assert_int_equal(clip_samples(&t, 1, &off, &sil), 60);
+    for (uint64_t id = 2; id <= 4; id++)
+        assert_int_equal(clip_samples(&t, id, &off, &sil), 30);
+    /* 5 ends the sentence (5 calls at most), without its repeat: calls wait */
+    assert_int_equal(clip_samples(&t, 5, &off, &sil), 70);
+    assert_int_equal(off, 30);
+    assert_int_equal(sil, 0);
+    /* 6 starts a new sentence right after: 请 again, but no chime */
+    assert_int_equal(clip_samples(&t, 6, &off, &sil), 50);
+    assert_int_equal(off, 10);
+    assert_int_equal(sil, 5);
+    assert_int_equal(clip_samples(&t, 7, &off, &sil), 120);
+    speaker_free(s);
+}
+
+/* Runs of owner's own clip on the tape: offsets and lengths, merged where contiguous. */
+static size_t runs_of(const tape *t, uint64_t owner, size_t *at, size_t *n, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const speaker_seg *g = &t->seg[i];
+        if (g->owner != owner || g->clip != owner || !g->count)
+            continue;
+        if (k && at[k - 1] + n[k - 1] == g->offset)
+            n[k - 1] += g->count;
+        else if (k < max) {
+            at[k] = g->offset;
+            n[k++] = g->count;
+        }
+    }
+    return k;
+}
+
+static void test_backlog_spoken_faster(void **st)
+{
+    (void)st;
+    const speaker_call_parts p = { .lead = 10, .head = 20, .body = 30, .fast = 15, .tail = 40, .rest = 50, .join_gap = 5 };
+    speaker *s = speaker_new(1);
+    size_t at[8], n[8];
+    /* alone: the usual body, the fast one skipped */
+    assert_int_equal(speaker_enqueue_call(s, 0, 1, &p), 0);
+    tape t = { 0 };
+    play(s, 0, 1000, 7, &t);
+    assert_int_equal(runs_of(&t, 1, at, n, 8), 2);
+    assert_int_equal(at[0], 0);
+    assert_int_equal(n[0], 60);          /* chime, 请, body */
+    assert_int_equal(at[1], 75);
+    assert_int_equal(n[1], 90);          /* tail, repeat */
+    /* two waiting: both spoken fast, the second ends the sentence */
+    assert_int_equal(speaker_enqueue_call(s, 0, 2, &p), 0);
+    assert_int_equal(speaker_enqueue_call(s, 0, 3, &p), 0);
+    memset(&t, 0, sizeof t);
+    play(s, 0, 1000, 7, &t);
+    each_once(&t, 2, 3);
+    assert_int_equal(runs_of(&t, 2, at, n, 8), 2);
+    assert_int_equal(at[0], 0);
+    assert_int_equal(n[0], 30);          /* chime and 请 */
+    assert_int_equal(at[1], 60);
+    assert_int_equal(n[1], 15);          /* the fast body */
+    assert_int_equal(runs_of(&t, 3, at, n, 8), 1);
+    assert_int_equal(at[0], 60);
+    assert_int_equal(n[0], 105);         /* fast body; nothing waits any more: tail and repeat */
+    speaker_free(s);
+}
+
+static void test_call_arriving_while_spoken(void **st)
+{
+    (void)st;
+    speaker *s = speaker_new(1);
+    assert_int_equal(speaker_enqueue_call(s, 0, 1, &PARTS), 0);
+    tape t = { 0 };
+    play(s, 0, 90, 90, &t);                         /* 1 is in its tail: no join any more */
+    assert_int_equal(speaker_enqueue_call(s, 0, 2, &PARTS), 0);
+    play(s, 0, 1000, 7, &t);
+    each_once(&t, 1, 2);
+    size_t off, sil;
+    assert_int_equal(clip_samples(&t, 1, &off, &sil), 100);      /* the repeat left out */
+    assert_int_equal(clip_samples(&t, 2, &off, &sil), 140);      /* no chime: right after a call */
+    assert_int_equal(off, 10);
+    /* a notice between two calls: the call after it has its chime, nothing joins the notice */
+    speaker_free(s);
+    s = speaker_new(1);
+    assert_int_equal(speaker_enqueue_call(s, 0, 1, &PARTS), 0);
+    memset(&t, 0, sizeof t);
+    play(s, 0, 7, 7, &t);
+    assert_int_equal(speaker_enqueue(s, 0, SPEAKER_NOTICE, 2, 25), 0);
+    assert_int_equal(speaker_enqueue_call(s, 0, 3, &PARTS), 0);
+    play(s, 0, 1000, 7, &t);
+    each_once(&t, 1, 3);
+    assert_int_equal(clip_samples(&t, 1, &off, &sil), 100);
+    assert_int_equal(sil, 0);
+    assert_int_equal(clip_samples(&t, 2, &off, &sil), 25);
+    assert_int_equal(clip_samples(&t, 3, &off, &sil), 150);
+    assert_int_equal(off, 0);
+    speaker_free(s);
+}
+
+static void test_no_call_refused(void **st)
+{
+    (void)st;
+    speaker *s = speaker_new(2);
+    enum { N = 100 };
+    for (uint64_t id = 1; id <= N; id++)
+        assert_int_equal(speaker_enqueue_call(s, 1, id, &PARTS), 0);
+    static tape t;
+    memset(&t, 0, sizeof t);
+    play(s, 1, 200 * N, 441, &t);
+    for (uint64_t id = 1; id <= N; id++) {
+        int end;
+        assert_true(samples_of(&t, id, &end) >= 30);
+        assert_int_equal(end, SPEAKER_SEG_LAST);
+    }
+    assert_false(speaker_busy(s));
+    /* a backlog is still dropped whole by an evacuation, and nothing of it plays after */
+    for (uint64_t id = 1; id <= N; id++)
+        assert_int_equal(speaker_enqueue_call(s, 0, id, &PARTS), 0);
+    memset(&t, 0, sizeof t);
+    play(s, 0, 7, 7, &t);
+    speaker_msg m = { .clip = 900, .len = 300, .loop = true, .zones = 3 };
+    assert_int_equal(speaker_evacuate(s, 1000, 99, 200, &m, 1), 0);
+    assert_int_equal(speaker_enqueue_call(s, 0, 500, &PARTS), SPEAKER_EFROZEN);
+    play(s, 0, 1000, 441, &t);
+    speaker_evacuate_end(s);
+    play(s, 0, 5000, 441, &t);
+    int end;
+    assert_int_equal(samples_of(&t, 1, &end), 7);
+    assert_int_equal(end, SPEAKER_SEG_LAST | SPEAKER_SEG_TRUNCATED);
+    for (uint64_t id = 2; id <= N; id++) {
+        assert_int_equal(samples_of(&t, id, &end), 0);
+        assert_int_equal(end, SPEAKER_SEG_LAST | SPEAKER_SEG_DROPPED);
+    }
+    play(s, 1, 100, 100, &t);                        /* zone 1 reports the program's end */
+    assert_false(speaker_busy(s));
+    speaker_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +539,12 @@ int main(void)
         cmocka_unit_test(test_drop_while_frozen_and_no_stale_call),
         cmocka_unit_test(test_evacuation_loop_pattern),
         cmocka_unit_test(test_failed_message_skipped),
+        cmocka_unit_test(test_call_alone_plays_whole),
+        cmocka_unit_test(test_backlog_joined),
+        cmocka_unit_test(test_backlog_sentence_bounded),
+        cmocka_unit_test(test_backlog_spoken_faster),
+        cmocka_unit_test(test_call_arriving_while_spoken),
+        cmocka_unit_test(test_no_call_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 // kiosk.js: the visitor's ticket machine: one button per category, a ticket card after a tap;
 // "我有预约" checks an appointment in (ticket.issue {appointment}) and shows its ticket the same way.
+// A keyboard-like ID card reader types the visitor's ID number and Enter into #id-number: the next
+// category tap sends it as id_number (the hall decides an elderly priority ticket). The number is
+// kept in memory only until that tap, or ID_SECONDS, and never shown.
 import { boot, el, errorText, startClock, waitText, categoryName } from "./hall.js";
 
 const CARD_SECONDS = 10;
@@ -61,8 +64,57 @@ function showCard(card) {
 async function issue(category) {
   if (busy || !client) return;
   setBusy(true);
-  await requestTicket({ category, priority: "normal" }, "您的号码", category);
+  const id = takeIdNumber();
+  if (id) await requestTicket({ category, id_number: id }, "您的号码", category, idErrorText);
+  else await requestTicket({ category, priority: "normal" }, "您的号码", category);
 }
+
+// ---- ID-card priority (刷身份证): the reader types 18 characters and Enter ----
+
+const ID_SECONDS = 30;
+const idInput = document.getElementById("id-number");
+const idBanner = document.getElementById("id-banner");
+let idNumber = null;
+let idTimer = null;
+
+function showIdBanner(text) {
+  document.getElementById("id-banner-text").textContent = text || "";
+  idBanner.classList.toggle("hidden", !text);
+}
+
+function takeIdNumber() {
+  const id = idNumber;
+  idNumber = null;
+  clearTimeout(idTimer);
+  showIdBanner(null);
+  return id;
+}
+
+function idErrorText(err) {
+  if (err && err.code === "bad_request" && /id_number/.test(err.msg || ""))
+    return "身份证号码无法识别，请重新刷卡，或直接点击业务取普通号";
+  return errorText(err);
+}
+
+idInput.addEventListener("keydown", (e) => {
+  if (e.key !== "Enter") return;
+  const v = idInput.value.trim().toUpperCase();
+  idInput.value = "";
+  if (v.length !== 18) { showIdBanner("未能读取身份证，请重新刷卡"); return; }
+  idNumber = v;
+  clearTimeout(idTimer);
+  idTimer = setTimeout(takeIdNumber, ID_SECONDS * 1000);
+  showIdBanner("已读取身份证，请选择业务取号（60岁以上老人为优先号）");
+});
+document.getElementById("id-cancel").addEventListener("click", () => { takeIdNumber(); });
+// the reader types wherever the focus is: keep it on the field while nothing else needs the
+// keyboard (the appointment sheet, the sign-in prompt's token field)
+document.addEventListener("click", () => {
+  const f = document.activeElement;
+  if (document.getElementById("appt-overlay") || (f && f !== idInput && f.tagName === "INPUT")) return;
+  idInput.focus({ preventScroll: true });
+});
+idInput.focus();
 
 // Issues (or checks in) and shows the ticket card, or an error card with errText(err).
 async function requestTicket(args, label, category, errText = errorText) {
@@ -71,8 +123,9 @@ async function requestTicket(args, label, category, errText = errorText) {
     const r = await client.request("ticket.issue", Object.assign({ qr: true }, args));
     const t = r.ticket || {};
     const ahead = typeof t.ahead === "number" ? t.ahead : 0;
+    const elderly = t.priority === "priority" && t.priority_reason === "elderly";
     showCard(el("div", { class: "ticket-card", id: "ticket-card" },
-      el("div", { class: "t-label" }, label),
+      el("div", { class: "t-label" }, elderly ? "老年人优先号 · " + label : label),
       el("div", { class: "t-code", id: "ticket-code" }, t.code || ""),
       el("div", { class: "t-cat" }, categoryName(client.state, t.category || category || "")),
       el("div", { class: "t-row" }, "前面还有 ", el("b", {}, ahead), " 人"),
