@@ -55,9 +55,10 @@ static void on_heartbeat_lost(uv_timer_t *t);
 static void report(line_check *c, bool ok, const char *why, hk_out *out)
 {
     hk_time now = hk_clock_now();
+    /* logged when it starts failing and when it works again, not at every retry (once a second) */
+    if (!ok && !c->fail_since) log_err("gpio: output %s failed: %s", gpio_name(c->l->ctx, c->idx), why);
+    else if (ok && c->fail_since) log_notice("gpio: output %s works again", gpio_name(c->l->ctx, c->idx));
     if (!ok && !c->fail_since) c->fail_since = now.ms;
-    if (!ok) log_err("gpio: output %s failed: %s", gpio_name(c->l->ctx, c->idx), why);
-    else if (c->fail_since) log_notice("gpio: output %s works again", gpio_name(c->l->ctx, c->idx));
     hall_output_result(c->l->hall, gpio_name(c->l->ctx, c->idx), ok, why, c->fail_since, now, out);
     if (ok) c->fail_since = 0;
 }
