@@ -28,6 +28,8 @@ struct ups_client {
     char status[128];         /* this poll's answers */
     int charge;
     bool have_status;
+    int answers;              /* of this poll: 0, 1 (the status), 2 */
+    char status_err[64];      /* upsd's ERR word for the status, if it gave one */
     char last[192];           /* what was reported last, to report changes only */
 };
 
@@ -89,27 +91,33 @@ static void fail(ups_client *u, const char *why)
     schedule(u, on_reconnect, (uint64_t)u->backoff_ms);
 }
 
+/* upsd answers a poll's two requests in order: ups.status (required), then battery.charge
+ * (optional: an ERR there, such as VAR-NOT-SUPPORTED while a driver reloads, only leaves the
+ * charge unknown). The poll is reported once both are in. */
 static void on_line(ups_client *u, const char *line)
 {
     char var[64], value[128];
     int r = ups_parse_line(line, var, sizeof var, value, sizeof value);
-    if (r < 0) {
+    if (r == 0 || !u->awaiting) return;
+    if (u->answers++ == 0) {
+        if (r < 0) snprintf(u->status_err, sizeof u->status_err, "%.60s", value);
+        else if (!strcmp(var, "ups.status")) {
+            snprintf(u->status, sizeof u->status, "%s", value);
+            u->have_status = true;
+        }
+        return;
+    }
+    if (r > 0 && !strcmp(var, "battery.charge")) u->charge = atoi(value);
+    u->awaiting = false;                    /* the poll's last answer */
+    if (!u->have_status) {
         char why[160];
-        snprintf(why, sizeof why, "upsd answers ERR %s for UPS '%s'", value, u->cfg.name);
-        u->awaiting = false;
+        snprintf(why, sizeof why, "upsd answers ERR %s for UPS '%s'", u->status_err[0] ? u->status_err : "(no status)",
+                 u->cfg.name);
         report(u, why);
         return;
     }
-    if (r == 0) return;
-    if (!strcmp(var, "ups.status")) {
-        snprintf(u->status, sizeof u->status, "%s", value);
-        u->have_status = true;
-    } else if (!strcmp(var, "battery.charge")) {
-        u->charge = atoi(value);
-        u->awaiting = false;                /* the poll's last answer */
-        u->backoff_ms = 0;
-        if (u->have_status) report(u, NULL);
-    }
+    u->backoff_ms = 0;
+    report(u, NULL);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -161,6 +169,8 @@ static void on_poll(uv_timer_t *t)
     uv_buf_t b = uv_buf_init(w->buf, (unsigned)n);
     u->awaiting = true;
     u->have_status = false;
+    u->answers = 0;
+    u->status_err[0] = '\0';
     u->charge = -1;
     if (uv_write(&w->req, (uv_stream_t *)u->tcp, &b, 1, on_written) < 0) {
         free(w);
