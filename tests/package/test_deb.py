@@ -128,7 +128,7 @@ async def test_starts_and_answers_hello():
     # the postinst made this box's own tokens at the first install: none of the published ones is left
     with open(os.path.join(ROOT, "etc/hallkeeper/hall.yaml"), encoding="utf-8") as f:
         conf = f.read()
-    check("CHANGE-AT-INSTALL" not in conf, "the published example tokens are still in the config")
+    check("CHANGE-AT-INSTALL-" not in conf, "the published example tokens are still in the config")
     admin = re.search(r'token: "(admin\.[A-Za-z0-9_-]{32})", role: admin', conf)
     check(admin, "no admin token of 32 random characters in the installed config")
     c = await hk.connect(d.port)
