@@ -343,9 +343,7 @@ int emergency_report(emergency *e, const char *playbook, const char *who, const 
     emergency_incident *inc = &e->inc[i];
     if (inc->active && !inc->drill) return EMERGENCY_ECONFLICT;
     if (e->pb[i].report == HK_REPORT_NOW) {
-        char by[EMERGENCY_WHO_MAX];
-        snprintf(by, sizeof by, "%s", who ? who : "staff");
-        start_incident(e, (size_t)i, false, by, now);
+        start_incident(e, (size_t)i, false, who ? who : "staff", now);   /* set_who cuts it to fit */
         return 1;
     }
     for (size_t k = 0; k < e->nreports; k++)     /* one report per playbook waits: a second one adds nothing */

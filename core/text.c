@@ -3,6 +3,7 @@
 #include "appointments.h"
 #include "cases.h"
 #include "config.h"
+#include "emergency.h"
 #include "ratings.h"
 #include "utf8.h"
 
@@ -18,6 +19,8 @@ static const struct {
 } limits[] = {
     {"window.pause", "reason", 120, false},            /* shown on the window's screen */
     {"emergency.clear", "reason", 500, false},         /* the incident log and the consoles */
+    {"emergency.confirm", "reason", 500, false},       /* a dismissed report: the incident log */
+    {"emergency.report", "note", EMERGENCY_NOTE_MAX - 1, false},   /* kept with the report (emergency.h) */
     {"ticket.finish", "matter", HK_APPT_MATTER_MAX, false},
     {"ticket.finish", "missing", CASE_NAME_MAX, false},   /* each material of a 补正 notice */
     {"ticket.finish", "partners", CASE_NAME_MAX, false},
